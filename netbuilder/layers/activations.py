@@ -1,0 +1,66 @@
+"""Element-wise activations, plus Softmax and LogSoftmax."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import torch.nn as nn
+
+from netbuilder.layers.rules import need_float, same
+from netbuilder.layers.spec import LayerSpec, Params, ParamSpec, TensorType, torch_dim
+
+In = Mapping[str, TensorType]
+
+
+def _elementwise(kind: str) -> Callable[[Params, In], dict[str, TensorType]]:
+    def infer(p: Params, i: In) -> dict[str, TensorType]:
+        need_float(i["in"], "in", kind)
+        if "dim" in p:
+            torch_dim(p["dim"], i["in"], "in")
+        return same(i)
+
+    return infer
+
+
+def _act(kind: str, doc: str, build: Callable[[Params], nn.Module],
+         params: tuple[ParamSpec, ...] = ()) -> LayerSpec:
+    return LayerSpec(
+        kind=kind,
+        category="Activation",
+        doc=doc,
+        params=params,
+        infer=_elementwise(kind),
+        build=lambda p, i: build(p),
+        name_base=kind.lower(),
+    )
+
+
+DIM = ParamSpec("dim", "int", -1, "Dimension that sums to 1 (-1: the last; 0, the batch, is not allowed).",
+                minimum=-6, maximum=6)
+
+SPECS = (
+    _act("ReLU", "max(0, x).", lambda p: nn.ReLU()),
+    _act("LeakyReLU", "x for x > 0, negative_slope·x otherwise.",
+         lambda p: nn.LeakyReLU(p["negative_slope"]),
+         (ParamSpec("negative_slope", "float", 0.01, "Slope for negative inputs.", minimum=0.0, maximum=1.0),)),
+    _act("PReLU", "LeakyReLU whose negative slope is learned.",
+         lambda p: nn.PReLU(init=p["init"]),
+         (ParamSpec("init", "float", 0.25, "Initial slope.", minimum=0.0, maximum=1.0),)),
+    _act("ELU", "x for x > 0, alpha·(eˣ − 1) otherwise.", lambda p: nn.ELU(p["alpha"]),
+         (ParamSpec("alpha", "float", 1.0, "Saturation value for negative inputs.", minimum=0.0, maximum=100.0),)),
+    _act("SELU", "Self-normalising ELU with fixed scale.", lambda p: nn.SELU()),
+    _act("GELU", "x·Φ(x), used in transformers.", lambda p: nn.GELU(approximate=p["approximate"]),
+         (ParamSpec("approximate", "choice", "none", "Exact ('none') or the tanh approximation.",
+                    choices=("none", "tanh")),)),
+    _act("SiLU", "x·sigmoid(x) (also called swish).", lambda p: nn.SiLU()),
+    _act("Sigmoid", "1 / (1 + e⁻ˣ): squashes to (0, 1), for a probability.", lambda p: nn.Sigmoid()),
+    _act("Tanh", "Squashes to (−1, 1).", lambda p: nn.Tanh()),
+    _act("Softplus", "A smooth ReLU: log(1 + e^(beta·x)) / beta.",
+         lambda p: nn.Softplus(beta=p["beta"], threshold=p["threshold"]),
+         (ParamSpec("beta", "float", 1.0, "Sharpness.", minimum=1e-6, maximum=1000.0),
+          ParamSpec("threshold", "float", 20.0, "Above this, it is linear.", minimum=0.0, maximum=1000.0))),
+    _act("Softmax", "Turns scores into probabilities that sum to 1 along dim.",
+         lambda p: nn.Softmax(dim=p["dim"]), (DIM,)),
+    _act("LogSoftmax", "log(Softmax(x)); pairs with the NLL loss.",
+         lambda p: nn.LogSoftmax(dim=p["dim"]), (DIM,)),
+)

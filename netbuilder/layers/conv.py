@@ -1,0 +1,232 @@
+"""Convolutions and pooling, 1-D and 2-D."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import torch.nn as nn
+
+from netbuilder.layers.rules import conv_out, conv_transpose_out, need_float, need_rank
+from netbuilder.layers.spec import (
+    MAX_SIZE,
+    LayerSpec,
+    Params,
+    ParamSpec,
+    ShapeError,
+    TensorType,
+    numel,
+    pair,
+)
+
+In = Mapping[str, TensorType]
+AXES = {1: ("L",), 2: ("H", "W")}
+
+
+def _tuple(value: int | list[int], nd: int) -> tuple[int, ...]:
+    return pair(value) if nd == 2 else (int(value[0]) if isinstance(value, list) else int(value),)
+
+
+def _spatial(i: In, nd: int, kind: str) -> TensorType:
+    t = i["in"]
+    need_float(t, "in", kind)
+    layout = "[N, C, L]" if nd == 1 else "[N, C, H, W]"
+    if t.rank != nd + 2:
+        if nd == 2 and t.rank == 2:
+            fix = "insert Reshape to [C, H, W] (a flat vector has no image layout)"
+        elif nd == 2 and t.rank == 3:
+            fix = "insert Reshape to add a channel dimension, e.g. [1, H, W]"
+        elif nd == 1 and t.rank == 2:
+            fix = "insert Reshape to [1, L] to add a channel dimension"
+        else:
+            fix = f"use {kind.replace(str(nd), str(t.rank - 2))}" if t.rank in (3, 4) else "insert Reshape"
+        raise ShapeError("in", layout, fix)
+    return t
+
+
+def _sliding(p: Params, t: TensorType, nd: int, kind: str, channels: int,
+             transpose: bool = False) -> TensorType:
+    k = _tuple(p["kernel_size"], nd)
+    s = _tuple(p["stride"] if p.get("stride") is not None else p["kernel_size"], nd)
+    pad = _tuple(p.get("padding", 0), nd)
+    d = _tuple(p.get("dilation", 1), nd)
+    out = []
+    for axis, size, kk, ss, pp, dd in zip(AXES[nd], t.shape[1:], k, s, pad, d, strict=True):
+        if transpose:
+            op = _tuple(p["output_padding"], nd)[AXES[nd].index(axis)]
+            n = conv_transpose_out(size, kk, ss, pp, op, dd)
+        else:
+            n = conv_out(size, kk, ss, pp, dd)
+        if n < 1:
+            span = dd * (kk - 1) + 1
+            raise ShapeError(
+                "in",
+                f"{axis} of at least {span - 2 * pp} for kernel_size {kk}"
+                + (f" with padding {pp}" if pp else ""),
+                f"use a smaller kernel_size, add padding, or remove a pooling layer before this {kind}",
+            )
+        out.append(n)
+    return TensorType((channels, *out))
+
+
+def _conv_check(p: Params) -> str | None:
+    if p["groups"] > 1 and p["out_channels"] % p["groups"]:
+        return f"parameter 'groups' ({p['groups']}) must divide out_channels ({p['out_channels']})"
+    return None
+
+
+def _conv_params(nd: int) -> tuple[ParamSpec, ...]:
+    k = "int" if nd == 1 else "int2"
+    return (
+        ParamSpec("out_channels", "int", 32, "Number of filters, i.e. output channels.", minimum=1, maximum=MAX_SIZE),
+        ParamSpec("kernel_size", k, 3, "Filter size" + (" (an int, or [height, width])." if nd == 2 else "."),
+                  minimum=1, maximum=4096),
+        ParamSpec("stride", k, 1, "Step between filter positions.", minimum=1, maximum=4096),
+        ParamSpec("padding", k, 0, "Zeros added on each side.", minimum=0, maximum=4096),
+        ParamSpec("dilation", k, 1, "Spacing between filter taps.", minimum=1, maximum=4096),
+        ParamSpec("groups", "int", 1, "Groups: 1 is a full convolution; equal to the channels is depthwise.",
+                  minimum=1, maximum=MAX_SIZE),
+        ParamSpec("bias", "bool", True, "Learn an additive bias per filter."),
+    )
+
+
+def _conv(nd: int):
+    kind = f"Conv{nd}d"
+
+    def infer(p: Params, i: In) -> dict[str, TensorType]:
+        t = _spatial(i, nd, kind)
+        if t.shape[0] % p["groups"]:
+            raise ShapeError("in", f"channels divisible by groups={p['groups']}",
+                             "set groups to a divisor of the input channels")
+        return {"out": _sliding(p, t, nd, kind, p["out_channels"])}
+
+    def build(p: Params, i: In) -> nn.Module:
+        cls = nn.Conv1d if nd == 1 else nn.Conv2d
+        return cls(i["in"].shape[0], p["out_channels"], _tuple(p["kernel_size"], nd),
+                   stride=_tuple(p["stride"], nd), padding=_tuple(p["padding"], nd),
+                   dilation=_tuple(p["dilation"], nd), groups=p["groups"], bias=p["bias"])
+
+    def macs(p: Params, i: In, o: Mapping[str, TensorType]) -> int:
+        per_out = i["in"].shape[0] // p["groups"] * numel(_tuple(p["kernel_size"], nd))
+        return numel(o["out"].shape) * per_out
+
+    return LayerSpec(
+        kind=kind,
+        category="Convolution",
+        doc=f"{nd}-D convolution over {'[N, C, L]' if nd == 1 else '[N, C, H, W]'}; input channels come from the wire.",
+        params=_conv_params(nd),
+        infer=infer,
+        build=build,
+        macs=macs,
+        check=_conv_check,
+        name_base="conv",
+    )
+
+
+def _conv_transpose_infer(p: Params, i: In) -> dict[str, TensorType]:
+    t = _spatial(i, 2, "ConvTranspose2d")
+    return {"out": _sliding(p, t, 2, "ConvTranspose2d", p["out_channels"], transpose=True)}
+
+
+def _conv_transpose_check(p: Params) -> str | None:
+    for op, s, d in zip(pair(p["output_padding"]), pair(p["stride"]), pair(p["dilation"]), strict=True):
+        if op >= max(s, d):
+            return "parameter 'output_padding' must be smaller than stride or dilation"
+    return None
+
+
+CONV_TRANSPOSE2D = LayerSpec(
+    kind="ConvTranspose2d",
+    category="Convolution",
+    doc="Transposed 2-D convolution ('deconvolution'): upsamples [N, C, H, W].",
+    params=(
+        ParamSpec("out_channels", "int", 32, "Output channels.", minimum=1, maximum=MAX_SIZE),
+        ParamSpec("kernel_size", "int2", 2, "Filter size.", minimum=1, maximum=4096),
+        ParamSpec("stride", "int2", 2, "Upsampling step.", minimum=1, maximum=4096),
+        ParamSpec("padding", "int2", 0, "Trimmed from each side of the output.", minimum=0, maximum=4096),
+        ParamSpec("output_padding", "int2", 0, "Extra size added to one side.", minimum=0, maximum=4096),
+        ParamSpec("dilation", "int2", 1, "Spacing between filter taps.", minimum=1, maximum=4096),
+        ParamSpec("bias", "bool", True, "Learn an additive bias per filter."),
+    ),
+    infer=_conv_transpose_infer,
+    build=lambda p, i: nn.ConvTranspose2d(
+        i["in"].shape[0], p["out_channels"], pair(p["kernel_size"]), stride=pair(p["stride"]),
+        padding=pair(p["padding"]), output_padding=pair(p["output_padding"]),
+        dilation=pair(p["dilation"]), bias=p["bias"]),
+    macs=lambda p, i, o: numel(i["in"].shape) * p["out_channels"] * numel(pair(p["kernel_size"])),
+    check=_conv_transpose_check,
+    name_base="deconv",
+)
+
+
+def _pool_check(p: Params) -> str | None:
+    k = p["kernel_size"]
+    for kk, pp in zip(pair(k), pair(p["padding"]), strict=True):
+        if pp * 2 > kk:
+            return f"parameter 'padding' ({pp}) must be at most half of kernel_size ({kk})"
+    return None
+
+
+def _pool(nd: int, op: str):
+    kind = f"{op}Pool{nd}d"
+
+    def infer(p: Params, i: In) -> dict[str, TensorType]:
+        t = _spatial(i, nd, kind)
+        return {"out": _sliding(p, t, nd, kind, t.shape[0])}
+
+    def build(p: Params, i: In) -> nn.Module:
+        cls = {("Max", 1): nn.MaxPool1d, ("Max", 2): nn.MaxPool2d,
+               ("Avg", 1): nn.AvgPool1d, ("Avg", 2): nn.AvgPool2d}[op, nd]
+        stride = p["stride"] if p["stride"] is not None else p["kernel_size"]
+        return cls(_tuple(p["kernel_size"], nd), stride=_tuple(stride, nd), padding=_tuple(p["padding"], nd))
+
+    def macs(p: Params, i: In, o: Mapping[str, TensorType]) -> int:
+        return numel(o["out"].shape) * numel(_tuple(p["kernel_size"], nd)) if op == "Avg" else 0
+
+    k = "int" if nd == 1 else "int2"
+    return LayerSpec(
+        kind=kind,
+        category="Pooling",
+        doc=f"{'Maximum' if op == 'Max' else 'Average'} over each kernel_size window; halves the size with 2.",
+        params=(
+            ParamSpec("kernel_size", k, 2, "Window size.", minimum=1, maximum=4096),
+            ParamSpec("stride", f"optional_{k}", None,
+                      "Step between windows (empty: the same as kernel_size).", minimum=1, maximum=4096),
+            ParamSpec("padding", k, 0, "Padding on each side (at most half the window).",
+                      minimum=0, maximum=2048),
+        ),
+        infer=infer,
+        build=build,
+        macs=macs,
+        check=_pool_check,
+        name_base=f"{op.lower()}pool",
+    )
+
+
+def _adaptive(nd: int):
+    kind = f"AdaptiveAvgPool{nd}d"
+
+    def infer(p: Params, i: In) -> dict[str, TensorType]:
+        t = _spatial(i, nd, kind)
+        return {"out": TensorType((t.shape[0], *_tuple(p["output_size"], nd)))}
+
+    def build(p: Params, i: In) -> nn.Module:
+        cls = nn.AdaptiveAvgPool1d if nd == 1 else nn.AdaptiveAvgPool2d
+        return cls(_tuple(p["output_size"], nd) if nd == 2 else _tuple(p["output_size"], 1)[0])
+
+    return LayerSpec(
+        kind=kind,
+        category="Pooling",
+        doc="Averages to a fixed output size whatever the input size; 1 gives global average pooling.",
+        params=(ParamSpec("output_size", "int" if nd == 1 else "int2", 1, "Output size per spatial axis.", minimum=1, maximum=MAX_SIZE),),
+        infer=infer,
+        build=build,
+        macs=lambda p, i, o: numel(i["in"].shape),
+        name_base="gap",
+    )
+
+
+SPECS = (
+    _conv(1), _conv(2), CONV_TRANSPOSE2D,
+    _pool(1, "Max"), _pool(2, "Max"), _pool(1, "Avg"), _pool(2, "Avg"),
+    _adaptive(1), _adaptive(2),
+)

@@ -1,0 +1,87 @@
+"""Merges for branches and skip connections: Add, Multiply, Concat."""
+
+from __future__ import annotations
+
+import functools
+import operator
+from collections.abc import Mapping
+
+import torch
+
+from netbuilder.layers.spec import LayerSpec, Params, ParamSpec, PortSpec, ShapeError, TensorType, torch_dim
+
+In = Mapping[str, TensorType]
+
+NUM_INPUTS = ParamSpec("num_inputs", "int", 2, "How many tensors to merge.", minimum=2, maximum=8)
+
+
+@functools.cache
+def _ports(n: int) -> tuple[PortSpec, ...]:
+    return tuple(PortSpec(f"in{k}") for k in range(1, n + 1))
+
+
+def merge_ports(p: Params) -> tuple[PortSpec, ...]:
+    return _ports(int(p.get("num_inputs", 2)))
+
+
+def _ordered(i: In) -> list[tuple[str, TensorType]]:
+    return sorted(i.items(), key=lambda kv: int(kv[0][2:]))
+
+
+def _broadcast(kind: str):
+    def infer(p: Params, i: In) -> dict[str, TensorType]:
+        items = _ordered(i)
+        first_port, first = items[0]
+        shape = first.shape
+        for port, t in items[1:]:
+            if t.dtype != first.dtype:
+                raise ShapeError(port, f"{first.dtype} like {first_port}", "make both inputs the same dtype")
+            try:
+                shape = tuple(torch.broadcast_shapes((1, *shape), (1, *t.shape))[1:])
+            except RuntimeError:
+                raise ShapeError(port, f"a shape that matches {first_port}'s [N, {', '.join(map(str, shape))}]",
+                                 "make the branches' shapes equal, or size 1 where one should broadcast") from None
+        return {"out": TensorType(shape, first.dtype)}
+
+    return infer
+
+
+def _chain(op):
+    def emit(g, module, args, p, i, o):
+        return functools.reduce(lambda a, b: g.call_function(op, (a, b)), args)
+
+    return emit
+
+
+def _concat_infer(p: Params, i: In) -> dict[str, TensorType]:
+    items = _ordered(i)
+    first_port, first = items[0]
+    axis = torch_dim(p["dim"], first, first_port)
+    total = 0
+    for port, t in items:
+        if t.rank != first.rank:
+            raise ShapeError(port, f"rank {first.rank} like {first_port}", "reshape the branches to the same rank")
+        other = [d for k, d in enumerate(t.shape) if k != axis]
+        if other != [d for k, d in enumerate(first.shape) if k != axis] or t.dtype != first.dtype:
+            raise ShapeError(port, f"the same sizes as {first_port} {first} except along dim {p['dim']}",
+                             "make the other dimensions match, or concatenate along another dim")
+        total += t.shape[axis]
+    out = list(first.shape)
+    out[axis] = total
+    return {"out": TensorType(tuple(out), first.dtype)}
+
+
+SPECS = (
+    LayerSpec(kind="Add", category="Merge", doc="Adds its inputs element-wise (a residual / skip connection).",
+              params=(NUM_INPUTS,), inputs=merge_ports, infer=_broadcast("Add"), emit=_chain(operator.add),
+              name_base="add"),
+    LayerSpec(kind="Multiply", category="Merge", doc="Multiplies its inputs element-wise (gating).",
+              params=(NUM_INPUTS,), inputs=merge_ports, infer=_broadcast("Multiply"), emit=_chain(operator.mul),
+              macs=lambda p, i, o: 0, name_base="mul"),
+    LayerSpec(kind="Concat", category="Merge", doc="Joins its inputs along dim (1: channels or features).",
+              params=(NUM_INPUTS, ParamSpec("dim", "int", 1, "Dimension to join along (not 0, the batch).",
+                                            minimum=-6, maximum=6)),
+              inputs=merge_ports, infer=_concat_infer,
+              emit=lambda g, m, a, p, i, o: g.call_function(torch.cat, (list(a),), {"dim": p["dim"]}),
+              name_base="cat"),
+)

@@ -1,0 +1,1 @@
+"""Bundled resources: example projects and small data sets (with their licences)."""

@@ -1,0 +1,1 @@
+"""The PySide6 + pyqtgraph application. Imports netbuilder; never the reverse."""
