@@ -67,7 +67,7 @@ def _summary(args: argparse.Namespace) -> int:
     header = ("name", "kind", "output", "params", "MACs")
     rows = [(r.name, r.kind, r.output, f"{r.params:,}", f"{r.macs:,}") for r in summary.rows]
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]
-    line = "  ".join("{:<%d}" % w if k < 3 else "{:>%d}" % w for k, w in enumerate(widths))
+    line = "  ".join(f"{{:{'<' if k < 3 else '>'}{w}}}" for k, w in enumerate(widths))
     print(f"{project.name} ({args.file})")
     print(line.format(*header))
     print("  ".join("-" * w for w in widths))

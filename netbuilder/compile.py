@@ -58,20 +58,24 @@ def build_module(graph: Graph, inference: ShapeInference | None = None) -> fx.Gr
         if node_id not in used:
             continue
         in_edges = graph.in_edges(node_id)
-        args = [values[e.src, e.src_port] for port in node.input_ports() if (e := in_edges.get(port.name))]
+        # One entry per input port, None where an optional port is left unwired.
+        args = [values[e.src, e.src_port] if (e := in_edges.get(port.name)) else None
+                for port in node.input_ports()]
         if node.kind == "Output":
             results[node_id] = args[0]
             continue
         spec = node.spec
         info = inference.info(node_id)
-        module_name = None
         if spec.build is not None:
             root.add_module(node.name, spec.build(node.params, info.inputs))
-            module_name = node.name
         if spec.emit is not None:
-            out = spec.emit(code, module_name, args, node.params, info.inputs, info.outputs)
+            # The module's raw result gets its own name; the node's name goes to its output.
+            def call(*a, _target=node.name, **kw):
+                return code.create_node("call_module", _target, a, kw, name=f"{_target}_raw")
+
+            out = spec.emit(code, call, args, node.params, info.inputs, info.outputs)
         else:
-            out = code.call_module(module_name, tuple(args))
+            out = code.call_module(node.name, tuple(a for a in args if a is not None))
         if out.name != node.name:
             out._rename(node.name)  # the generated code reads in the user's names
         values[node_id, "out"] = out

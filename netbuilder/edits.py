@@ -44,22 +44,25 @@ class RemoveNode(Edit):
         self.node_id = node_id
         self.text = "Delete node"
         self._node: Node | None = None
-        self._edges: list[Edge] = []
+        self._index = 0
+        self._edges: list[tuple[Edge, int]] = []
 
     def apply(self, graph: Graph) -> None:
         node = graph.node(self.node_id)
         self.text = f"Delete {node.kind} '{node.name}'"
         self._node = node.copy()
-        self._edges = [*graph.in_edges(self.node_id).values(), *graph.out_edges(self.node_id)]
-        for edge in self._edges:
+        self._index = graph.index_of(self.node_id)
+        edges = [*graph.in_edges(self.node_id).values(), *graph.out_edges(self.node_id)]
+        self._edges = [(e, graph.out_edges(e.src).index(e)) for e in edges]
+        for edge in edges:
             graph.disconnect(edge)
         graph.remove_node(self.node_id)
 
     def revert(self, graph: Graph) -> None:
         assert self._node is not None, "revert before apply"
-        graph.add_node(self._node.copy())
-        for edge in self._edges:
-            graph.connect(edge)
+        graph.add_node(self._node.copy(), self._index)
+        for edge, index in sorted(self._edges, key=lambda ei: ei[1]):
+            graph.connect(edge, index=index)
 
 
 class Connect(Edit):
@@ -78,12 +81,15 @@ class Disconnect(Edit):
     def __init__(self, edge: Edge | Sequence[str]) -> None:
         self.edge = Edge(*edge)
         self.text = "Disconnect"
+        self._index = 0
 
     def apply(self, graph: Graph) -> None:
+        outs = graph.out_edges(self.edge.src) if self.edge.src in graph.nodes else []
+        self._index = outs.index(self.edge) if self.edge in outs else 0
         graph.disconnect(self.edge)
 
     def revert(self, graph: Graph) -> None:
-        graph.connect(self.edge)
+        graph.connect(self.edge, index=self._index)
 
 
 class SetParams(Edit):

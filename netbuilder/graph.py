@@ -120,6 +120,10 @@ class Graph:
     def __iter__(self) -> Iterator[Node]:
         return iter(self._nodes.values())
 
+    def index_of(self, node_id: str) -> int:
+        """Position of a node in node order (the order of the file and of ``forward``'s inputs)."""
+        return list(self._nodes).index(node_id)
+
     def node(self, node_id: str) -> Node:
         return self._nodes[node_id]
 
@@ -230,23 +234,29 @@ class Graph:
         if edge.dst_port not in inputs:
             ins = ", ".join(inputs) or "none; it is a start point"
             return f"{dst.kind} '{dst.name}' has no input port '{edge.dst_port}' (inputs: {ins})"
+        if edge.src == edge.dst:
+            return f"'{src.name}' cannot feed itself"
+        if check_cycle and edge.src in self.downstream([edge.dst]):
+            return f"wiring '{src.name}' into '{dst.name}' would make a loop; networks here flow one way"
         taken = self._in[edge.dst].get(edge.dst_port)
         if taken is not None:
             other = self._nodes[taken.src].name
             return (f"input '{edge.dst_port}' of '{dst.name}' already has a wire from '{other}'; "
                     "remove that wire first")
-        if edge.src == edge.dst:
-            return f"'{src.name}' cannot feed itself"
-        if check_cycle and edge.src in self.downstream([edge.dst]):
-            return f"wiring '{src.name}' into '{dst.name}' would make a loop; networks here flow one way"
         return None
 
     # ---- mutators ------------------------------------------------------------------
-    def add_node(self, node: Node) -> Node:
+    def add_node(self, node: Node, index: int | None = None) -> Node:
+        """Add ``node``, last or at ``index`` in node order (undo puts a node back where it was)."""
         problem = self.add_problem(node)
         if problem:
             raise EditRefused(problem)
-        self._nodes[node.id] = node
+        if index is None or index >= len(self._nodes):
+            self._nodes[node.id] = node
+        else:
+            items = list(self._nodes.items())
+            items.insert(index, (node.id, node))
+            self._nodes = dict(items)
         self._names[node.name] = node.id
         self._in[node.id] = {}
         self._out[node.id] = []
@@ -265,13 +275,15 @@ class Graph:
         self.node_removed.emit(node)
         return node
 
-    def connect(self, edge: Edge, check_cycle: bool = True) -> Edge:
+    def connect(self, edge: Edge, check_cycle: bool = True, index: int | None = None) -> Edge:
+        """Add a wire; ``index`` places it among its source's outgoing wires (for undo)."""
         edge = Edge(*edge)
         problem = self.connect_problem(edge, check_cycle)
         if problem:
             raise EditRefused(problem)
         self._in[edge.dst][edge.dst_port] = edge
-        self._out[edge.src].append(edge)
+        outs = self._out[edge.src]
+        outs.insert(len(outs) if index is None else index, edge)
         self._order = None
         self.edge_added.emit(edge)
         return edge

@@ -8,7 +8,15 @@ from collections.abc import Mapping
 import torch.nn as nn
 
 from netbuilder.layers.rules import need_float
-from netbuilder.layers.spec import MAX_SIZE, LayerSpec, Params, ParamSpec, PortSpec, ShapeError, TensorType
+from netbuilder.layers.spec import (
+    MAX_SIZE,
+    LayerSpec,
+    Params,
+    ParamSpec,
+    PortSpec,
+    ShapeError,
+    TensorType,
+)
 
 In = Mapping[str, TensorType]
 
@@ -48,11 +56,11 @@ def _mha_build(p: Params, i: In) -> nn.Module:
                                  kdim=k.shape[1], vdim=v.shape[1], batch_first=True)
 
 
-def _mha_emit(g, module, args, p, i, o):
-    q = args[0]
-    k = args[1] if "key" in i else q
-    v = args[2] if "value" in i else k
-    out = g.call_module(module, (q, k, v), {"need_weights": False})
+def _mha_emit(g, call, args, p, i, o):
+    q, k, v = args
+    k = k if k is not None else q
+    v = v if v is not None else k
+    out = call(q, k, v, need_weights=False)
     return g.call_function(operator.getitem, (out, 0))
 
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import torch.nn as nn
 
-from netbuilder.layers.rules import conv_out, conv_transpose_out, need_float, need_rank
+from netbuilder.layers.rules import conv_out, conv_transpose_out, need_float
 from netbuilder.layers.spec import (
     MAX_SIZE,
     LayerSpec,
@@ -217,7 +217,8 @@ def _adaptive(nd: int):
         kind=kind,
         category="Pooling",
         doc="Averages to a fixed output size whatever the input size; 1 gives global average pooling.",
-        params=(ParamSpec("output_size", "int" if nd == 1 else "int2", 1, "Output size per spatial axis.", minimum=1, maximum=MAX_SIZE),),
+        params=(ParamSpec("output_size", "int" if nd == 1 else "int2", 1, "Output size per spatial axis.",
+                          minimum=1, maximum=MAX_SIZE),),
         infer=infer,
         build=build,
         macs=lambda p, i, o: numel(i["in"].shape),

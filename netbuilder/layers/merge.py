@@ -8,7 +8,15 @@ from collections.abc import Mapping
 
 import torch
 
-from netbuilder.layers.spec import LayerSpec, Params, ParamSpec, PortSpec, ShapeError, TensorType, torch_dim
+from netbuilder.layers.spec import (
+    LayerSpec,
+    Params,
+    ParamSpec,
+    PortSpec,
+    ShapeError,
+    TensorType,
+    torch_dim,
+)
 
 In = Mapping[str, TensorType]
 

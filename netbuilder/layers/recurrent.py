@@ -37,8 +37,8 @@ def _recurrent(kind: str) -> LayerSpec:
         return cls(i["in"].shape[1], p["hidden_size"], num_layers=p["num_layers"], batch_first=True,
                    dropout=p["dropout"], bidirectional=p["bidirectional"], **extra)
 
-    def emit(g, module, args, p, i, o):
-        seq = g.call_function(operator.getitem, (g.call_module(module, (args[0],)), 0))
+    def emit(g, call, args, p, i, o):
+        seq = g.call_function(operator.getitem, (call(args[0]), 0))
         if p["output"] == "sequence":
             return seq
         if not p["bidirectional"]:

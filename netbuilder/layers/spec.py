@@ -143,7 +143,8 @@ ShapeRule = Callable[[Params, Mapping[str, TensorType]], dict[str, TensorType]]
 Builder = Callable[[Params, Mapping[str, TensorType]], Any]
 MacsRule = Callable[[Params, Mapping[str, TensorType], Mapping[str, TensorType]], int]
 PortsRule = Callable[[Params], tuple[PortSpec, ...]]
-# emit(fx_graph, module_name_or_None, input_fx_nodes, params, input_types, output_types) -> fx node
+# emit(fx_graph, call_module, input_fx_nodes, params, input_types, output_types) -> fx node,
+# where call_module(*args, **kwargs) adds a call of the node's own module.
 Emitter = Callable[..., Any]
 
 

@@ -1,0 +1,106 @@
+"""Hypothesis strategies: random valid graphs built the way a user builds them."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from hypothesis import strategies as st
+
+from netbuilder.errors import EditRefused
+from netbuilder.graph import Edge, Graph
+from netbuilder.layers import CATALOG, TensorType
+from netbuilder.shape_inference import ShapeInference
+
+SMALL = {"out_features": 8, "out_channels": 6, "hidden_size": 6, "embedding_dim": 8, "num_embeddings": 12,
+         "dim_feedforward": 12, "num_heads": 4, "nhead": 4, "num_layers": 2, "output_size": 3, "size": 5,
+         "num_inputs": 3}
+LAYER_KINDS = sorted(k for k in CATALOG if k not in ("Input", "Output"))
+INPUT_SHAPES = [[5], [4, 6], [3, 9, 9], [2, 12], [4, 8], [8]]
+
+
+def random_params(kind: str, t: TensorType | None, rng: random.Random) -> dict[str, Any]:
+    """Plausible parameter values for ``kind`` given its (first) input type."""
+    spec = CATALOG[kind]
+    params: dict[str, Any] = {}
+    for p in spec.params:
+        lo = int(p.minimum) if p.minimum is not None else 0
+        if p.kind in ("int", "int2", "optional_int", "optional_int2"):
+            hi = SMALL.get(p.name, 3)
+            if p.name in ("dim", "dim0", "dim1", "start_dim", "end_dim") and t is not None:
+                params[p.name] = rng.choice([d for d in range(-t.rank, t.rank) if d not in (0, -t.rank)] or [1])
+            elif p.name == "dims" or p.name == "shape":
+                continue
+            elif p.kind.startswith("optional") and rng.random() < 0.5:
+                params[p.name] = None
+            else:
+                params[p.name] = rng.randint(max(lo, 0 if p.name in ("padding", "output_padding") else 1),
+                                             max(hi, lo, 1))
+        elif p.kind == "float":
+            params[p.name] = round(rng.uniform(p.minimum or 0.0, min(p.maximum or 1.0, 0.9)), 3)
+        elif p.kind == "bool":
+            params[p.name] = rng.random() < 0.5
+        elif p.kind == "choice":
+            params[p.name] = rng.choice(p.choices)
+    if kind == "Permute" and t is not None:
+        rest = list(range(1, t.rank))
+        rng.shuffle(rest)
+        params["dims"] = [0, *rest]
+    if kind == "Reshape" and t is not None:
+        params["shape"] = rng.choice([[-1], [1, -1], [-1, 1]])
+    if kind in ("Conv1d", "Conv2d") and t is not None and t.rank > 2:
+        params["groups"] = rng.choice([g for g in (1, 2, 3) if t.shape[0] % g == 0 and
+                                       params["out_channels"] % g == 0])
+    if kind in ("RNN", "LSTM", "GRU") and params.get("num_layers") == 1:
+        params["dropout"] = 0.0
+    if kind == "ConvTranspose2d":
+        params["output_padding"] = 0
+    if kind == "Embedding" and t is not None:
+        params["num_embeddings"] = 12
+    return params
+
+
+def grow_graph(seed: int, steps: int, with_ints: bool = True) -> tuple[Graph, ShapeInference]:
+    """A random valid DAG: Inputs, layers stacked on random earlier outputs, merges, Outputs.
+
+    Candidate layers whose inferred shapes come out as a problem are taken back, the way
+    a user would delete a layer the editor marks red.
+    """
+    rng = random.Random(seed)
+    g = Graph()
+    inference = ShapeInference(g)
+    for shape in rng.sample(INPUT_SHAPES, rng.randint(1, 2)):
+        g.add_node(g.make_node("Input", params={"shape": shape}))
+    if with_ints and rng.random() < 0.3:
+        g.add_node(g.make_node("Input", params={"shape": [7], "dtype": "int64"}))
+    for _ in range(steps):
+        ready = [n for n in g if n.kind != "Output" and inference.outputs(n.id)]
+        src = rng.choice(ready)
+        t = inference.outputs(src.id)["out"]
+        kind = rng.choice(LAYER_KINDS)
+        try:
+            node = g.add_node(g.make_node(kind, params=random_params(kind, t, rng)))
+        except EditRefused:
+            continue
+        ports = [p.name for p in node.input_ports()]
+        g.connect(Edge(src.id, "out", node.id, ports[0]))
+        # Merges and attention take more inputs: prefer earlier outputs of the same type.
+        for port in ports[1:]:
+            same = [n for n in ready if inference.outputs(n.id)["out"] == t and n.id != src.id]
+            if same and rng.random() < 0.8:
+                g.connect(Edge(rng.choice(same).id, "out", node.id, port))
+            elif not CATALOG[kind].input_ports(node.params)[ports.index(port)].optional:
+                g.connect(Edge(src.id, "out", node.id, port))
+        info = inference.info(node.id)
+        if info.problem is not None or info.outputs is None:
+            for e in list(g.in_edges(node.id).values()):
+                g.disconnect(e)
+            g.remove_node(node.id)
+    leaves = [n for n in g if not g.out_edges(n.id) and n.kind != "Input"] or [list(g)[-1]]
+    for leaf in leaves[:3]:
+        out = g.add_node(g.make_node("Output"))
+        g.connect(Edge(leaf.id, "out", out.id, "in"))
+    return g, inference
+
+
+graphs = st.builds(grow_graph, st.integers(0, 2**31 - 1), st.integers(1, 14))
