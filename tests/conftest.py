@@ -1,0 +1,14 @@
+"""Test-wide settings: Qt runs offscreen (no display on CI), hypothesis profiles."""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import settings
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# CI=true gets a derandomised run so a red CI is reproducible from its log.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
