@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-SUBCOMMANDS = ("check", "summary")
+SUBCOMMANDS = ("check", "summary", "train")
 
 
 def _load(target: str):
@@ -81,6 +81,43 @@ def _summary(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
+def _train(args: argparse.Namespace) -> int:
+    import signal
+
+    from netbuilder.training.console import EpochLines, JsonLog, ProgressDisplay
+    from netbuilder.training.distributed import DistContext
+    from netbuilder.training.run import train_project
+
+    project = _load(args.file)
+    overrides = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size),
+                                   ("device", args.device)) if v is not None}
+    dist = DistContext.from_environment(args.device or project.training.get("device", "auto"))
+    show = None
+    if dist.is_main:
+        show = JsonLog() if args.json_log else ProgressDisplay() if sys.stderr.isatty() else EpochLines()
+    holder = {}
+
+    def on_sigint(signum, frame) -> None:  # Ctrl-C stops after the current batch; checkpoints stay
+        if "trainer" in holder:
+            holder["trainer"].cancel()
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        result, run_dir = train_project(project, overrides, show, Path(args.out) if args.out else None,
+                                        Path(args.resume) if args.resume else None, dist,
+                                        trainer_ready=lambda t: holder.__setitem__("trainer", t))
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        dist.close()
+    if dist.is_main and not args.json_log:
+        if run_dir is not None:
+            print(f"run saved in {run_dir} (checkpoints best.safetensors, last.safetensors; "
+                  f"history in {run_dir.parent / 'history.sqlite'})", file=sys.stderr)
+    if result.status == "failed":
+        return 1  # the display has printed the reason
+    return 130 if result.status == "cancelled" else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="netbuilder",
@@ -95,17 +132,27 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("file", help="a .nbproj project file, or the name of a built-in example")
         p.add_argument("--json", action="store_true", help="machine-readable output")
         p.set_defaults(func=func)
+    t = sub.add_parser("train", help="train a project headless (also under torchrun)",
+                       description="Train a project with its saved settings; options override them.")
+    t.add_argument("file", help="a .nbproj project file, or the name of a built-in example")
+    t.add_argument("--epochs", type=int, help="number of epochs")
+    t.add_argument("--batch-size", type=int, help="samples per batch (the global batch under torchrun)")
+    t.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), help="where to train")
+    t.add_argument("--out", help="folder for checkpoints and history (default: beside the project)")
+    t.add_argument("--resume", help="a last.safetensors checkpoint to continue from")
+    t.add_argument("--json-log", action="store_true", help="one JSON object per event on stdout")
+    t.set_defaults(func=_train, json=False)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from netbuilder.errors import ProjectError
+    from netbuilder.errors import NetbuilderError, ProjectError
 
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except ProjectError as exc:
-        if getattr(args, "json", False):
+    except NetbuilderError as exc:
+        if isinstance(exc, ProjectError) and getattr(args, "json", False):
             print(json.dumps({"file": args.file, "ok": False,
                               "error": {"message": exc.message, "path": exc.path}}, indent=1))
         else:

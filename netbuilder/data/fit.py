@@ -1,0 +1,87 @@
+"""Does a data set fit a model and its loss? Clear problems before a run starts.
+
+Covers the teaching text's data mistakes: targets outside [0, 1] for a binary
+cross-entropy (seed 4.2), class numbers given to a loss that wants one-hot rows and a
+final layer wider than the number of classes (seed 4.3), and plain shape mismatches.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from netbuilder.data.dataset import Dataset
+from netbuilder.graph import Graph
+from netbuilder.shape_inference import Problem, ShapeInference
+from netbuilder.training.losses import INDEX_TARGET_LOSSES
+
+
+def data_problems(dataset: Dataset, graph: Graph, inference: ShapeInference, loss: str) -> list[Problem]:
+    found: list[Problem] = []
+    inputs = [n for n in graph if n.kind == "Input"]
+    outputs = [n for n in graph if n.kind == "Output"]
+    if len(inputs) != 1 or len(outputs) != 1:
+        return [Problem("error", "data-arity",
+                        f"training needs exactly one Input and one Output; this graph has {len(inputs)} and "
+                        f"{len(outputs)}")]
+    node, out = inputs[0], outputs[0]
+    wanted = inference.outputs(node.id)["out"]
+    got = dataset.input_type
+    if wanted != got:
+        found.append(Problem(
+            "error", "data-input",
+            f"Input '{node.name}' expects {wanted} but data set '{dataset.name}' gives samples {got}: set the "
+            f"Input's shape to {list(got.shape)}" + (f" and dtype {got.dtype}" if got.dtype != wanted.dtype else "")
+            + (" or add a resize option to the data" if got.rank == 4 else ""), node.id))
+    edge = graph.in_edges(out.id).get("in")
+    result = inference.outputs(edge.src) if edge else None
+    if result is None:
+        return found
+    produced = result[edge.src_port]
+    last = graph.node(edge.src)
+    y = dataset.y
+    if not bool(torch.isfinite(dataset.x.float()).all()) or not bool(torch.isfinite(y.float()).all()):
+        found.append(Problem("error", "data-nan", f"data set '{dataset.name}' contains NaN or infinite values: "
+                                                  "remove or fill those rows"))
+    if loss in INDEX_TARGET_LOSSES:
+        if not dataset.labels_are_indices:
+            found.append(Problem("error", "data-targets",
+                                 f"the {loss} loss wants class numbers, but '{dataset.name}' has {list(y.shape[1:])} "
+                                 "rows per target (one-hot or probabilities): switch the loss to cross_entropy_soft"))
+        elif dataset.num_classes and produced.shape[-1:] != (dataset.num_classes,):
+            found.append(_width_problem(last, produced, dataset))
+        return found
+    if loss == "cross_entropy_soft":
+        if dataset.labels_are_indices:
+            found.append(Problem("error", "data-targets",
+                                 f"the cross_entropy_soft loss wants one-hot or probability rows, but '{dataset.name}' "
+                                 "has class numbers (like 0, 1, 0): switch the loss to cross_entropy"))
+        elif tuple(y.shape[1:]) != produced.shape:
+            found.append(_width_problem(last, produced, dataset))
+        return found
+    # Losses comparing values of the same shape: mse, l1, huber, bce, bce_with_logits.
+    if dataset.labels_are_indices:
+        found.append(Problem("error", "data-targets",
+                             f"the {loss} loss compares values, but '{dataset.name}' has class numbers: use "
+                             "cross_entropy for classes"))
+        return found
+    if tuple(y.shape[1:]) != produced.shape:
+        found.append(Problem("error", "data-target-shape",
+                             f"{last.kind} '{last.name}' gives {produced} but the targets of '{dataset.name}' are "
+                             f"[N, {', '.join(map(str, y.shape[1:]))}]: make the last layer produce that shape",
+                             last.id))
+    if loss in ("bce", "bce_with_logits"):
+        lo, hi = float(y.min()), float(y.max())
+        if lo < 0 or hi > 1:
+            found.append(Problem("error", "data-bce-range",
+                                 f"binary cross-entropy needs targets in [0, 1], but '{dataset.name}' has targets from "
+                                 f"{lo:.3g} to {hi:.3g} (noise added to 0/1 labels, as in seed 4.2?): use clean "
+                                 "0/1 labels, or a regression loss such as mse"))
+    return found
+
+
+def _width_problem(last, produced, dataset: Dataset) -> Problem:
+    n = dataset.num_classes
+    return Problem("error", "data-classes",
+                   f"{last.kind} '{last.name}' gives {produced} but '{dataset.name}' has {n} classes: give the "
+                   f"last layer {n} outputs" + (f" (set out_features to {n})" if last.kind == "Linear" else ""),
+                   last.id)

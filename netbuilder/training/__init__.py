@@ -1,0 +1,1 @@
+"""Training: settings, losses, metrics, the Trainer, checkpoints and run history. No Qt."""

@@ -1,0 +1,109 @@
+"""Checkpoints as safetensors: model weights, optimizer state, and where the run was.
+
+Nothing here unpickles: tensors go through safetensors, the rest is JSON in its metadata.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+from safetensors import safe_open
+from safetensors.torch import load_file, save_file
+
+from netbuilder.errors import NetbuilderError
+
+if TYPE_CHECKING:
+    from netbuilder.training.trainer import Trainer, TrainState
+
+FORMAT = "netbuilder-checkpoint"
+
+
+class CheckpointError(NetbuilderError):
+    """A checkpoint could not be read or does not fit the model."""
+
+
+def save_checkpoint(path: Path, trainer: Trainer, state: TrainState, extra: dict[str, Any] | None = None) -> Path:
+    """Write model + optimizer + run position atomically (temp file, then rename)."""
+    path = Path(path)
+    tensors = {f"model.{k}": v.detach().contiguous().clone() for k, v in trainer.module.state_dict().items()}
+    opt = trainer.optimizer.state_dict()
+    plain: dict[str, dict[str, Any]] = {}
+    for idx, st in opt["state"].items():
+        for key, value in st.items():
+            if torch.is_tensor(value):
+                tensors[f"optimizer.{idx}.{key}"] = value.detach().contiguous().clone()
+            else:
+                plain.setdefault(str(idx), {})[key] = value
+    meta = {
+        "format": FORMAT, "version": 1,
+        "epoch": state.epoch, "step": state.step, "best_value": state.best_value, "extra": state.extra,
+        "settings": trainer.settings.to_dict(),
+        "optimizer_groups": opt["param_groups"], "optimizer_plain": plain,
+        "scheduler": trainer.schedule.state_dict(),
+        **(extra or {}),
+    }
+    tmp = path.with_name(f".{path.name}.tmp")
+    save_file({k: v.cpu() for k, v in tensors.items()}, str(tmp),
+              metadata={"netbuilder": json.dumps(meta, default=_jsonable)})
+    os.replace(tmp, path)
+    return path
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return list(value)
+    if torch.is_tensor(value):
+        return value.tolist()
+    raise TypeError(f"cannot store {type(value).__name__} in a checkpoint")
+
+
+def read_metadata(path: Path) -> dict[str, Any]:
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+    except FileNotFoundError:
+        raise CheckpointError(f"{path}: no such checkpoint") from None
+    except Exception as exc:
+        raise CheckpointError(f"{path}: not a safetensors checkpoint ({exc})") from None
+    if "netbuilder" not in meta:
+        raise CheckpointError(f"{path}: a safetensors file, but not a netbuilder checkpoint")
+    return json.loads(meta["netbuilder"])
+
+
+def load_weights(path: Path, module: torch.nn.Module) -> dict[str, Any]:
+    """Load a checkpoint's model weights into ``module``; every name or shape mismatch is reported."""
+    meta = read_metadata(path)
+    tensors = load_file(str(path))
+    weights = {k.removeprefix("model."): v for k, v in tensors.items() if k.startswith("model.")}
+    own = module.state_dict()
+    problems = [f"'{k}' is missing from the checkpoint" for k in own if k not in weights]
+    problems += [f"'{k}' is in the checkpoint but not in the model" for k in weights if k not in own]
+    problems += [f"'{k}' has shape {list(weights[k].shape)} in the checkpoint but {list(v.shape)} in the model"
+                 for k, v in own.items() if k in weights and weights[k].shape != v.shape]
+    if problems:
+        raise CheckpointError(f"{path} does not fit this model: " + "; ".join(problems))
+    module.load_state_dict(weights)
+    return meta
+
+
+def resume(path: Path, trainer: Trainer) -> None:
+    """Put a trainer back where the checkpoint left it: weights, optimizer, schedule, position."""
+    meta = load_weights(path, trainer.module)
+    tensors = load_file(str(path))
+    state: dict[int, dict[str, Any]] = {}
+    for key, value in tensors.items():
+        if key.startswith("optimizer."):
+            _, idx, name = key.split(".", 2)
+            state.setdefault(int(idx), {})[name] = value
+    for idx, values in meta["optimizer_plain"].items():
+        state.setdefault(int(idx), {}).update(values)
+    trainer.optimizer.load_state_dict({"state": state, "param_groups": meta["optimizer_groups"]})
+    trainer.schedule.load_state_dict(meta["scheduler"])
+    trainer.state.epoch = meta["epoch"]
+    trainer.state.step = meta["step"]
+    trainer.state.best_value = meta["best_value"]
+    trainer.state.extra = dict(meta["extra"])

@@ -1,0 +1,121 @@
+"""Run history in an embedded SQLite database: settings, per-step and per-epoch metrics, results.
+
+Each report interval is one committed transaction (WAL journal), so a process killed
+mid-run leaves a readable database whose run shows as interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from netbuilder.training.events import Epoch, Event, Failed, Finished, Started, Steps
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY, project TEXT, graph_hash TEXT, started REAL, finished REAL,
+    status TEXT, message TEXT, settings TEXT, data TEXT, device TEXT, pid INTEGER,
+    final TEXT, best TEXT);
+CREATE TABLE IF NOT EXISTS steps (
+    run_id INTEGER, step INTEGER, epoch INTEGER, loss REAL, PRIMARY KEY (run_id, step)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS epochs (
+    run_id INTEGER, epoch INTEGER, metrics TEXT, learning_rate REAL, elapsed REAL,
+    PRIMARY KEY (run_id, epoch)) WITHOUT ROWID;
+"""
+
+
+@dataclass
+class RunRecord:
+    id: int
+    project: str
+    status: str
+    started: float
+    finished: float | None
+    settings: dict[str, Any]
+    final: dict[str, Any]
+    best: dict[str, Any]
+    message: str
+
+
+class RunHistory:
+    """Open (or create) the history database at ``path``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(self.path), timeout=10, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+        self._db.commit()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def begin(self, project: str, graph_hash: str, settings: dict[str, Any], data: dict[str, Any]) -> int:
+        with self._db:
+            cur = self._db.execute(
+                "INSERT INTO runs (project, graph_hash, started, status, settings, data, pid) "
+                "VALUES (?, ?, ?, 'running', ?, ?, ?)",
+                (project, graph_hash, time.time(), json.dumps(settings), json.dumps(data), os.getpid()))
+        return int(cur.lastrowid)
+
+    def recorder(self, run_id: int):
+        """An event callback that stores what a Trainer reports for run ``run_id``."""
+
+        def record(event: Event) -> None:
+            with self._db:
+                if isinstance(event, Started):
+                    self._db.execute("UPDATE runs SET device=? WHERE id=?", (event.device, run_id))
+                elif isinstance(event, Steps):
+                    self._db.executemany(
+                        "INSERT OR REPLACE INTO steps VALUES (?, ?, ?, ?)",
+                        [(run_id, event.first_step + i, event.epoch, v) for i, v in enumerate(event.losses)])
+                elif isinstance(event, Epoch):
+                    metrics = {"train": event.train, "val": event.val}
+                    self._db.execute("INSERT OR REPLACE INTO epochs VALUES (?, ?, ?, ?, ?)",
+                                     (run_id, event.epoch, json.dumps(metrics), event.learning_rate,
+                                      event.elapsed_s))
+                elif isinstance(event, Finished):
+                    self._db.execute("UPDATE runs SET finished=?, status=?, final=?, best=? WHERE id=?",
+                                     (time.time(), event.reason, json.dumps(event.final), json.dumps(event.best),
+                                      run_id))
+                elif isinstance(event, Failed):
+                    self._db.execute("UPDATE runs SET finished=?, status='failed', message=? WHERE id=?",
+                                     (time.time(), event.message, run_id))
+
+        return record
+
+    def runs(self) -> list[RunRecord]:
+        """Every run, oldest first. A run still marked running whose process is gone is 'interrupted'."""
+        rows = self._db.execute(
+            "SELECT id, project, status, started, finished, settings, final, best, message, pid FROM runs "
+            "ORDER BY id").fetchall()
+        return [RunRecord(r[0], r[1], _status(r[2], r[9]), r[3], r[4], json.loads(r[5] or "{}"),
+                          json.loads(r[6] or "{}"), json.loads(r[7] or "{}"), r[8] or "") for r in rows]
+
+    def step_losses(self, run_id: int) -> list[tuple[int, float]]:
+        return self._db.execute("SELECT step, loss FROM steps WHERE run_id=? ORDER BY step", (run_id,)).fetchall()
+
+    def epoch_metrics(self, run_id: int) -> list[tuple[int, dict[str, Any]]]:
+        rows = self._db.execute("SELECT epoch, metrics FROM epochs WHERE run_id=? ORDER BY epoch", (run_id,))
+        return [(e, json.loads(m)) for e, m in rows]
+
+
+def _status(status: str, pid: int | None) -> str:
+    if status != "running" or pid is None:
+        return status
+    if pid == os.getpid():
+        return status
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return "interrupted"
+    except PermissionError:
+        return status
+    return status

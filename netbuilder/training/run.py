@@ -1,0 +1,110 @@
+"""Train a project end to end: settings, data, checks, model, history, checkpoints."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from netbuilder.compile import build_module
+from netbuilder.data.dataset import DataError, Dataset
+from netbuilder.data.fit import data_problems
+from netbuilder.data.sources import load_dataset
+from netbuilder.graph import Graph
+from netbuilder.lint import lint_project
+from netbuilder.project import Project
+from netbuilder.shape_inference import infer_shapes
+from netbuilder.training.checkpoint import resume, save_checkpoint
+from netbuilder.training.distributed import DistContext
+from netbuilder.training.events import Event
+from netbuilder.training.history import RunHistory
+from netbuilder.training.settings import TrainingSettings
+from netbuilder.training.trainer import RunResult, Trainer
+
+
+def graph_fingerprint(graph: Graph) -> str:
+    """A hash of what the graph computes (kinds, params, wires; not names' positions)."""
+    doc = {"nodes": [[n.id, n.kind, n.name, n.params] for n in graph], "edges": [list(e) for e in graph.edges]}
+    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def runs_dir(project: Project, out: Path | None = None) -> Path:
+    """Where runs of ``project`` go: ``out``, or a folder beside the project file."""
+    if out is not None:
+        return Path(out)
+    if project.path is None:
+        raise DataError("save the project first: its runs are stored beside the project file")
+    return project.path.with_name(project.path.stem + "-runs")
+
+
+@dataclass
+class PreparedRun:
+    settings: TrainingSettings
+    module: torch.nn.Module
+    train: Dataset
+    val: Dataset | None
+
+
+def prepare(project: Project, overrides: dict[str, Any] | None = None) -> PreparedRun:
+    """Settings, data and model for a run, after every check; raises with all problems listed."""
+    settings = TrainingSettings.from_dict({**project.training, **(overrides or {})})
+    inference = infer_shapes(project.graph)
+    base = project.path.parent if project.path else None
+    dataset = load_dataset(project.data, base, settings.seed)
+    problems = [*inference.errors, *(p for p in lint_project(project) if p.severity == "error")]
+    if not problems:
+        problems = [p for p in data_problems(dataset, project.graph, inference, settings.loss)
+                    if p.severity == "error"]
+    if problems:
+        lines = "\n".join(f"  - {p.message}" for p in problems)
+        raise DataError(f"cannot train '{project.name}' yet:\n{lines}")
+    torch.manual_seed(settings.seed)
+    module = build_module(project.graph, inference)
+    train, val = dataset.split(settings.validation_split, settings.seed)
+    return PreparedRun(settings, module, train, val)
+
+
+def train_project(project: Project, overrides: dict[str, Any] | None = None,
+                  on_event: Callable[[Event], None] | None = None, out: Path | None = None,
+                  resume_from: Path | None = None, dist: DistContext | None = None,
+                  trainer_ready: Callable[[Trainer], None] | None = None) -> tuple[RunResult, Path | None]:
+    """Train ``project``; returns the result and the run's folder (None on ranks other than 0).
+
+    Rank 0 alone writes the history database and the ``best``/``last`` checkpoints.
+    """
+    dist = dist or DistContext()
+    run = prepare(project, overrides)
+    callbacks = [on_event] if on_event else []
+    run_dir = None
+    history = None
+    if dist.is_main:
+        folder = runs_dir(project, out)
+        history = RunHistory(folder / "history.sqlite")
+        run_id = history.begin(project.name, graph_fingerprint(project.graph), run.settings.to_dict(), project.data)
+        run_dir = folder / f"run-{run_id:04d}"
+        run_dir.mkdir(parents=True, exist_ok=True)
+        callbacks.insert(0, history.recorder(run_id))
+
+    def checkpoint(tag: str, trainer: Trainer, state) -> None:
+        assert run_dir is not None
+        save_checkpoint(run_dir / f"{tag}.safetensors", trainer, state,
+                        {"graph_hash": graph_fingerprint(project.graph), "project": project.name})
+
+    trainer = Trainer(run.module, run.train, run.settings, run.val,
+                      on_event=lambda e: [cb(e) for cb in callbacks],
+                      checkpoint=checkpoint if dist.is_main else None, dist=dist)
+    if resume_from is not None:
+        resume(Path(resume_from), trainer)
+    if trainer_ready:
+        trainer_ready(trainer)
+    try:
+        result = trainer.run()
+    finally:
+        if history is not None:
+            history.close()
+    return result, run_dir
