@@ -68,7 +68,7 @@ class Dataset:
 
     def split(self, fraction: float, seed: int) -> tuple[Dataset, Dataset | None]:
         """Shuffle with ``seed`` and hold out ``fraction`` of the samples for validation."""
-        n_val = int(round(len(self) * fraction))
+        n_val = round(len(self) * fraction)
         if fraction <= 0 or n_val == 0:
             return self, None
         if n_val >= len(self):

@@ -92,7 +92,7 @@ def test_linear_example_finds_slope_2_and_intercept_0() -> None:
 
 
 def test_logistic_example_clean_labels_accuracy() -> None:
-    run, result, _ = _train_example("logistic_regression", metrics=["loss", "accuracy"])
+    _, result, _ = _train_example("logistic_regression", metrics=["loss", "accuracy"])
     assert result.final["train_accuracy"] >= 0.95
 
 
