@@ -1,0 +1,99 @@
+"""Data sets: the seed's data as written, bundled digits, and clear problems when data and model disagree."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from netbuilder import Edge, Graph, infer_shapes
+from netbuilder.data.dataset import DataError, Dataset
+from netbuilder.data.digits import digits
+from netbuilder.data.fit import data_problems
+from netbuilder.data.seed_data import seed_linear, seed_logistic, seed_sequence, seed_softmax
+from netbuilder.data.sources import load_dataset
+
+
+def test_seed_data_is_generated_as_the_text_writes_it() -> None:
+    rng = np.random.RandomState(7)
+    x = np.linspace(-1, 1, 100)
+    expected = 2 * x + rng.randn(*x.shape) * 0.33
+    np.testing.assert_allclose(seed_linear(seed=7).y.squeeze(1).numpy(), expected, rtol=1e-6)
+    noisy = seed_logistic(seed=0)
+    assert noisy.y.min() < 0 and noisy.y.max() > 1  # the text's labels leave [0, 1]
+    assert set(seed_logistic(label_noise=0).y.unique().tolist()) == {0.0, 1.0}
+    assert seed_softmax().y.tolist() == [0, 1, 0]
+    assert seed_sequence().x.shape == (3, 2, 1) and seed_sequence().x[2].flatten().tolist() == [3, 4]
+
+
+def test_digits_are_bundled_and_scaled() -> None:
+    d = digits()
+    assert d.x.shape == (1797, 1, 8, 8) and d.x.min() == 0 and d.x.max() == 1
+    assert torch.bincount(d.y).min() >= 170 and d.num_classes == 10
+    resized = load_dataset({"dataset": "digits", "options": {"resize": [28, 28]}})
+    assert resized.x.shape == (1797, 1, 28, 28)
+
+
+def test_unknown_or_missing_data_set_and_bad_options() -> None:
+    with pytest.raises(DataError, match="names no data set"):
+        load_dataset({"dataset": ""})
+    with pytest.raises(DataError, match="unknown data set 'imagenet'"):
+        load_dataset({"dataset": "imagenet"})
+    with pytest.raises(DataError, match="does not take these options"):
+        load_dataset({"dataset": "digits", "options": {"colour": True}})
+    with pytest.raises(DataError, match="100 samples but 99 targets"):
+        Dataset("x", torch.zeros(100, 1), torch.zeros(99, 1))
+
+
+def graph_for(shape: list[int], width: int, last: str | None = None) -> Graph:
+    g = Graph()
+    x = g.add_node(g.make_node("Input", "x", {"shape": shape}))
+    prev = x
+    if len(shape) > 1:
+        f = g.add_node(g.make_node("Flatten", "flat"))
+        g.connect(Edge(x.id, "out", f.id, "in"))
+        prev = f
+    fc = g.add_node(g.make_node("Linear", "fc", {"out_features": width}))
+    g.connect(Edge(prev.id, "out", fc.id, "in"))
+    prev = fc
+    if last:
+        act = g.add_node(g.make_node(last, "act"))
+        g.connect(Edge(fc.id, "out", act.id, "in"))
+        prev = act
+    out = g.add_node(g.make_node("Output", "y"))
+    g.connect(Edge(prev.id, "out", out.id, "in"))
+    return g
+
+
+def problems(dataset: Dataset, graph: Graph, loss: str) -> list[str]:
+    return [p.message for p in data_problems(dataset, graph, infer_shapes(graph), loss)]
+
+
+def test_seed_softmax_mistakes_are_reported() -> None:
+    # The text: Dense(3) for 2 classes, integer labels with a one-hot (categorical) loss.
+    data = seed_softmax()
+    found = problems(data, graph_for([2], 3), "cross_entropy_soft")
+    assert any("wants one-hot or probability rows, but 'seed-softmax' has class numbers" in m for m in found)
+    found = problems(data, graph_for([2], 3), "cross_entropy")
+    assert found == ["Linear 'fc' gives [N, 3] but 'seed-softmax' has 2 classes: give the last layer 2 outputs "
+                     "(set out_features to 2)"]
+    assert problems(data, graph_for([2], 2), "cross_entropy") == []
+
+
+def test_one_hot_targets_with_an_index_loss() -> None:
+    found = problems(seed_sequence(), graph_for([2, 1], 2), "cross_entropy")
+    assert "switch the loss to cross_entropy_soft" in found[0]
+
+
+def test_input_shape_mismatch_names_both() -> None:
+    found = problems(digits(), graph_for([1, 28, 28], 10), "cross_entropy")
+    assert found[0].startswith("Input 'x' expects [N, 1, 28, 28] but data set 'digits' gives samples [N, 1, 8, 8]")
+    assert "resize" in found[0]
+
+
+def test_nan_values_and_target_shape() -> None:
+    x = torch.randn(10, 3)
+    x[4, 1] = float("nan")
+    found = problems(Dataset("mine.csv", x, torch.randn(10, 2)), graph_for([3], 1), "mse")
+    assert any("'mine.csv' contains NaN" in m for m in found)
+    assert any("Linear 'fc' gives [N, 1] but the targets of 'mine.csv' are [N, 2]" in m for m in found)

@@ -1,0 +1,125 @@
+"""Checkpoints (safetensors, resumable) and run history (SQLite), as files a user keeps."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from netbuilder import load_project
+from netbuilder.cli import main
+from netbuilder.examples import example_path
+from netbuilder.training.checkpoint import CheckpointError, load_weights
+from netbuilder.training.history import RunHistory
+from netbuilder.training.run import prepare, train_project
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def copy_example(tmp_path: Path, name: str):
+    project = load_project(example_path(name))
+    project.save(tmp_path / f"{name}.nbproj")
+    return project
+
+
+def test_run_writes_best_last_and_history_beside_the_project(tmp_path) -> None:
+    project = copy_example(tmp_path, "softmax_regression")
+    result, run_dir = train_project(project, {"epochs": 5})
+    assert result.status == "completed"
+    assert run_dir == tmp_path / "softmax_regression-runs" / "run-0001"
+    last = load_file(str(run_dir / "last.safetensors"))
+    assert set(k for k in last if k.startswith("model.")) == {"model.scores.weight", "model.scores.bias"}
+    assert (run_dir / "best.safetensors").exists()
+    history = RunHistory(run_dir.parent / "history.sqlite")
+    (run,) = history.runs()
+    assert run.status == "completed" and run.settings["epochs"] == 5 and run.project == project.name
+    assert [s for s, _ in history.step_losses(run.id)] == list(range(5))
+    assert [e for e, _ in history.epoch_metrics(run.id)] == list(range(5))
+    train_project(project, {"epochs": 2})
+    assert [r.id for r in history.runs()] == [1, 2]
+
+
+def test_resume_continues_exactly_where_the_run_stopped(tmp_path) -> None:
+    project = copy_example(tmp_path, "mnist_cnn")
+    overrides = {"epochs": 2, "validation_split": 0.0}
+    data_small = {"dataset": "digits", "options": {"resize": [28, 28]}}
+    project.data = data_small
+    straight = prepare(project, {**overrides, "epochs": 2})
+    from netbuilder.training.trainer import Trainer
+
+    # Reference: two epochs straight through.
+    Trainer(straight.module, straight.train, straight.settings).run()
+    # One epoch, checkpoint, then a fresh process-like start resumed for the second.
+    first, run_dir = train_project(project, {**overrides, "epochs": 1})
+    assert first.epochs_done == 1
+    second, _ = train_project(project, overrides, resume_from=run_dir / "last.safetensors")
+    assert second.epochs_done == 2 and second.steps_done == 2 * first.steps_done
+    resumed = prepare(project, overrides).module
+    load_weights(run_dir.parent / "run-0002" / "last.safetensors", resumed)
+    for (name, a), b in zip(straight.module.state_dict().items(), resumed.state_dict().values(), strict=True):
+        torch.testing.assert_close(a, b, msg=name, atol=1e-5, rtol=1e-4)
+
+
+def test_checkpoint_that_does_not_fit_names_each_mismatch(tmp_path) -> None:
+    project = copy_example(tmp_path, "linear_regression")
+    _, run_dir = train_project(project, {"epochs": 1})
+    other = prepare(load_project(example_path("softmax_regression"))).module
+    with pytest.raises(CheckpointError, match="'scores.weight' is missing from the checkpoint"):
+        load_weights(run_dir / "last.safetensors", other)
+    (tmp_path / "junk.safetensors").write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match="not a safetensors checkpoint"):
+        load_weights(tmp_path / "junk.safetensors", other)
+
+
+def test_killed_run_leaves_a_readable_history(tmp_path) -> None:
+    project = copy_example(tmp_path, "linear_regression")
+    script = (
+        "import os, sys\n"
+        "from netbuilder import load_project\n"
+        "from netbuilder.training.events import Epoch\n"
+        "from netbuilder.training.run import train_project\n"
+        "def die(e):\n"
+        "    if isinstance(e, Epoch) and e.epoch == 3:\n"
+        "        os._exit(9)\n"
+        f"train_project(load_project(sys.argv[1]), on_event=die)\n")
+    proc = subprocess.run([sys.executable, "-c", script, str(tmp_path / "linear_regression.nbproj")],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 9, proc.stderr
+    history = RunHistory(tmp_path / "linear_regression-runs" / "history.sqlite")
+    (run,) = history.runs()
+    assert run.status == "interrupted"
+    assert len(history.epoch_metrics(run.id)) >= 3
+    assert sqlite3.connect(history.path).execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_cli_train_progress_json_log_and_exit_codes(tmp_path, capsys) -> None:
+    copy_example(tmp_path, "linear_regression")
+    path = str(tmp_path / "linear_regression.nbproj")
+    assert main(["train", path, "--epochs", "3", "--json-log", "--out", str(tmp_path / "out")]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    kinds = [d["event"] for d in lines]
+    assert kinds[0] == "started" and kinds[-1] == "finished" and kinds.count("epoch") == 3
+    assert (tmp_path / "out" / "run-0001" / "last.safetensors").exists()
+    # A run that diverges fails with the reason and exit code 1.
+    assert main(["train", path, "--epochs", "50", "--batch-size", "100"]) == 0
+    project = load_project(path)
+    project.training["learning_rate"] = 90.0
+    project.save(path)
+    assert main(["train", path, "--epochs", "30"]) == 1
+    err = capsys.readouterr().err
+    assert "failed: the loss became" in err and "Try a lower learning_rate" in err
+
+
+def test_cli_train_refuses_data_that_does_not_fit(tmp_path, capsys) -> None:
+    project = copy_example(tmp_path, "logistic_regression")
+    project.data["options"]["label_noise"] = 0.33  # the seed's noisy labels
+    project.save(tmp_path / "noisy.nbproj")
+    assert main(["train", str(tmp_path / "noisy.nbproj")]) == 1
+    err = capsys.readouterr().err
+    assert "binary cross-entropy needs targets in [0, 1]" in err and "seed 4.2" in err
