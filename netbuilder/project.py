@@ -283,6 +283,8 @@ def _parse(doc: Any, file: str | None) -> Project:
 
 _JSON_KEY = re.compile(r"[a-zA-Z][a-zA-Z0-9_]*")  # keys written .key in a JSON path
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_PROBLEM = ("holds a lone UTF-16 surrogate (an escape from \\ud800 to \\udfff), which "
+                      "is no character; remove it")
 
 
 def _child(path: str, key: str | int) -> str:
@@ -316,10 +318,6 @@ def _structure_problem(doc: Any) -> tuple[str, str] | None:
                 return _chain_path((chain, key)), f"this key {_SURROGATE_PROBLEM}"
             stack.append((item, (chain, key), depth + 1))
     return None
-
-
-_SURROGATE_PROBLEM = ("holds a lone UTF-16 surrogate (an escape from \\ud800 to \\udfff), which "
-                      "is no character; remove it")
 
 
 def _chain_path(chain: Any) -> str:

@@ -70,7 +70,7 @@ def test_checkpoint_that_does_not_fit_names_each_mismatch(tmp_path) -> None:
     project = copy_example(tmp_path, "linear_regression")
     _, run_dir = train_project(project, {"epochs": 1})
     other = prepare(load_project(example_path("softmax_regression"))).module
-    with pytest.raises(CheckpointError, match="'scores.weight' is missing from the checkpoint"):
+    with pytest.raises(CheckpointError, match=r"'scores\.weight' is missing from the checkpoint"):
         load_weights(run_dir / "last.safetensors", other)
     (tmp_path / "junk.safetensors").write_bytes(b"not a checkpoint")
     with pytest.raises(CheckpointError, match="not a safetensors checkpoint"):
@@ -78,7 +78,7 @@ def test_checkpoint_that_does_not_fit_names_each_mismatch(tmp_path) -> None:
 
 
 def test_killed_run_leaves_a_readable_history(tmp_path) -> None:
-    project = copy_example(tmp_path, "linear_regression")
+    copy_example(tmp_path, "linear_regression")
     script = (
         "import os, sys\n"
         "from netbuilder import load_project\n"
@@ -87,7 +87,7 @@ def test_killed_run_leaves_a_readable_history(tmp_path) -> None:
         "def die(e):\n"
         "    if isinstance(e, Epoch) and e.epoch == 3:\n"
         "        os._exit(9)\n"
-        f"train_project(load_project(sys.argv[1]), on_event=die)\n")
+        "train_project(load_project(sys.argv[1]), on_event=die)\n")
     proc = subprocess.run([sys.executable, "-c", script, str(tmp_path / "linear_regression.nbproj")],
                           cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 9, proc.stderr
