@@ -11,6 +11,9 @@ import torch.nn.functional as F
 from netbuilder.data import seed_data
 from netbuilder.data.dataset import DataError, Dataset
 from netbuilder.data.digits import digits
+from netbuilder.data.images import load_image_folder
+from netbuilder.data.mnist import Progress, load_mnist
+from netbuilder.data.tabular import load_csv, load_numpy
 
 BUILT_IN: dict[str, Callable[..., Dataset]] = {
     "seed-linear": seed_data.seed_linear,
@@ -21,15 +24,22 @@ BUILT_IN: dict[str, Callable[..., Dataset]] = {
 }
 
 
+# Data sets read from files; their path options are relative to the project's folder.
+FROM_FILES = ("mnist", "fashion-mnist", "csv", "numpy", "image-folder")
+_PATH_OPTIONS = ("path", "folder", "targets")
+
+
 def dataset_names() -> list[str]:
-    return list(BUILT_IN)
+    return [*BUILT_IN, *FROM_FILES]
 
 
-def load_dataset(data: dict[str, Any], base_dir: Path | None = None, seed: int = 0) -> Dataset:
+def load_dataset(data: dict[str, Any], base_dir: Path | None = None, seed: int = 0,
+                 input_shape: tuple[int, ...] | None = None, progress: Progress | None = None) -> Dataset:
     """Load the data set a project names. Relative file paths are taken from ``base_dir``.
 
     Common options: ``resize`` ([H, W]) resizes image samples, e.g. the 8×8 digits to the
-    seed CNN's 28×28 input.
+    seed CNN's 28×28 input. ``input_shape`` (the model's Input) sizes an image folder's
+    images; ``progress`` hears about downloads.
     """
     name = data.get("dataset") or ""
     options = dict(data.get("options") or {})
@@ -37,13 +47,24 @@ def load_dataset(data: dict[str, Any], base_dir: Path | None = None, seed: int =
     if not name:
         raise DataError("the project names no data set; choose one in the Data settings "
                         f"(built in: {', '.join(BUILT_IN)})")
-    if name in BUILT_IN:
-        try:
+    for key in _PATH_OPTIONS:
+        if isinstance(options.get(key), str) and base_dir is not None:
+            options[key] = str((Path(base_dir) / Path(options[key]).expanduser()).resolve())
+    try:
+        if name in BUILT_IN:
             dataset = BUILT_IN[name](seed=seed, **options)
-        except TypeError as exc:
-            raise DataError(f"data set '{name}' does not take these options: {exc}") from None
-    else:
-        raise DataError(f"unknown data set '{name}'; built in: {', '.join(BUILT_IN)}")
+        elif name in ("mnist", "fashion-mnist"):
+            dataset = load_mnist(name, progress=progress, **options)
+        elif name == "csv":
+            dataset = load_csv(**options)
+        elif name == "numpy":
+            dataset = load_numpy(**options)
+        elif name == "image-folder":
+            dataset = load_image_folder(shape=tuple(input_shape or (3, 32, 32)), **options)
+        else:
+            raise DataError(f"unknown data set '{name}'; choose one of {', '.join(dataset_names())}")
+    except TypeError as exc:
+        raise DataError(f"data set '{name}' does not take these options: {exc}") from None
     if resize is not None:
         dataset = resize_images(dataset, resize)
     return dataset

@@ -85,8 +85,8 @@ class ParamSpec:
         if kind == "float":
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 return f"must be a number, not {_describe(value)}"
-            if not math.isfinite(value):
-                return f"must be a finite number, not {value}"
+            if (isinstance(value, int) and abs(value) > 1e308) or not math.isfinite(value):
+                return f"must be a finite number no larger than 1e308, not {_describe(value)[:40]}"
             return self._check_range(value)
         if kind == "bool":
             return None if isinstance(value, bool) else f"must be true or false, not {_describe(value)}"

@@ -50,12 +50,15 @@ class PreparedRun:
     val: Dataset | None
 
 
-def prepare(project: Project, overrides: dict[str, Any] | None = None) -> PreparedRun:
+def prepare(project: Project, overrides: dict[str, Any] | None = None,
+            progress: Callable[[str, int, int], None] | None = None) -> PreparedRun:
     """Settings, data and model for a run, after every check; raises with all problems listed."""
     settings = TrainingSettings.from_dict({**project.training, **(overrides or {})})
     inference = infer_shapes(project.graph)
     base = project.path.parent if project.path else None
-    dataset = load_dataset(project.data, base, settings.seed)
+    inputs = [n for n in project.graph if n.kind == "Input"]
+    shape = tuple(inputs[0].params["shape"]) if len(inputs) == 1 else None
+    dataset = load_dataset(project.data, base, settings.seed, shape, progress)
     problems = [*inference.errors, *(p for p in lint_project(project) if p.severity == "error")]
     if not problems:
         problems = [p for p in data_problems(dataset, project.graph, inference, settings.loss)
