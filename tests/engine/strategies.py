@@ -103,4 +103,4 @@ def grow_graph(seed: int, steps: int, with_ints: bool = True) -> tuple[Graph, Sh
     return g, inference
 
 
-graphs = st.builds(grow_graph, st.integers(0, 2**31 - 1), st.integers(1, 14))
+graphs = st.builds(grow_graph, st.integers(0, 2**31 - 1), st.integers(1, 30))

@@ -24,7 +24,7 @@ def _sample_inputs(graph: Graph, batch: int = 2) -> list[torch.Tensor]:
     return inputs
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(graphs)
 def test_random_graphs_compile_and_real_shapes_equal_inferred(built) -> None:
     graph, inference = built
