@@ -90,7 +90,7 @@ def _train(args: argparse.Namespace) -> int:
 
     project = _load(args.file)
     overrides = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size),
-                                   ("device", args.device)) if v is not None}
+                                   ("device", args.device), ("precision", args.precision)) if v is not None}
     dist = DistContext.from_environment(args.device or project.training.get("device", "auto"))
     show = None
     if dist.is_main:
@@ -138,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--epochs", type=int, help="number of epochs")
     t.add_argument("--batch-size", type=int, help="samples per batch (the global batch under torchrun)")
     t.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), help="where to train")
+    t.add_argument("--precision", choices=("fp32", "bf16", "fp16"), help="mixed precision on a CUDA GPU")
     t.add_argument("--out", help="folder for checkpoints and history (default: beside the project)")
     t.add_argument("--resume", help="a last.safetensors checkpoint to continue from")
     t.add_argument("--json-log", action="store_true", help="one JSON object per event on stdout")

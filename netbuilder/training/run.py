@@ -59,15 +59,20 @@ def prepare(project: Project, overrides: dict[str, Any] | None = None,
     inputs = [n for n in project.graph if n.kind == "Input"]
     shape = tuple(inputs[0].params["shape"]) if len(inputs) == 1 else None
     dataset = load_dataset(project.data, base, settings.seed, shape, progress)
+    # A separate validation set, when the project names one, replaces validation_split.
+    separate = project.data.get("validation")
+    val = load_dataset(separate, base, settings.seed, shape, progress) if separate else None
     problems = [*inference.errors, *(p for p in lint_project(project) if p.severity == "error")]
     if not problems:
-        problems = [p for p in data_problems(dataset, project.graph, inference, settings.loss)
-                    if p.severity == "error"]
+        problems = [p for d in (dataset, val) if d is not None
+                    for p in data_problems(d, project.graph, inference, settings.loss) if p.severity == "error"]
     if problems:
         lines = "\n".join(f"  - {p.message}" for p in problems)
         raise DataError(f"cannot train '{project.name}' yet:\n{lines}")
     torch.manual_seed(settings.seed)
     module = build_module(project.graph, inference)
+    if val is not None:
+        return PreparedRun(settings, module, dataset, val)
     train, val = dataset.split(settings.validation_split, settings.seed)
     return PreparedRun(settings, module, train, val)
 

@@ -97,3 +97,22 @@ def test_nan_values_and_target_shape() -> None:
     found = problems(Dataset("mine.csv", x, torch.randn(10, 2)), graph_for([3], 1), "mse")
     assert any("'mine.csv' contains NaN" in m for m in found)
     assert any("Linear 'fc' gives [N, 1] but the targets of 'mine.csv' are [N, 2]" in m for m in found)
+
+
+def test_a_separate_validation_set_replaces_the_split(tmp_path) -> None:
+    from netbuilder import load_project
+    from netbuilder.data.idx import write_idx
+    from netbuilder.examples import example_path
+    from netbuilder.training.run import prepare
+
+    rng = np.random.default_rng(1)
+    for prefix, n in (("train", 40), ("t10k", 12)):
+        write_idx(tmp_path / f"{prefix}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28), np.uint8))
+        write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte", rng.integers(0, 10, n).astype(np.uint8))
+    project = load_project(example_path("mnist_cnn"))
+    project.data = {"dataset": "mnist", "options": {"folder": str(tmp_path)},
+                    "validation": {"dataset": "mnist", "options": {"folder": str(tmp_path), "split": "test"}}}
+    run = prepare(project)
+    assert len(run.train) == 40 and len(run.val) == 12
+    saved = load_project(project.save(tmp_path / "p.nbproj"))
+    assert saved.data["validation"]["options"]["split"] == "test"
