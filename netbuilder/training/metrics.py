@@ -29,7 +29,7 @@ class MetricAccumulator:
     def update(self, output: torch.Tensor, target: torch.Tensor, loss: torch.Tensor) -> None:
         n = output.shape[0]
         s = self._sums
-        s["loss"] += loss.detach().double() * n
+        s["loss"].add_(loss.detach(), alpha=n)  # one kernel: this runs every step
         self._count += n
         out = output.detach().float()
         if "accuracy" in self.metrics or "top5" in self.metrics:

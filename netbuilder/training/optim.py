@@ -13,12 +13,15 @@ def make_optimizer(params: Iterable[torch.nn.Parameter], s: TrainingSettings) ->
     """``weight_decay`` is the L2 penalty (decoupled for AdamW, as that optimizer defines it)."""
     params = list(params)
     lr, wd = s.learning_rate, s.weight_decay
+    # One fused kernel per step instead of one launch per tensor group: on a GPU, small
+    # models are launch-bound, and this is where a step's time goes.
+    fused = {"fused": True} if params and all(p.is_cuda and p.is_floating_point() for p in params) else {}
     if s.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=lr, momentum=s.momentum, nesterov=s.nesterov, weight_decay=wd)
+        return torch.optim.SGD(params, lr=lr, momentum=s.momentum, nesterov=s.nesterov, weight_decay=wd, **fused)
     if s.optimizer == "adam":
-        return torch.optim.Adam(params, lr=lr, weight_decay=wd)
+        return torch.optim.Adam(params, lr=lr, weight_decay=wd, **fused)
     if s.optimizer == "adamw":
-        return torch.optim.AdamW(params, lr=lr, weight_decay=wd)
+        return torch.optim.AdamW(params, lr=lr, weight_decay=wd, **fused)
     if s.optimizer == "rmsprop":
         return torch.optim.RMSprop(params, lr=lr, momentum=s.momentum, weight_decay=wd)
     return torch.optim.Adagrad(params, lr=lr, weight_decay=wd)

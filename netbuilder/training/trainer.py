@@ -94,7 +94,9 @@ class Trainer:
         if settings.batch_size % self.dist.world_size:
             raise SettingsError(f"batch_size {settings.batch_size} must divide evenly among "
                                 f"{self.dist.world_size} processes")
-        self.optimizer = make_optimizer(module.parameters(), settings)
+        # On the device before the optimizer exists, so its state (and a resumed one) lives there too.
+        self.module = module.to(self.device)
+        self.optimizer = make_optimizer(self.module.parameters(), settings)
         self.steps_per_epoch = math.ceil(len(train) / settings.batch_size)
         self.schedule = Schedule(self.optimizer, settings, self.steps_per_epoch)
         self.loss_fn = make_loss(settings.loss)
@@ -134,7 +136,7 @@ class Trainer:
         s = self.settings
         if s.threads:
             torch.set_num_threads(s.threads)
-        model = self.module.to(self.device)
+        model = self.module
         self._net = self.dist.wrap(model)
         self._snapshot = [t.detach().clone() for t in model.state_dict().values()]
         self._snapshot_step = self.state.step
