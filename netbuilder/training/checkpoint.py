@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,10 +47,16 @@ def save_checkpoint(path: Path, trainer: Trainer, state: TrainState, extra: dict
         "scheduler": trainer.schedule.state_dict(),
         **(extra or {}),
     }
-    tmp = path.with_name(f".{path.name}.tmp")
-    save_file({k: v.cpu() for k, v in tensors.items()}, str(tmp),
-              metadata={"netbuilder": json.dumps(meta, default=_jsonable)})
-    os.replace(tmp, path)
+    # Like a project save: a crash mid-write leaves the previous checkpoint whole.
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        save_file({k: v.cpu() for k, v in tensors.items()}, str(tmp),
+                  metadata={"netbuilder": json.dumps(meta, default=_jsonable)})
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
 
 

@@ -125,3 +125,26 @@ def test_cli_train_refuses_data_that_does_not_fit(tmp_path, capsys) -> None:
     assert main(["train", str(tmp_path / "noisy.nbproj")]) == 1
     err = capsys.readouterr().err
     assert "binary cross-entropy needs targets in [0, 1]" in err and "seed 4.2" in err
+
+
+def test_terminal_progress_display_shows_epochs_and_the_end() -> None:
+    import io
+
+    from netbuilder.training.console import ProgressDisplay
+    from netbuilder.training.events import Epoch, Failed, Finished, Started, Steps
+
+    stream = io.StringIO()
+    show = ProgressDisplay(stream)
+    show(Started("cpu", 2, 3, 90, 10))
+    show(Steps(0, [0.9, 0.8, 0.7], 0, 2, 3, 6, 1234.0, 0.5))
+    show(Epoch(0, {"loss": 0.8, "accuracy": 0.5}, {"loss": 0.9}, 0.001, 0.1))
+    show(Finished("completed", 2, 6))
+    text = stream.getvalue()
+    assert "Training on cpu: 90 samples, 10 for validation, 2 epochs of 3 batches" in text
+    assert "epoch 1: train loss 0.8  accuracy 0.5  |  val loss 0.9" in text
+    assert "completed after 2 epochs (6 steps)" in text
+    failed = io.StringIO()
+    show = ProgressDisplay(failed)
+    show(Started("cpu", 1, 1, 1, 0))
+    show(Failed("the loss became nan at step 3", 3, "nan"))
+    assert "failed: the loss became nan at step 3" in failed.getvalue()
