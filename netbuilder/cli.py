@@ -89,6 +89,9 @@ def _train(args: argparse.Namespace) -> int:
     from netbuilder.training.run import train_project
 
     project = _load(args.file)
+    out = Path(args.out) if args.out else None
+    if out is None and not Path(args.file).exists():
+        out = Path(f"{args.file}-runs")  # a built-in example: runs go to the current folder, not the package
     overrides = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size),
                                    ("device", args.device), ("precision", args.precision)) if v is not None}
     dist = DistContext.from_environment(args.device or project.training.get("device", "auto"))
@@ -103,7 +106,7 @@ def _train(args: argparse.Namespace) -> int:
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
-        result, run_dir = train_project(project, overrides, show, Path(args.out) if args.out else None,
+        result, run_dir = train_project(project, overrides, show, out,
                                         Path(args.resume) if args.resume else None, dist,
                                         trainer_ready=lambda t: holder.__setitem__("trainer", t))
     finally:

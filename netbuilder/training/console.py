@@ -18,8 +18,8 @@ def _fmt(metrics: dict[str, float] | None) -> str:
 class JsonLog:
     """One JSON object per event and line, with an "event" field naming its kind."""
 
-    def __init__(self, stream: TextIO = sys.stdout) -> None:
-        self.stream = stream
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stdout  # looked up now, not at import: tests swap it
 
     def __call__(self, event: Event) -> None:
         doc = {"event": type(event).__name__.lower(), **asdict(event)}
@@ -43,11 +43,11 @@ def _clean(doc: object) -> object:
 class ProgressDisplay:
     """A rich progress bar (epoch, batch, loss, samples/s, ETA) with a line per epoch."""
 
-    def __init__(self, stream: TextIO = sys.stderr) -> None:
+    def __init__(self, stream: TextIO | None = None) -> None:
         from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-        self.console = Console(file=stream)
+        self.console = Console(file=stream or sys.stderr)
         self.progress = Progress(
             TextColumn("epoch {task.fields[epoch]}"), TextColumn("batch {task.fields[batch]}"),
             BarColumn(), TextColumn("loss {task.fields[loss]}"), TextColumn("{task.fields[rate]} samples/s"),
@@ -80,8 +80,8 @@ class ProgressDisplay:
 class EpochLines:
     """Plain lines, for a stream that is not a terminal."""
 
-    def __init__(self, stream: TextIO = sys.stderr) -> None:
-        self.stream = stream
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
 
     def __call__(self, event: Event) -> None:
         line = None

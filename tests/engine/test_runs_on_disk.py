@@ -148,3 +148,10 @@ def test_terminal_progress_display_shows_epochs_and_the_end() -> None:
     show(Started("cpu", 1, 1, 1, 0))
     show(Failed("the loss became nan at step 3", 3, "nan"))
     assert "failed: the loss became nan at step 3" in failed.getvalue()
+
+
+def test_training_a_built_in_example_writes_runs_in_the_current_folder(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "softmax_regression", "--epochs", "2"]) == 0
+    assert (tmp_path / "softmax_regression-runs" / "run-0001" / "last.safetensors").exists()
+    assert not example_path("softmax_regression").with_name("softmax_regression-runs").exists()
