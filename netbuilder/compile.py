@@ -15,17 +15,6 @@ from netbuilder.graph import Graph
 from netbuilder.shape_inference import ShapeInference, infer_shapes
 
 
-def _used_nodes(graph: Graph, output_ids: list[str]) -> set[str]:
-    seen: set[str] = set()
-    stack = list(output_ids)
-    while stack:
-        n = stack.pop()
-        if n not in seen:
-            seen.add(n)
-            stack.extend(e.src for e in graph.in_edges(n).values())
-    return seen
-
-
 def build_module(graph: Graph, inference: ShapeInference | None = None) -> fx.GraphModule:
     """Build a ``torch.fx.GraphModule`` from ``graph``.
 
@@ -45,7 +34,7 @@ def build_module(graph: Graph, inference: ShapeInference | None = None) -> fx.Gr
         raise CompileError(f"the graph has {len(errors)} problem(s) to fix before it can run:\n{lines}")
 
     output_ids = [n.id for n in graph if n.kind == "Output"]
-    used = _used_nodes(graph, output_ids)
+    used = graph.upstream(output_ids)
     root = nn.Module()
     code = fx.Graph()
     values: dict[tuple[str, str], fx.Node] = {}

@@ -186,6 +186,17 @@ class Graph:
             self._order = order
         return self._order
 
+    def upstream(self, node_ids: Iterable[str]) -> set[str]:
+        """The given nodes and every node they are reachable from."""
+        seen: set[str] = set()
+        stack = [n for n in node_ids if n in self._nodes]
+        while stack:
+            n = stack.pop()
+            if n not in seen:
+                seen.add(n)
+                stack.extend(e.src for e in self._in[n].values())
+        return seen
+
     def downstream(self, node_ids: Iterable[str]) -> set[str]:
         """The given nodes and every node reachable from them."""
         seen: set[str] = set()
@@ -207,17 +218,10 @@ class Graph:
             return f"a node named {node.name!r} already exists; names must be unique"
         return name_problem(node.name) or self._params_problem(node.spec, node.params, node.name)
 
-    def _params_problem(self, spec: LayerSpec, params: Mapping[str, Any], name: str) -> str | None:
-        for p in spec.params:
-            if p.name not in params:
-                return f"{spec.kind} {name!r} is missing parameter '{p.name}'"
-            message = p.check(params[p.name])
-            if message:
-                return f"{spec.kind} {name!r}: {p.name} {message}"
-        unknown = sorted(set(params) - {p.name for p in spec.params})
-        if unknown:
-            return f"{spec.kind} has no parameter {unknown[0]!r}"
-        return None
+    @staticmethod
+    def _params_problem(spec: LayerSpec, params: Mapping[str, Any], name: str) -> str | None:
+        problem = spec.value_problem(params)
+        return f"{spec.kind} {name!r}: {problem}" if problem else None
 
     def connect_problem(self, edge: Edge, check_cycle: bool = True) -> str | None:
         """Why ``edge`` cannot be added, or None when it can.

@@ -187,7 +187,7 @@ def graph_problems(graph: Graph) -> list[Problem]:
     if not inputs or not outputs:
         return found
     fed = graph.downstream(inputs)
-    used = _upstream(graph, outputs)
+    used = graph.upstream(outputs)
     for node in graph:
         if node.id not in fed and node.kind != "Input" and not graph.in_edges(node.id):
             continue  # reported as unconnected by the node itself
@@ -197,17 +197,6 @@ def graph_problems(graph: Graph) -> list[Problem]:
                 f"{node.kind} '{node.name}' does not lead to any Output, so it has no effect: "
                 "wire it onward or delete it", node.id))
     return found
-
-
-def _upstream(graph: Graph, node_ids: list[str]) -> set[str]:
-    seen: set[str] = set()
-    stack = list(node_ids)
-    while stack:
-        n = stack.pop()
-        if n not in seen:
-            seen.add(n)
-            stack.extend(e.src for e in graph.in_edges(n).values())
-    return seen
 
 
 def infer_shapes(graph: Graph) -> ShapeInference:

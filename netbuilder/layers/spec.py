@@ -207,19 +207,23 @@ class LayerSpec:
     def input_ports(self, params: Params) -> tuple[PortSpec, ...]:
         return self.inputs(params) if callable(self.inputs) else self.inputs
 
-    def param_problem(self, params: Params) -> str | None:
-        """Why these parameter values are invalid, or None. Names the parameter."""
+    def value_problem(self, params: Params) -> str | None:
+        """Why one of these values is not allowed (missing, unknown, wrong type or range), or None.
+
+        Cross-parameter checks are :attr:`check`'s, reported by shape inference instead, so an
+        edit may pass through a combination that is only briefly inconsistent.
+        """
         for spec in self.params:
             if spec.name not in params:
-                return f"parameter '{spec.name}' is missing"
+                return f"is missing parameter '{spec.name}'"
             message = spec.check(params[spec.name])
             if message:
-                return f"parameter '{spec.name}' {message}"
+                return f"{spec.name} {message}"
         unknown = sorted(set(params) - set(self._params_by_name))
         if unknown:
             known = ", ".join(self._params_by_name) or "none"
             return f"has no parameter '{unknown[0]}' (its parameters: {known})"
-        return self.check(params) if self.check else None
+        return None
 
 
 def _copy(value: Any) -> Any:
