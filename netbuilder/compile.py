@@ -67,6 +67,7 @@ def build_module(graph: Graph, inference: ShapeInference | None = None) -> fx.Gr
             out = code.call_module(node.name, tuple(a for a in args if a is not None))
         if out.name != node.name:
             out._rename(node.name)  # the generated code reads in the user's names
+        out.meta["netbuilder_node"] = node_id  # for code export: which node a line computes
         values[node_id, "out"] = out
     ordered = [results[n] for n in output_ids]
     code.output(ordered[0] if len(ordered) == 1 else tuple(ordered))

@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
-from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 from netbuilder.errors import NetbuilderError
+from netbuilder.weights import WeightsError, load_into
+from netbuilder.weights import read_metadata as _weights_metadata
 
 if TYPE_CHECKING:
     from netbuilder.training.trainer import Trainer, TrainState
@@ -69,37 +70,24 @@ def _jsonable(value: Any) -> Any:
 
 
 def read_metadata(path: Path) -> dict[str, Any]:
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            meta = f.metadata() or {}
-    except FileNotFoundError:
-        raise CheckpointError(f"{path}: no such checkpoint") from None
-    except Exception as exc:
-        raise CheckpointError(f"{path}: not a safetensors checkpoint ({exc})") from None
-    if "netbuilder" not in meta:
+    meta = _weights_metadata(path)
+    if meta.get("format") != FORMAT:
         raise CheckpointError(f"{path}: a safetensors file, but not a netbuilder checkpoint")
-    return json.loads(meta["netbuilder"])
+    return meta
 
 
 def load_weights(path: Path, module: torch.nn.Module) -> dict[str, Any]:
-    """Load a checkpoint's model weights into ``module``; every name or shape mismatch is reported."""
-    meta = read_metadata(path)
-    tensors = load_file(str(path))
-    weights = {k.removeprefix("model."): v for k, v in tensors.items() if k.startswith("model.")}
-    own = module.state_dict()
-    problems = [f"'{k}' is missing from the checkpoint" for k in own if k not in weights]
-    problems += [f"'{k}' is in the checkpoint but not in the model" for k in weights if k not in own]
-    problems += [f"'{k}' has shape {list(weights[k].shape)} in the checkpoint but {list(v.shape)} in the model"
-                 for k, v in own.items() if k in weights and weights[k].shape != v.shape]
-    if problems:
-        raise CheckpointError(f"{path} does not fit this model: " + "; ".join(problems))
-    module.load_state_dict(weights)
-    return meta
+    """Load a checkpoint's (or weights file's) model weights into ``module``; every mismatch is named."""
+    try:
+        return load_into(module, path)
+    except WeightsError as exc:
+        raise CheckpointError(str(exc)) from None
 
 
 def resume(path: Path, trainer: Trainer) -> None:
     """Put a trainer back where the checkpoint left it: weights, optimizer, schedule, position."""
-    meta = load_weights(path, trainer.module)
+    meta = read_metadata(path)
+    load_weights(path, trainer.module)
     tensors = load_file(str(path))
     state: dict[int, dict[str, Any]] = {}
     for key, value in tensors.items():

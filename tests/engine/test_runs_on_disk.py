@@ -72,10 +72,10 @@ def test_checkpoint_that_does_not_fit_names_each_mismatch(tmp_path) -> None:
     project = copy_example(tmp_path, "linear_regression")
     _, run_dir = train_project(project, {"epochs": 1})
     other = prepare(load_project(example_path("softmax_regression"))).module
-    with pytest.raises(CheckpointError, match=r"'scores\.weight' is missing from the checkpoint"):
+    with pytest.raises(CheckpointError, match=r"'scores\.weight' is missing from the file"):
         load_weights(run_dir / "last.safetensors", other)
     (tmp_path / "junk.safetensors").write_bytes(b"not a checkpoint")
-    with pytest.raises(CheckpointError, match="not a safetensors checkpoint"):
+    with pytest.raises(CheckpointError, match="not a safetensors file"):
         load_weights(tmp_path / "junk.safetensors", other)
 
 

@@ -1,0 +1,76 @@
+"""Weights as safetensors files: export, and load into a model with every mismatch named.
+
+A weights file holds the model's ``state_dict`` under its own names (``conv1.weight``);
+a training checkpoint holds the same under ``model.`` next to optimizer state. Both load.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import safe_open
+from safetensors.torch import load_file, save_file
+
+from netbuilder.errors import NetbuilderError
+
+
+class WeightsError(NetbuilderError):
+    """A weights file could not be read, or does not fit the model."""
+
+
+def save_weights(module: torch.nn.Module, path: str | Path, metadata: dict[str, Any] | None = None) -> Path:
+    """Write ``module``'s state_dict atomically as safetensors, with JSON metadata."""
+    path = Path(path)
+    tensors = {k: v.detach().contiguous().cpu().clone() for k, v in module.state_dict().items()}
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        save_file(tensors, str(tmp), metadata={"netbuilder": json.dumps(metadata or {})})
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def read_metadata(path: str | Path) -> dict[str, Any]:
+    """The netbuilder metadata of a weights or checkpoint file ({} when it has none)."""
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+    except FileNotFoundError:
+        raise WeightsError(f"{path}: no such file") from None
+    except Exception as exc:
+        raise WeightsError(f"{path}: not a safetensors file ({exc})") from None
+    try:
+        return json.loads(meta.get("netbuilder", "{}"))
+    except json.JSONDecodeError:
+        return {}
+
+
+def read_weights(path: str | Path) -> dict[str, torch.Tensor]:
+    """The model tensors of a weights file or a training checkpoint, by state_dict name."""
+    read_metadata(path)  # clear errors for a missing or foreign file
+    tensors = load_file(str(path))
+    if any(k.startswith("model.") for k in tensors):  # a checkpoint: drop the optimizer state
+        return {k.removeprefix("model."): v for k, v in tensors.items() if k.startswith("model.")}
+    return tensors
+
+
+def load_into(module: torch.nn.Module, path: str | Path) -> dict[str, Any]:
+    """Load weights into ``module``; raises WeightsError naming each missing, extra or misshapen tensor."""
+    weights = read_weights(path)
+    own = module.state_dict()
+    problems = [f"'{k}' is missing from the file" for k in own if k not in weights]
+    problems += [f"'{k}' is in the file but not in the model" for k in weights if k not in own]
+    problems += [f"'{k}' has shape {list(weights[k].shape)} in the file but {list(v.shape)} in the model"
+                 for k, v in own.items() if k in weights and weights[k].shape != v.shape]
+    if problems:
+        raise WeightsError(f"{path} does not fit this model: " + "; ".join(problems))
+    module.load_state_dict(weights)
+    return read_metadata(path)
