@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-SUBCOMMANDS = ("check", "summary", "train")
+SUBCOMMANDS = ("check", "summary", "train", "export", "codegen", "import")
 
 
 def _load(target: str):
@@ -121,6 +121,59 @@ def _train(args: argparse.Namespace) -> int:
     return 130 if result.status == "cancelled" else 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    project = _load(args.file)
+    if args.format == "onnx":
+        from netbuilder.onnx_export import export_onnx
+
+        report = export_onnx(project, args.output, args.weights, args.opset, args.static_batch)
+        if args.json:
+            print(json.dumps({"path": str(report.path), "exporter": report.exporter, "opset": report.opset,
+                              "seconds": report.seconds, "bytes": report.size_bytes,
+                              "max_abs_error": report.max_abs_error}, indent=1))
+        else:
+            print(report.summary())
+        return 0
+    from netbuilder.compile import build_module
+    from netbuilder.training.run import graph_fingerprint
+    from netbuilder.weights import load_into, save_weights
+
+    module = build_module(project.graph)
+    if args.weights:
+        load_into(module, args.weights)
+    path = save_weights(module, args.output, {"project": project.name, "graph_hash": graph_fingerprint(project.graph)})
+    print(f"wrote {path} ({len(module.state_dict())} tensors)")
+    return 0
+
+
+def _codegen(args: argparse.Namespace) -> int:
+    from netbuilder.codegen import generate_source
+    from netbuilder.project_json import write_atomic
+
+    source = generate_source(_load(args.file), args.file)
+    if args.output in (None, "-"):
+        sys.stdout.write(source)
+    else:
+        write_atomic(Path(args.output), source.encode("utf-8"))
+        print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from netbuilder.compile import build_module
+    from netbuilder.onnx_import import import_onnx
+    from netbuilder.weights import save_weights
+
+    out = Path(args.output)
+    project, weights = import_onnx(args.file, out.stem)
+    module = build_module(project.graph)
+    module.load_state_dict(weights)
+    weights_path = save_weights(module, out.with_suffix(".safetensors"), {"source": Path(args.file).name})
+    project.save(out)
+    print(f"wrote {out} ({len(project.graph)} nodes) and its weights {weights_path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="netbuilder",
@@ -146,6 +199,23 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--resume", help="a last.safetensors checkpoint to continue from")
     t.add_argument("--json-log", action="store_true", help="one JSON object per event on stdout")
     t.set_defaults(func=_train, json=False)
+    e = sub.add_parser("export", help="export to ONNX (verified with ONNX Runtime) or weights as safetensors")
+    e.add_argument("file", help="a .nbproj project file, or the name of a built-in example")
+    e.add_argument("--format", choices=("onnx", "safetensors"), default="onnx")
+    e.add_argument("-o", "--output", required=True, help="the file to write")
+    e.add_argument("--weights", help="trained weights: a checkpoint (best/last.safetensors) or weights file")
+    e.add_argument("--opset", type=int, default=17, help="ONNX opset (default 17)")
+    e.add_argument("--static-batch", action="store_true", help="fix the batch size instead of a dynamic axis")
+    e.add_argument("--json", action="store_true", help="machine-readable report")
+    e.set_defaults(func=_export)
+    c = sub.add_parser("codegen", help="write the model as a standalone PyTorch module")
+    c.add_argument("file", help="a .nbproj project file, or the name of a built-in example")
+    c.add_argument("-o", "--output", help="the .py file to write (default: standard output)")
+    c.set_defaults(func=_codegen, json=False)
+    i = sub.add_parser("import", help="turn an ONNX model into an editable project with its weights")
+    i.add_argument("file", help="an .onnx file")
+    i.add_argument("-o", "--output", required=True, help="the .nbproj to write (weights go beside it)")
+    i.set_defaults(func=_import, json=False)
     return parser
 
 
