@@ -150,7 +150,18 @@ def _codegen(args: argparse.Namespace) -> int:
     from netbuilder.codegen import generate_source
     from netbuilder.project_json import write_atomic
 
-    source = generate_source(_load(args.file), args.file)
+    project = _load(args.file)
+    training = None
+    if args.with_training:
+        from netbuilder.codegen_training import training_source, write_training_data
+
+        if args.output in (None, "-"):
+            print("error: --with-training needs -o FILE.py (the data is written beside it)", file=sys.stderr)
+            return 2
+        data_path = Path(args.output).with_name(Path(args.output).stem + "_data.npz")
+        training, arrays = training_source(project, data_path.name)
+        write_training_data(data_path, arrays)
+    source = generate_source(project, args.file, training=training)
     if args.output in (None, "-"):
         sys.stdout.write(source)
     else:
@@ -211,6 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("codegen", help="write the model as a standalone PyTorch module")
     c.add_argument("file", help="a .nbproj project file, or the name of a built-in example")
     c.add_argument("-o", "--output", help="the .py file to write (default: standard output)")
+    c.add_argument("--with-training", action="store_true",
+                   help="add a training script with the project's settings; its data goes beside it as .npz")
     c.set_defaults(func=_codegen, json=False)
     i = sub.add_parser("import", help="turn an ONNX model into an editable project with its weights")
     i.add_argument("file", help="an .onnx file")

@@ -88,8 +88,12 @@ def _line(node: fx.Node) -> str:
     raise CodegenError(f"cannot write fx node {node.format_node()} as code")
 
 
-def generate_source(project: Project, source_file: str | None = None, class_name: str = "Net") -> str:
-    """Python source of an ``nn.Module`` equivalent to the project's graph."""
+def generate_source(project: Project, source_file: str | None = None, class_name: str = "Net",
+                    training: str | None = None) -> str:
+    """Python source of an ``nn.Module`` equivalent to the project's graph.
+
+    ``training``, when given, is the training part from :mod:`netbuilder.codegen_training`.
+    """
     graph = project.graph
     inference = infer_shapes(graph)
     if inference.errors:
@@ -126,7 +130,8 @@ def generate_source(project: Project, source_file: str | None = None, class_name
         '    model.load_state_dict(load_file("weights.safetensors"))',
         '"""',
         "",
-        *(["import torch"] if any("torch." in line for line in body) else []),
+        *(["import argparse", "from pathlib import Path", "", "import numpy as np"] if training else []),
+        *(["import torch"] if training or any("torch." in line for line in body) else []),
         "from torch import nn",
         "",
         "",
@@ -138,4 +143,4 @@ def generate_source(project: Project, source_file: str | None = None, class_name
         f"    def forward(self, {', '.join(inputs)}):",
         *body,
         "",
-    ])
+    ]) + (training.rstrip("\n") + "\n" if training else "")

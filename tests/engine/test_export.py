@@ -166,3 +166,25 @@ def test_cli_export_codegen(tmp_path, capsys) -> None:
     assert "class Net(nn.Module)" in (tmp_path / "m.py").read_text()
     assert main(["export", "mnist_cnn", "-o", str(tmp_path / "x.onnx"), "--weights", str(tmp_path / "nope")]) == 1
     assert "no such file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["linear_regression", "softmax_regression", "lstm_sequence"])
+def test_codegen_with_training_runs_standalone_and_learns(name: str, tmp_path) -> None:
+    assert main(["codegen", name, "--with-training", "-o", str(tmp_path / "model.py")]) == 0
+    assert (tmp_path / "model_data.npz").exists()
+    imports = [line for line in (tmp_path / "model.py").read_text().splitlines() if "import" in line]
+    assert imports == ["import argparse", "from pathlib import Path", "import numpy as np", "import torch",
+                       "from torch import nn"]
+    ruff = Path(sys.executable).with_name("ruff")
+    assert subprocess.run([str(ruff), "check", "--no-cache", "--isolated", str(tmp_path)]).returncode == 0
+    # Run isolated (-I) from another folder: it needs only torch and numpy (its imports are checked above).
+    result = subprocess.run([sys.executable, "-I", str(tmp_path / "model.py"), "--epochs", "60"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    losses = [float(line.split("train loss ")[1].split(",")[0]) for line in result.stdout.splitlines()]
+    assert len(losses) == 60 and losses[-1] < losses[0]
+
+
+def test_codegen_with_training_needs_an_output_file(capsys) -> None:
+    assert main(["codegen", "linear_regression", "--with-training"]) == 2
+    assert "needs -o FILE.py" in capsys.readouterr().err
