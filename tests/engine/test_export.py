@@ -172,7 +172,7 @@ def test_cli_export_codegen(tmp_path, capsys) -> None:
 def test_codegen_with_training_runs_standalone_and_learns(name: str, tmp_path) -> None:
     assert main(["codegen", name, "--with-training", "-o", str(tmp_path / "model.py")]) == 0
     assert (tmp_path / "model_data.npz").exists()
-    imports = [line for line in (tmp_path / "model.py").read_text().splitlines() if "import" in line]
+    imports = [line for line in (tmp_path / "model.py").read_text().splitlines() if line.startswith(("import", "from"))]
     assert imports == ["import argparse", "from pathlib import Path", "import numpy as np", "import torch",
                        "from torch import nn"]
     ruff = Path(sys.executable).with_name("ruff")
