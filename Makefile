@@ -9,7 +9,7 @@ EXAMPLE ?= resources/examples/mnist_cnn.nbproj
 $(STAMP): pyproject.toml constraints.txt
 	rm -f $(VENV)/.installed-*
 	$(PY) -m venv $(VENV)
-	$(VENV)/bin/pip install -q -c constraints.txt -e '.[test,dev]'
+	$(VENV)/bin/pip install -q -c constraints.txt -e '.[gui,test,test-gui,dev]'
 	touch $@
 
 ## run: the app's main job (until the GUI lands: check and summarise a built-in example)
