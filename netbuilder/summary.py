@@ -48,26 +48,29 @@ class Summary:
         }
 
 
+def node_row(graph: Graph, inference: ShapeInference, node_id: str) -> SummaryRow:
+    """One node's output shape, parameter counts and multiply-adds. Parameter counts come from
+    torch modules built on the ``meta`` device (no memory), so they are exactly what training sees."""
+    node = graph.node(node_id)
+    info = inference.info(node_id)
+    spec = node.spec
+    params = trainable = macs = 0
+    if info.outputs is None:
+        output = "?"
+    else:
+        output = ", ".join(str(t) for t in info.outputs.values()) or "—"
+        if spec.build is not None:
+            with torch.device("meta"):
+                module = spec.build(node.params, info.inputs)
+            params = sum(p.numel() for p in module.parameters())
+            trainable = sum(p.numel() for p in module.parameters() if p.requires_grad)
+        if spec.macs is not None:
+            macs = int(spec.macs(node.params, info.inputs, info.outputs))
+    return SummaryRow(node_id, node.name, node.kind, output, params, trainable, macs)
+
+
 def summarize(graph: Graph, inference: ShapeInference | None = None) -> Summary:
-    """Summarise every node. Parameter counts come from torch modules built on the
-    ``meta`` device (no memory), so they are exactly what training will see."""
+    """Summarise every node, in graph order."""
     inference = inference or infer_shapes(graph)
-    rows = []
-    for node_id in graph.topological_order():
-        node = graph.node(node_id)
-        info = inference.info(node_id)
-        spec = node.spec
-        params = trainable = macs = 0
-        if info.outputs is None:
-            output = "?"
-        else:
-            output = ", ".join(str(t) for t in info.outputs.values()) or "—"
-            if spec.build is not None:
-                with torch.device("meta"):
-                    module = spec.build(node.params, info.inputs)
-                params = sum(p.numel() for p in module.parameters())
-                trainable = sum(p.numel() for p in module.parameters() if p.requires_grad)
-            if spec.macs is not None:
-                macs = int(spec.macs(node.params, info.inputs, info.outputs))
-        rows.append(SummaryRow(node_id, node.name, node.kind, output, params, trainable, macs))
+    rows = [node_row(graph, inference, node_id) for node_id in graph.topological_order()]
     return Summary(rows, inference.problems)

@@ -17,10 +17,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args and (args[0] in SUBCOMMANDS or args[0].startswith("-")):
         return cli_main(args)
-    print("netbuilder: the desktop app is not built yet (see the open GUI issue).\n"
-          "Headless commands work now: netbuilder check FILE, netbuilder summary FILE "
-          "(FILE may be a built-in example: mnist_cnn, lstm_sequence, ...).", file=sys.stderr)
-    return 2
+    if len(args) > 1:
+        print("usage: netbuilder [FILE.nbproj] | netbuilder COMMAND ... (check, summary, train, export, codegen, "
+              "import; --help for more)", file=sys.stderr)
+        return 2
+    try:
+        from ui.app import run_app
+    except ImportError as exc:
+        print(f"netbuilder: the desktop app needs PySide6 and pyqtgraph ({exc}); install netbuilder[gui]. "
+              "Headless commands work without them: netbuilder --help", file=sys.stderr)
+        return 2
+    return run_app(args[0] if args else None)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,232 @@
+"""The canvas: a QGraphicsScene that mirrors the engine's graph, and the view that shows it.
+
+The scene subscribes to the graph's events (as orange-canvas-core's scene does to its
+Scheme) and turns gestures into engine edits pushed on the document's undo stack.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QMimeData, QPointF, Qt, Signal
+from PySide6.QtGui import QColor, QKeySequence, QPainter, QPen
+from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QGraphicsView
+
+from netbuilder.edits import AddNode, Compound, Connect, Disconnect, Move, RemoveNode
+from netbuilder.graph import Edge, Node
+from ui.canvas_items import NodeItem, PortItem, WireItem, wire_path
+from ui.document import Document
+
+LAYER_MIME = "application/x-netbuilder-layer"
+GRID = 10.0
+
+
+class CanvasScene(QGraphicsScene):
+    """Mirrors ``document.project.graph``; ``message`` tells the status bar why a gesture failed."""
+
+    message = Signal(str)
+
+    def __init__(self, document: Document) -> None:
+        super().__init__()
+        self.document = document
+        self.graph = document.project.graph
+        self.node_items: dict[str, NodeItem] = {}
+        self.wire_items: dict[Edge, WireItem] = {}
+        self._wire_from: PortItem | None = None
+        self._preview: QGraphicsPathItem | None = None
+        self.setBackgroundBrush(QColor("#eceff1"))
+        self._subscriptions = [(self.graph.node_added, self._node_added), (self.graph.node_removed, self._node_removed),
+                               (self.graph.edge_added, self._edge_added), (self.graph.edge_removed, self._edge_removed),
+                               (self.graph.node_changed, self._node_changed)]
+        for event, callback in self._subscriptions:
+            event.sub(callback)
+        document.changed.connect(self.refresh)
+        for node in self.graph:
+            self._node_added(node)
+        for edge in self.graph.edges:
+            self._edge_added(edge)
+
+    def close(self) -> None:
+        for event, callback in self._subscriptions:
+            event.unsub(callback)
+
+    # ---- following the graph ---------------------------------------------------------
+    def _node_added(self, node: Node) -> None:
+        item = NodeItem(self, node.id)
+        self.node_items[node.id] = item
+        self.addItem(item)
+
+    def _node_removed(self, node: Node) -> None:
+        self.removeItem(self.node_items.pop(node.id))
+
+    def _edge_added(self, edge: Edge) -> None:
+        item = WireItem(self, edge)
+        self.wire_items[edge] = item
+        self.addItem(item)
+
+    def _edge_removed(self, edge: Edge) -> None:
+        self.removeItem(self.wire_items.pop(edge))
+
+    def _node_changed(self, node: Node, what: str) -> None:
+        item = self.node_items[node.id]
+        item.sync()
+        self.node_moved(node.id)
+
+    def refresh(self) -> None:
+        """Shapes and problems after an edit: re-infer (incrementally) and repaint."""
+        self.document.inference.update()
+        for item in self.node_items.values():
+            item.sync()
+        for wire in self.wire_items.values():
+            wire.sync()
+
+    def node_moved(self, node_id: str) -> None:
+        for edge in [*self.graph.in_edges(node_id).values(), *self.graph.out_edges(node_id)]:
+            if edge in self.wire_items:
+                self.wire_items[edge].sync()
+
+    # ---- gestures -> edits ---------------------------------------------------------------
+    def add_layer(self, kind: str, pos: QPointF) -> str | None:
+        node = self.graph.make_node(kind, position=(round(pos.x() / GRID) * GRID, round(pos.y() / GRID) * GRID))
+        return node.id if self.document.push(AddNode(node)) else None
+
+    def mouseReleaseEvent(self, event) -> None:
+        super().mouseReleaseEvent(event)
+        moved = {}
+        for node_id, item in self.node_items.items():
+            x, y = round(item.pos().x() / GRID) * GRID, round(item.pos().y() / GRID) * GRID
+            if (x, y) != self.graph.node(node_id).position:
+                moved[node_id] = (x, y)
+        if moved:  # a whole drag is one undo step
+            self.document.push(Move(moved))
+
+    def start_wire(self, port: PortItem) -> None:
+        self._wire_from = port
+        self._preview = QGraphicsPathItem()
+        self._preview.setPen(QPen(QColor("#ff7043"), 2, Qt.PenStyle.DashLine))
+        self.addItem(self._preview)
+        for item in self.node_items.values():
+            for other in item.ports.values():
+                if other.is_input != port.is_input and other.node_id != port.node_id:
+                    other.highlight = self.graph.connect_problem(self._edge(port, other)) is None
+                    other.update()
+
+    @staticmethod
+    def _edge(a: PortItem, b: PortItem) -> Edge:
+        src, dst = (b, a) if a.is_input else (a, b)
+        return Edge(src.node_id, src.name, dst.node_id, dst.name)
+
+    def drag_wire(self, pos: QPointF) -> None:
+        if self._wire_from is None or self._preview is None:
+            return
+        start = self._wire_from.scenePos()
+        self._preview.setPath(wire_path(pos, start) if self._wire_from.is_input else wire_path(start, pos))
+
+    def finish_wire(self, pos: QPointF) -> None:
+        source, self._wire_from = self._wire_from, None
+        if self._preview is not None:
+            self.removeItem(self._preview)
+            self._preview = None
+        for item in self.node_items.values():
+            for port in item.ports.values():
+                port.highlight = None
+                port.update()
+        if source is None:
+            return
+        target = next((i for i in self.items(pos) if isinstance(i, PortItem)), None)
+        if target is None or target is source:
+            return
+        if target.is_input == source.is_input:
+            self.message.emit("a wire joins an output (right side) to an input (left side)")
+            return
+        self.document.push(Connect(*self._edge(source, target)))
+
+    def delete_selection(self) -> None:
+        nodes = [i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)]
+        wires = [i.edge for i in self.selectedItems() if isinstance(i, WireItem)
+                 and i.edge.src not in nodes and i.edge.dst not in nodes]
+        edits = [Disconnect(e) for e in wires] + [RemoveNode(n) for n in nodes]
+        if edits:
+            self.document.push(Compound(f"Delete {len(edits)} items" if len(edits) > 1 else edits[0].text, edits))
+
+    def keyPressEvent(self, event) -> None:
+        if event.matches(QKeySequence.StandardKey.Delete) or event.key() == Qt.Key.Key_Backspace:
+            self.delete_selection()
+            return
+        super().keyPressEvent(event)
+
+    def dragEnterEvent(self, event) -> None:
+        event.setAccepted(event.mimeData().hasFormat(LAYER_MIME))
+
+    dragMoveEvent = dragEnterEvent
+
+    def dropEvent(self, event) -> None:
+        kind = bytes(event.mimeData().data(LAYER_MIME)).decode()
+        self.add_layer(kind, event.scenePos())
+        event.acceptProposedAction()
+
+
+def layer_mime(kind: str) -> QMimeData:
+    data = QMimeData()
+    data.setData(LAYER_MIME, kind.encode())
+    data.setText(kind)
+    return data
+
+
+class CanvasView(QGraphicsView):
+    """Zoom around the cursor (wheel, Ctrl +/-), pan with the middle button, F frames everything."""
+
+    def __init__(self, scene: CanvasScene) -> None:
+        super().__init__(scene)
+        self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
+        self.setAcceptDrops(True)
+        self._pan_from = None
+
+    def wheelEvent(self, event) -> None:
+        self.zoom(1.15 if event.angleDelta().y() > 0 else 1 / 1.15)
+
+    def zoom(self, factor: float) -> None:
+        scale = self.transform().m11() * factor
+        if 0.1 <= scale <= 4:
+            self.scale(factor, factor)
+
+    def frame_all(self) -> None:
+        rect = self.scene().itemsBoundingRect().adjusted(-40, -40, 40, 40)
+        if not rect.isEmpty():
+            self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
+            if self.transform().m11() > 1.25:
+                self.resetTransform()
+                self.centerOn(rect.center())
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_F and not event.modifiers():
+            self.frame_all()
+        elif event.matches(QKeySequence.StandardKey.ZoomIn):
+            self.zoom(1.15)
+        elif event.matches(QKeySequence.StandardKey.ZoomOut):
+            self.zoom(1 / 1.15)
+        else:
+            super().keyPressEvent(event)
+
+    def mousePressEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.MiddleButton:
+            self._pan_from = event.position()
+            self.setCursor(Qt.CursorShape.ClosedHandCursor)
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event) -> None:
+        if self._pan_from is not None:
+            delta = event.position() - self._pan_from
+            self._pan_from = event.position()
+            self.horizontalScrollBar().setValue(int(self.horizontalScrollBar().value() - delta.x()))
+            self.verticalScrollBar().setValue(int(self.verticalScrollBar().value() - delta.y()))
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.MiddleButton:
+            self._pan_from = None
+            self.unsetCursor()
+            return
+        super().mouseReleaseEvent(event)
