@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import onnx
 import torch
 
-from netbuilder.layers.spec import MAX_SIZE
-from netbuilder.onnx_layers import LayerMaker
+if TYPE_CHECKING:
+    from netbuilder.onnx_import import LayerMaker
 
 
 class OpProblem(Exception):
@@ -71,13 +71,15 @@ class TimeMajor:
 
 
 Value = Port | Fill | Opaque | Unknown | RnnOut | TimeMajor | np.ndarray
-Mapper = Callable[[LayerMaker, onnx.NodeProto], list[Value]]
+Mapper = Callable[["LayerMaker", onnx.NodeProto], list[Value]]
 
 
 def _attrs(n: onnx.NodeProto) -> dict[str, Any]:
     out = {}
     for a in n.attribute:
         v = onnx.helper.get_attribute_value(a)
+        if isinstance(v, list) and v and isinstance(v[0], bytes):
+            v = [x.decode() for x in v]
         out[a.name] = v.decode() if isinstance(v, bytes) else v
     return out
 
@@ -332,6 +334,7 @@ def _reshape(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
     if isinstance(v, RnnOut) and v.which == "YT":  # torch's bidirectional [T, N, 2, H] -> [T, N, 2H]
         return [TimeMajor(RnnOut(v.node, "seq"))]
     x, in_shape = b.port(n, 0), b.shape(n.input[0])
+    rest = list(b.shape(n.output[0])[1:])
     if b.is_const(n, 1):
         target = [int(d) for d in b.const(n, 1, "shape").reshape(-1)]
         if not target or not (target[0] in (0, -1) or target[0] == in_shape[0]):
@@ -339,15 +342,9 @@ def _reshape(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
                             "(use 0 or -1 as the first size)")
         if _attrs(n).get("allowzero", 0) and 0 in target:
             raise OpProblem("allowzero=1 with a 0 size makes an empty tensor")
-        rest = [in_shape[k] if d == 0 and k < len(in_shape) else d for k, d in enumerate(target)][1:]
-        if rest.count(-1) == 1 and None not in rest:
-            return _reshape_to(b, n, x, rest) if -1 not in rest or len(rest) > 1 else [_flatten_all(b, n, x)]
-        return _reshape_to(b, n, x, rest)
-    return _reshape_to(b, n, x, list(b.shape(n.output[0])[1:]))
-
-
-def _flatten_all(b: LayerMaker, n: onnx.NodeProto, x: Port) -> Port:
-    return b.add("Flatten", n, {"start_dim": 1, "end_dim": -1}, [x])
+        if None in rest:  # the inferred shape is the clearest; else the target, -1 left to netbuilder
+            rest = [in_shape[k] if d == 0 and k < len(in_shape) else d for k, d in enumerate(target)][1:]
+    return _reshape_to(b, n, x, rest)
 
 
 def _axes(b: LayerMaker, n: onnx.NodeProto) -> list[int]:
@@ -366,8 +363,9 @@ def _squeeze(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
 
 def _unsqueeze(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
     rank = len(b.shape(n.output[0] if n.op_type == "Unsqueeze" else n.input[0]))
-    if any(a % rank == 0 for a in _axes(b, n)) or (n.op_type == "Squeeze" and not b.has(n, 1)
-                                                   and "axes" not in _attrs(n)):
+    if n.op_type == "Squeeze" and not b.has(n, 1) and "axes" not in _attrs(n):
+        raise OpProblem("Squeeze without axes may drop the batch dimension; give its axes")
+    if any(a % rank == 0 for a in _axes(b, n)):
         raise OpProblem(f"{n.op_type} of the batch dimension has no netbuilder layer")
     return _reshape_to(b, n, b.port(n, 0), list(b.shape(n.output[0])[1:]))
 
@@ -405,7 +403,7 @@ def _gather(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
         seq = v.inner if isinstance(v, TimeMajor) and axis == 0 else v if axis == 1 else None
         steps = b.shape(n.input[0])[axis]
         if (isinstance(seq, RnnOut) and seq.which == "seq" and not b.bidirectional(seq.node)
-                and b.const(n, 1, "index").ndim == 0 and (index == -1 or index == steps - 1 is not None)):
+                and b.const(n, 1, "index").ndim == 0 and (index == -1 or index == steps - 1)):
             return [b.rnn_use(seq.node, "last")]  # y[:, -1]: the RNN's 'last' output
     raise OpProblem("Gather on a computed tensor has no netbuilder layer (only an Embedding lookup, "
                     "or the last step of an RNN's output)")
@@ -482,5 +480,5 @@ MAPPERS: dict[str, Mapper] = {
 # Ops that only compute shapes or fill values around them (e.g. the zero initial state of an RNN).
 SHAPE_OPS = frozenset({"Shape", "Size", "ConstantOfShape"})
 
-__all__ = ["MAPPERS", "MAX_SIZE", "SHAPE_OPS", "Fill", "OpProblem", "Opaque", "Port", "RnnOut", "Skip",
+__all__ = ["MAPPERS", "SHAPE_OPS", "Fill", "OpProblem", "Opaque", "Port", "RnnOut", "Skip",
            "TimeMajor", "Unknown", "Value"]

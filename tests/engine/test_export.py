@@ -188,3 +188,18 @@ def test_codegen_with_training_runs_standalone_and_learns(name: str, tmp_path) -
 def test_codegen_with_training_needs_an_output_file(capsys) -> None:
     assert main(["codegen", "linear_regression", "--with-training"]) == 2
     assert "needs -o FILE.py" in capsys.readouterr().err
+
+
+def test_cli_import_writes_an_editable_project_and_its_weights(tmp_path, capsys) -> None:
+    assert main(["export", "mnist_cnn", "-o", str(tmp_path / "cnn.onnx")]) == 0
+    assert main(["import", str(tmp_path / "cnn.onnx"), "-o", str(tmp_path / "cnn.nbproj")]) == 0
+    assert "wrote" in capsys.readouterr().out
+    project = load_project(tmp_path / "cnn.nbproj")
+    module = build_module(project.graph).eval()
+    load_into(module, tmp_path / "cnn.safetensors")
+    session = ort.InferenceSession(str(tmp_path / "cnn.onnx"), providers=["CPUExecutionProvider"])
+    x = torch.randn(3, 1, 28, 28)
+    torch.testing.assert_close(module(x), torch.from_numpy(session.run(None, {"image": x.numpy()})[0]),
+                               rtol=1e-4, atol=1e-5)
+    assert main(["import", str(tmp_path / "missing.onnx"), "-o", str(tmp_path / "x.nbproj")]) == 1
+    assert not (tmp_path / "x.nbproj").exists()

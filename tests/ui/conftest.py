@@ -1,0 +1,34 @@
+"""GUI tests run offscreen (set before Qt loads, in tests/conftest.py) with real widgets."""
+
+from __future__ import annotations
+
+import pytest
+
+from netbuilder import load_project
+from netbuilder.examples import example_path
+from ui.document import Document
+from ui.main_window import MainWindow
+
+
+@pytest.fixture
+def window(qtbot):
+    """Opens a main window on an example. Closed by this fixture (not qtbot), after marking the
+    document saved: closing with unsaved changes asks the user, and no one is there to answer."""
+    made: list[MainWindow] = []
+
+    def make(example: str = "mnist_cnn") -> MainWindow:
+        project = load_project(example_path(example))
+        project.path = None
+        win = MainWindow(Document(project))
+        made.append(win)
+        win.show()
+        qtbot.waitExposed(win)
+        qtbot.wait(50)
+        win.document.undo_stack.setClean()
+        return win
+
+    yield make
+    for win in made:
+        win.document.undo_stack.setClean()
+        win.close()
+        win.deleteLater()

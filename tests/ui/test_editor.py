@@ -1,0 +1,127 @@
+"""The node editor driven like a user: palette, mouse wiring, refusals, inspector, undo."""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
+
+from netbuilder import Project
+from ui.canvas_items import NodeItem
+
+
+def snapshot(win) -> str:
+    return json.dumps(Project(win.document.project.graph).to_dict(), sort_keys=True)
+
+
+def port_point(win, node_name: str, port: str, is_input: bool) -> QPoint:
+    node = win.document.project.graph.by_name(node_name)
+    item = win.scene.node_items[node.id].ports[(port, is_input)]
+    return win.view.mapFromScene(item.scenePos())
+
+
+def drag(win, start: QPoint, end: QPoint) -> None:
+    viewport = win.view.viewport()
+    QTest.mousePress(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+    for k in range(1, 6):
+        QTest.mouseMove(viewport, start + (end - start) * (k / 5))
+    QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, end)
+
+
+def test_first_screen_is_the_working_cnn(window) -> None:
+    win = window()
+    assert len(win.scene.node_items) == 14 and len(win.scene.wire_items) == 13
+    assert win.problems.windowTitle() == "Problems (none)"
+    labels = {w.label.text() for w in win.scene.wire_items.values()}
+    assert "[N, 576]" in labels and "[N, 32, 26, 26]" in labels
+    assert win.windowTitle().startswith("Digits CNN (seed 4.4)")
+
+
+def test_palette_double_click_adds_at_the_centre_and_undo_removes_it(window, qtbot) -> None:
+    win = window()
+    tree = win.palette.tree
+    item = tree.findItems("Dropout", Qt.MatchFlag.MatchRecursive)[0]
+    tree.itemDoubleClicked.emit(item, 0)
+    assert len(win.document.project.graph) == 15 and win.isWindowModified()
+    assert "problem" in win.problems.windowTitle().lower() or "warning" in win.problems.windowTitle()
+    win.undo_action.trigger()
+    assert len(win.document.project.graph) == 14 and len(win.scene.node_items) == 14
+    win.redo_action.trigger()
+    assert len(win.scene.node_items) == 15
+
+
+def test_palette_search_filters_layers(window) -> None:
+    win = window()
+    win.palette.search.setText("lstm")
+    visible = [win.palette.tree.topLevelItem(g).child(k).text(0)
+               for g in range(win.palette.tree.topLevelItemCount())
+               for k in range(win.palette.tree.topLevelItem(g).childCount())
+               if not win.palette.tree.topLevelItem(g).child(k).isHidden()]
+    assert visible == ["LSTM"]
+
+
+def test_wiring_with_the_mouse_and_a_refused_wire(window) -> None:
+    win = window("softmax_regression")
+    graph = win.document.project.graph
+    logits = graph.by_name("logits")
+    edge = graph.in_edges(logits.id)["in"]
+    graph_before = snapshot(win)
+    # Unwire by deleting the wire item, then draw it again with the mouse.
+    win.scene.clearSelection()
+    win.scene.wire_items[edge].setSelected(True)
+    win.scene.delete_selection()
+    assert "in" not in graph.in_edges(logits.id)
+    drag(win, port_point(win, "scores", "out", False), port_point(win, "logits", "in", True))
+    assert graph.in_edges(logits.id)["in"].src == graph.by_name("scores").id
+    assert snapshot(win) == graph_before
+    # A wire into an input that already has one is refused; the graph stays as it was.
+    drag(win, port_point(win, "x", "out", False), port_point(win, "logits", "in", True))
+    assert snapshot(win) == graph_before
+    assert "already has a wire from 'scores'" in win.statusBar().currentMessage()
+
+
+def test_inspector_edit_updates_shapes_and_problems(window, qtbot) -> None:
+    win = window()
+    fc1 = win.document.project.graph.by_name("fc1")
+    win.scene.node_items[fc1.id].setSelected(True)
+    box = win.inspector.editors["out_features"]
+    box.setValue(32)
+    wire = next(w for e, w in win.scene.wire_items.items() if e.src == fc1.id)
+    assert wire.label.text() == "[N, 32]"
+    assert win.document.project.graph.node(fc1.id).params["out_features"] == 32
+    # Break the graph: a Linear fed 4-D input turns red and is listed.
+    flatten = win.document.project.graph.by_name("flatten")
+    win.scene.clearSelection()
+    win.scene.node_items[flatten.id].setSelected(True)
+    win.scene.delete_selection()
+    assert "Linear 'fc1' has nothing wired into its input" in win.problems.list.item(0).text()
+    assert "Problem:" in win.scene.node_items[fc1.id].toolTip()
+    win.undo_action.trigger()
+    assert win.problems.windowTitle() == "Problems (none)"
+
+
+def test_dragging_a_node_is_one_undo_step(window) -> None:
+    win = window()
+    image = win.document.project.graph.by_name("image")
+    item: NodeItem = win.scene.node_items[image.id]
+    start = win.view.mapFromScene(item.scenePos() + item.boundingRect().center())
+    drag(win, start, start + QPoint(60, 90))
+    moved = win.document.project.graph.node(image.id).position
+    assert moved != (0.0, 0.0)
+    assert win.document.undo_stack.count() == 1
+    win.undo_action.trigger()
+    assert win.document.project.graph.node(image.id).position == (0.0, 0.0)
+    assert item.pos().x() == 0.0
+
+
+def test_clicking_a_problem_selects_its_node(window) -> None:
+    win = window("linear_regression")
+    graph = win.document.project.graph
+    win.scene.clearSelection()
+    win.scene.wire_items[graph.edges[0]].setSelected(True)
+    win.scene.delete_selection()
+    win.problems.list.itemClicked.emit(win.problems.list.item(0))
+    selected = [i.node_id for i in win.scene.selectedItems() if isinstance(i, NodeItem)]
+    assert selected == [graph.by_name("linear").id]
+    assert win.inspector.editors["out_features"].value() == 1
