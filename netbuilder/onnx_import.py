@@ -11,8 +11,6 @@ docs/onnx-import.md lists what maps to what.
 
 from __future__ import annotations
 
-import heapq
-import math
 import re
 from collections import Counter
 from pathlib import Path
@@ -20,37 +18,29 @@ from typing import Any
 
 import numpy as np
 import onnx
-import onnx_ir as ir
-import onnx_ir.passes.common as ir_passes
 import torch
-from onnx import numpy_helper, version_converter
-from onnxscript.optimizer import fold_constants
+from onnx import numpy_helper
 
 from netbuilder.compile import build_module
-from netbuilder.errors import EditRefused, NetbuilderError
+from netbuilder.errors import EditRefused
 from netbuilder.graph import Edge, Graph, name_problem
 from netbuilder.layers import CATALOG
-from netbuilder.layers.spec import MAX_SIZE
 from netbuilder.onnx_ops import MAPPERS, SHAPE_OPS, Fill, Opaque, OpProblem, Port, RnnOut, Skip, TimeMajor, Unknown
+from netbuilder.onnx_read import (
+    DTYPES,
+    FILL_KEEPS,
+    MAX_FILE_BYTES,
+    OnnxImportError,
+    dims_of,
+    label_of,
+    opset_of,
+    prepare,
+    read_model,
+)
 from netbuilder.project import Project
 from netbuilder.shape_inference import infer_shapes
 
-MAX_FILE_BYTES = 2**31 - 1  # protobuf's own limit for one message
-MAX_NODES = 200_000
-TARGET_OPSET = 17  # older models are lifted to this; newer ones are read as they are
-FOLD_LIMIT = 1 << 24  # values; folding never makes a tensor larger than this
 COLUMN, ROW = 220.0, 110.0  # layout grid, wider and taller than a node on the canvas
-# Ops whose output size comes from their input *values*, so a tiny hostile constant could ask
-# for terabytes; they are never folded (a ConstantOfShape stays and is read as a Fill).
-_VALUE_SIZED = frozenset({"ConstantOfShape", "Expand", "Tile", "Range", "Resize", "Upsample", "Pad", "OneHot",
-                          "RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial"})
-_FILL_KEEPS = frozenset({"Slice", "Squeeze", "Unsqueeze", "Reshape", "Expand", "Transpose", "Identity", "Cast",
-                         "Tile", "Gather"})
-_DTYPES = {onnx.TensorProto.FLOAT: "float32", onnx.TensorProto.INT64: "int64"}
-
-
-class OnnxImportError(NetbuilderError):
-    """An ONNX file could not be imported; the message names the file, the node and the reason."""
 
 
 def import_onnx(path: str | Path, name: str | None = None) -> tuple[Project, dict[str, torch.Tensor]]:
@@ -74,183 +64,14 @@ def import_onnx(path: str | Path, name: str | None = None) -> tuple[Project, dic
         every unsupported operator with its count. Nothing is written either way.
     """
     file = str(path)
-    model = _prepare(_read(Path(path), file), file)
+    model = prepare(read_model(Path(path), file), file)
     maker = LayerMaker(model, file)
     maker.build()
     _layout(maker.graph)
     _verify(maker, file)
     producer = f"{model.producer_name} {model.producer_version}".strip() or "an unknown tool"
-    description = f"Imported from {Path(path).name} (made by {producer}, opset {_opset(model)})."
+    description = f"Imported from {Path(path).name} (made by {producer}, opset {opset_of(model)})."
     return Project(maker.graph, name or Path(path).stem, description), maker.weights
-
-
-# ---- reading and preparing --------------------------------------------------------------
-def _read(path: Path, file: str) -> onnx.ModelProto:
-    try:
-        size = path.stat().st_size
-        if path.is_dir():
-            raise OnnxImportError(f"{file}: this is a folder, not an ONNX file")
-        if size > MAX_FILE_BYTES:
-            raise OnnxImportError(f"{file}: the file is {size / 2**30:.1f} GiB; netbuilder reads ONNX files up to "
-                                  "2 GiB with their weights inside")
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise OnnxImportError(f"{file}: no such file; check the path") from None
-    except OSError as exc:
-        raise OnnxImportError(f"{file}: cannot read the file ({exc.strerror or exc})") from None
-    try:
-        model = onnx.load_model_from_string(data)
-    except Exception as exc:  # protobuf's DecodeError and friends
-        raise OnnxImportError(f"{file}: not an ONNX model; the file cannot be decoded ({exc}). Is it truncated "
-                              "or another format?") from None
-    if not model.graph.node or not model.opset_import:
-        raise OnnxImportError(f"{file}: not an ONNX model (no graph nodes or no opset); is it truncated or "
-                              "another format?")
-    _check_structure(model, file)
-    return model
-
-
-def _tensor_problem(t: onnx.TensorProto) -> str | None:
-    """Why a stored tensor cannot be read safely, or None; allocates nothing."""
-    if t.data_location == onnx.TensorProto.EXTERNAL:
-        return "is stored in an external file; save the model with its weights inside the .onnx file"
-    if any(d < 0 for d in t.dims):
-        return f"has a negative dimension {list(t.dims)}"
-    try:
-        itemsize = np.dtype(onnx.helper.tensor_dtype_to_np_dtype(t.data_type)).itemsize
-        field = onnx.helper.tensor_dtype_to_field(t.data_type)
-    except Exception:
-        return f"has data type {t.data_type}, which netbuilder cannot read"
-    declared = math.prod(t.dims)
-    held = len(t.raw_data) / itemsize if t.raw_data else len(getattr(t, field))
-    if t.data_type in (onnx.TensorProto.FLOAT16, onnx.TensorProto.BFLOAT16) and not t.raw_data:
-        held = len(t.int32_data)
-    if held != declared:
-        return f"declares shape {list(t.dims)} ({declared:,} values) but holds {held:,.0f}; the file is damaged"
-    return None
-
-
-def _check_structure(model: onnx.ModelProto, file: str) -> None:
-    """Refuse dangling names, loops and oversized tensors before any tool reads the model."""
-    g = model.graph
-    if len(g.node) > MAX_NODES:
-        raise OnnxImportError(f"{file}: {len(g.node):,} nodes; netbuilder imports up to {MAX_NODES:,}")
-    if g.sparse_initializer:
-        raise OnnxImportError(f"{file}: sparse initializers are not supported")
-    tensors = [*g.initializer, *(a.t for n in g.node for a in n.attribute if a.type == onnx.AttributeProto.TENSOR)]
-    for t in tensors:
-        if problem := _tensor_problem(t):
-            raise OnnxImportError(f"{file}: tensor '{t.name}' {problem}")
-    provided = {i.name for i in g.input} | {t.name for t in g.initializer} | {o for n in g.node for o in n.output}
-    for n in g.node:
-        for i in n.input:
-            if i and i not in provided:
-                raise OnnxImportError(f"{file}: {_label(n)} reads '{i}', which no initializer, graph input or node "
-                                      "provides (a missing initializer?)")
-    for o in g.output:
-        if o.name not in provided:
-            raise OnnxImportError(f"{file}: the graph output '{o.name}' is computed by no node")
-    # Kahn's sort: what is left over sits on a loop. The nodes are put in order on the way,
-    # since some tools write an acyclic graph out of order and the checker refuses that.
-    producer = {o: k for k, n in enumerate(g.node) for o in n.output if o}
-    needs = [{producer[i] for i in n.input if i in producer} for n in g.node]
-    users: list[list[int]] = [[] for _ in g.node]
-    for k, srcs in enumerate(needs):
-        for s in srcs:
-            users[s].append(k)
-    left = [len(s) for s in needs]
-    ready = [k for k, c in enumerate(left) if c == 0]  # a heap, so the file's own order is kept
-    order: list[int] = []
-    while ready:
-        k = heapq.heappop(ready)
-        order.append(k)
-        for u in users[k]:
-            left[u] -= 1
-            if left[u] == 0:
-                heapq.heappush(ready, u)
-    if len(order) < len(g.node):
-        loop = [_label(g.node[k]) for k, c in enumerate(left) if c > 0]
-        raise OnnxImportError(f"{file}: the graph has a loop through {', '.join(loop[:5])}"
-                              f"{' and more' if len(loop) > 5 else ''}; ONNX graphs must flow one way")
-    if order != sorted(order):
-        nodes = [onnx.NodeProto.FromString(g.node[k].SerializeToString()) for k in sorted(order, key=order.index)]
-        del g.node[:]
-        g.node.extend(nodes)
-    for vi in g.input:
-        for d in vi.type.tensor_type.shape.dim:
-            if d.HasField("dim_value") and not 0 <= d.dim_value <= MAX_SIZE:
-                raise OnnxImportError(f"{file}: input '{vi.name}' has a dimension of {d.dim_value:,}; netbuilder "
-                                      f"takes sizes up to {MAX_SIZE:,}")
-
-
-def _opset(model: onnx.ModelProto) -> int:
-    return next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)
-
-
-def _prepare(model: onnx.ModelProto, file: str) -> onnx.ModelProto:
-    opset = _opset(model)
-    if not opset:
-        raise OnnxImportError(f"{file}: the model imports no standard ONNX opset")
-    try:
-        onnx.checker.check_model(model)
-    except Exception as exc:
-        raise OnnxImportError(f"{file}: not a valid ONNX model: {_first_line(exc)}") from None
-    if opset < TARGET_OPSET:
-        try:
-            model = version_converter.convert_version(model, TARGET_OPSET)
-        except Exception as exc:
-            raise OnnxImportError(f"{file}: cannot lift opset {opset} to {TARGET_OPSET}: {_first_line(exc)}") from None
-    try:
-        onnx.checker.check_model(model, full_check=True)  # types and shapes, strictly
-    except Exception as exc:
-        raise OnnxImportError(f"{file}: the model's types or shapes do not check out: {_first_line(exc)}") from None
-    model = _fold(model)
-    try:
-        return onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True, data_prop=True)
-    except Exception as exc:
-        raise OnnxImportError(f"{file}: shape inference failed: {_first_line(exc)}") from None
-
-
-def _should_fold(node: ir.Node) -> bool | None:
-    if node.op_type in _VALUE_SIZED:
-        return False
-    # A bound on any output's size: a broadcast, Gather or MatMul cannot exceed the product
-    # of its inputs' sizes, and Concat not their sum; check it before anything is computed.
-    sizes = [max(1, v.const_value.size) for v in node.inputs if v is not None and v.const_value is not None]
-    return None if math.prod(sizes) <= FOLD_LIMIT or len(sizes) == 1 else False
-
-
-def _fold(model: onnx.ModelProto) -> onnx.ModelProto:
-    """Fold weight and shape subgraphs into initializers.
-
-    onnxscript's optimizer is used rather than onnxruntime's: it runs in process on the model
-    itself (no session, no execution provider), keeps node names, skips ConstantOfShape by
-    design, and takes a should_fold hook, which is where the size bound above goes. Only its
-    folding pass runs: its rewrite rules would fuse ops into patterns we do not map.
-    """
-    try:
-        m = ir.from_proto(model)
-        fold_constants(m, onnx_shape_inference=True, input_size_limit=FOLD_LIMIT, output_size_limit=FOLD_LIMIT,
-                       should_fold=_should_fold)
-        ir_passes.RemoveUnusedNodesPass()(m)
-        ir_passes.LiftConstantsToInitializersPass(lift_all_constants=True, size_limit=0)(m)
-        return ir.to_proto(m)
-    except Exception:  # folding is a convenience: unfolded weights are reported by their nodes
-        return model
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    line = next((s for s in text if s.strip()), type(exc).__name__)
-    return line[:400]
-
-
-def _label(n: onnx.NodeProto) -> str:
-    return f"{n.op_type} node '{n.name or n.output[0]}'"
-
-
-def _dims(vi: onnx.ValueInfoProto) -> tuple[int | None, ...]:
-    return tuple(d.dim_value if d.HasField("dim_value") else None for d in vi.type.tensor_type.shape.dim)
 
 
 # ---- mapping --------------------------------------------------------------------------------
@@ -272,7 +93,7 @@ class LayerMaker:
         g = model.graph
         self.values: dict[str, Any] = {t.name: numpy_helper.to_array(t) for t in g.initializer}
         infos = [*g.input, *g.value_info, *g.output]
-        self.shapes = {vi.name: _dims(vi) for vi in infos if vi.type.HasField("tensor_type")}
+        self.shapes = {vi.name: dims_of(vi) for vi in infos if vi.type.HasField("tensor_type")}
         self.elem = {vi.name: vi.type.tensor_type.elem_type for vi in infos}
         self.users = Counter(i for n in g.node for i in n.input) + Counter(o.name for o in g.output)
         self.biasable: dict[str, str] = {}  # ONNX value -> id of the bias-less layer making it
@@ -433,9 +254,9 @@ class LayerMaker:
             raise OnnxImportError(f"{self.file}: cannot import this model:\n" + "\n".join(f"  - {s}" for s in lines))
 
     def _input(self, vi: onnx.ValueInfoProto) -> Any:
-        dims, elem = _dims(vi), vi.type.tensor_type.elem_type
+        dims, elem = dims_of(vi), vi.type.tensor_type.elem_type
         problem = None
-        if elem not in _DTYPES:
+        if elem not in DTYPES:
             kind = onnx.helper.tensor_dtype_to_np_dtype(elem).name if elem else "not a tensor"
             problem = f"is {kind}; netbuilder inputs are float32 or int64"
         elif len(dims) < 2 or any(d is None for d in dims[1:]):
@@ -444,7 +265,7 @@ class LayerMaker:
         else:
             try:
                 node = self.graph.make_node("Input", self._name(vi.name, "", "Input"),
-                                            {"shape": list(dims[1:]), "dtype": _DTYPES[elem]})
+                                            {"shape": list(dims[1:]), "dtype": DTYPES[elem]})
                 return Port(self.graph.add_node(node).id)
             except EditRefused as exc:
                 problem = str(exc)
@@ -474,10 +295,10 @@ class LayerMaker:
             value = next((numpy_helper.to_array(a.t) for a in n.attribute if a.name == "value"), np.zeros(1))
             return [Fill(float(value.reshape(-1)[0]))]
         if n.op_type in SHAPE_OPS or (data and all(isinstance(v, (Fill, Opaque)) for v in data)):
-            keep = n.op_type in _FILL_KEEPS and isinstance(ins[0], Fill)
+            keep = n.op_type in FILL_KEEPS and isinstance(ins[0], Fill)
             return [ins[0] if keep else Opaque()] * len(n.output)
         if not data:  # constants only, yet not folded (too large, or the folder gave up)
-            self.problems.append(f"{_label(n)}: computes a constant that could not be folded when importing")
+            self.problems.append(f"{label_of(n)}: computes a constant that could not be folded when importing")
             return []
         if n.op_type not in MAPPERS:
             self.unsupported[n.op_type] += 1
@@ -487,7 +308,7 @@ class LayerMaker:
         try:
             return MAPPERS[n.op_type](self, n)
         except OpProblem as exc:
-            self.problems.append(f"{_label(n)}: {exc}")
+            self.problems.append(f"{label_of(n)}: {exc}")
         except Skip:
             pass
         return []
