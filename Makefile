@@ -4,7 +4,7 @@ VENV := .venv
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 EXAMPLE ?= resources/examples/mnist_cnn.nbproj
 
-.PHONY: run test test-engine-no-qt lint benchmarks clean
+.PHONY: run demo test test-engine-no-qt lint benchmarks clean
 
 $(STAMP): pyproject.toml constraints.txt
 	rm -f $(VENV)/.installed-*
@@ -12,8 +12,12 @@ $(STAMP): pyproject.toml constraints.txt
 	$(VENV)/bin/pip install -q -c constraints.txt -e '.[gui,test,test-gui,dev]'
 	touch $@
 
-## run: the app's main job (until the GUI lands: check and summarise a built-in example)
+## run: the desktop app (it opens on the digits CNN example); FILE=x.nbproj opens a project
 run: $(STAMP)
+	$(VENV)/bin/netbuilder $(FILE)
+
+## demo: the headless commands on a built-in example (no display needed)
+demo: $(STAMP)
 	$(VENV)/bin/netbuilder check $(EXAMPLE)
 	$(VENV)/bin/netbuilder summary $(EXAMPLE)
 

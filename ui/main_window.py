@@ -178,6 +178,9 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         if self._may_discard():
+            # The scene goes with the window: stop hearing its selection and the graph's events.
+            self.scene.selectionChanged.disconnect(self._selection_changed)
+            self.scene.close()
             event.accept()
         else:
             event.ignore()
