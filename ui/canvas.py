@@ -24,8 +24,8 @@ class CanvasScene(QGraphicsScene):
 
     message = Signal(str)
 
-    def __init__(self, document: Document) -> None:
-        super().__init__()
+    def __init__(self, document: Document, parent=None) -> None:
+        super().__init__(parent)  # owned by the window, so Qt deletes it in order at exit
         self.document = document
         self.graph = document.project.graph
         self.node_items: dict[str, NodeItem] = {}

@@ -24,7 +24,8 @@ class MainWindow(QMainWindow):
     def __init__(self, document: Document | None = None) -> None:
         super().__init__()
         self.document = document or Document()
-        self.scene = CanvasScene(self.document)
+        self.document.setParent(self)  # deleted with the window, in Qt's order, not by the garbage collector
+        self.scene = CanvasScene(self.document, self)
         self.view = CanvasView(self.scene)
         self.setCentralWidget(self.view)
         self.palette = PaletteDock()
@@ -61,8 +62,11 @@ class MainWindow(QMainWindow):
 
     def set_document(self, document: Document) -> None:
         self.scene.close()
+        self.scene.deleteLater()
+        self.document.deleteLater()
+        document.setParent(self)
         self.document = document
-        self.scene = CanvasScene(document)
+        self.scene = CanvasScene(document, self)
         self.view.setScene(self.scene)
         self.inspector.set_document(document)
         self.problems.set_document(document)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
+from PySide6.QtCore import QEvent
+from PySide6.QtWidgets import QApplication
 
 from netbuilder import load_project
 from netbuilder.examples import example_path
@@ -32,3 +36,6 @@ def window(qtbot):
         win.document.undo_stack.setClean()
         win.close()
         win.deleteLater()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)  # delete now, not at interpreter exit
+    made.clear()
+    gc.collect()  # any trouble tearing a window down shows here, in its own test
