@@ -89,6 +89,7 @@ def train_project(project: Project, overrides: dict[str, Any] | None = None,
     run = prepare(project, overrides)
     callbacks = [on_event] if on_event else []
     run_dir = None
+    run_id = None
     history = None
     if dist.is_main:
         folder = runs_dir(project, out)
@@ -101,7 +102,8 @@ def train_project(project: Project, overrides: dict[str, Any] | None = None,
     def checkpoint(tag: str, trainer: Trainer, state) -> None:
         assert run_dir is not None
         save_checkpoint(run_dir / f"{tag}.safetensors", trainer, state,
-                        {"graph_hash": graph_fingerprint(project.graph), "project": project.name})
+                        {"graph_hash": graph_fingerprint(project.graph), "project": project.name,
+                         "run_id": run_id})
 
     trainer = Trainer(run.module, run.train, run.settings, run.val,
                       on_event=lambda e: [cb(e) for cb in callbacks],

@@ -203,3 +203,14 @@ def test_cli_import_writes_an_editable_project_and_its_weights(tmp_path, capsys)
                                rtol=1e-4, atol=1e-5)
     assert main(["import", str(tmp_path / "missing.onnx"), "-o", str(tmp_path / "x.nbproj")]) == 1
     assert not (tmp_path / "x.nbproj").exists()
+
+
+def test_export_from_a_training_run_records_the_run(tmp_path) -> None:
+    from netbuilder.training.run import train_project
+
+    project = load_project(example_path("linear_regression"))
+    project.save(tmp_path / "line.nbproj")
+    _, run_dir = train_project(project, {"epochs": 2})
+    export_onnx(project, tmp_path / "m.onnx", weights=run_dir / "best.safetensors")
+    meta = {p.key: p.value for p in onnx.load(str(tmp_path / "m.onnx")).metadata_props}
+    assert meta["run_id"] == "1" and meta["weights"] == "best.safetensors"
