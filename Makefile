@@ -1,7 +1,7 @@
 # The two commands in the README: `make run` and `make test`. Each installs what it needs.
 PY ?= python3
 VENV := .venv
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt Makefile | cksum | cut -d' ' -f1)
 EXAMPLE ?= resources/examples/mnist_cnn.nbproj
 
 .PHONY: run demo test test-engine-no-qt lint benchmarks clean
@@ -27,11 +27,11 @@ test: $(STAMP)
 
 ## test-engine-no-qt: the engine's tests in a venv that has no Qt at all
 ENGINE_VENV := .venv-engine
-ENGINE_STAMP := $(ENGINE_VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
+ENGINE_STAMP := $(ENGINE_VENV)/.installed-$(shell cat pyproject.toml constraints.txt Makefile | cksum | cut -d' ' -f1)
 $(ENGINE_STAMP): pyproject.toml constraints.txt
 	rm -f $(ENGINE_VENV)/.installed-*
 	$(PY) -m venv $(ENGINE_VENV)
-	$(ENGINE_VENV)/bin/pip install -q -c constraints.txt -e '.[test]'
+	$(ENGINE_VENV)/bin/pip install -q -c constraints.txt -e '.[test,dev]'
 	touch $@
 test-engine-no-qt: $(ENGINE_STAMP)
 	@! $(ENGINE_VENV)/bin/python -c "import PySide6" 2>/dev/null || (echo "PySide6 is installed in $(ENGINE_VENV); this job must run without Qt" && exit 1)
