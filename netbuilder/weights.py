@@ -23,19 +23,25 @@ class WeightsError(NetbuilderError):
     """A weights file could not be read, or does not fit the model."""
 
 
-def save_weights(module: torch.nn.Module, path: str | Path, metadata: dict[str, Any] | None = None) -> Path:
-    """Write ``module``'s state_dict atomically as safetensors, with JSON metadata."""
+def write_safetensors(path: str | Path, tensors: dict[str, torch.Tensor], metadata_json: str) -> Path:
+    """Write tensors (+ netbuilder metadata) like a project save: temp file, fsync, rename.
+    A crash mid-write leaves the previous file whole."""
     path = Path(path)
-    tensors = {k: v.detach().contiguous().cpu().clone() for k, v in module.state_dict().items()}
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
-        save_file(tensors, str(tmp), metadata={"netbuilder": json.dumps(metadata or {})})
+        save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(tmp),
+                  metadata={"netbuilder": metadata_json})
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def save_weights(module: torch.nn.Module, path: str | Path, metadata: dict[str, Any] | None = None) -> Path:
+    """Write ``module``'s state_dict atomically as safetensors, with JSON metadata."""
+    return write_safetensors(path, module.state_dict(), json.dumps(metadata or {}))
 
 
 def read_metadata(path: str | Path) -> dict[str, Any]:

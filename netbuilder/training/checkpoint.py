@@ -6,16 +6,14 @@ Nothing here unpickles: tensors go through safetensors, the rest is JSON in its 
 from __future__ import annotations
 
 import json
-import os
-import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
 from netbuilder.errors import NetbuilderError
-from netbuilder.weights import WeightsError, load_into
+from netbuilder.weights import WeightsError, load_into, write_safetensors
 from netbuilder.weights import read_metadata as _weights_metadata
 
 if TYPE_CHECKING:
@@ -48,17 +46,7 @@ def save_checkpoint(path: Path, trainer: Trainer, state: TrainState, extra: dict
         "scheduler": trainer.schedule.state_dict(),
         **(extra or {}),
     }
-    # Like a project save: a crash mid-write leaves the previous checkpoint whole.
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        save_file({k: v.cpu() for k, v in tensors.items()}, str(tmp),
-                  metadata={"netbuilder": json.dumps(meta, default=_jsonable)})
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return write_safetensors(path, tensors, json.dumps(meta, default=_jsonable))
 
 
 def _jsonable(value: Any) -> Any:
