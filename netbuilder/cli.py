@@ -81,6 +81,13 @@ def _summary(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
+def _download_progress(name: str, done: int, total: int) -> None:
+    """Data set downloads, on stderr: one line per file, rewritten in place."""
+    size = f"{done / 2**20:.1f} of {total / 2**20:.1f} MiB" if total else f"{done / 2**20:.1f} MiB"
+    end = "\n" if total and done >= total else ""
+    print(f"\rdownloading {name}: {size}", end=end, file=sys.stderr, flush=True)
+
+
 def _train(args: argparse.Namespace) -> int:
     import signal
 
@@ -108,7 +115,8 @@ def _train(args: argparse.Namespace) -> int:
     try:
         result, run_dir = train_project(project, overrides, show, out,
                                         Path(args.resume) if args.resume else None, dist,
-                                        trainer_ready=lambda t: holder.__setitem__("trainer", t))
+                                        trainer_ready=lambda t: holder.__setitem__("trainer", t),
+                                        progress=_download_progress if dist.is_main else None)
     finally:
         signal.signal(signal.SIGINT, previous)
         dist.close()

@@ -80,13 +80,14 @@ def prepare(project: Project, overrides: dict[str, Any] | None = None,
 def train_project(project: Project, overrides: dict[str, Any] | None = None,
                   on_event: Callable[[Event], None] | None = None, out: Path | None = None,
                   resume_from: Path | None = None, dist: DistContext | None = None,
-                  trainer_ready: Callable[[Trainer], None] | None = None) -> tuple[RunResult, Path | None]:
+                  trainer_ready: Callable[[Trainer], None] | None = None,
+                  progress: Callable[[str, int, int], None] | None = None) -> tuple[RunResult, Path | None]:
     """Train ``project``; returns the result and the run's folder (None on ranks other than 0).
 
     Rank 0 alone writes the history database and the ``best``/``last`` checkpoints.
     """
     dist = dist or DistContext()
-    run = prepare(project, overrides)
+    run = prepare(project, overrides, progress)
     callbacks = [on_event] if on_event else []
     run_dir = None
     run_id = None

@@ -185,3 +185,16 @@ def test_read_idx_gz_errors(tmp_path) -> None:
     (tmp_path / "bad.gz").write_bytes(gzip.compress(b"xx")[:-4])
     with pytest.raises(DataError, match="cannot read it"):
         read_idx(tmp_path / "bad.gz")
+
+
+def test_cli_train_shows_download_progress(served, tmp_path, capsys) -> None:
+    from netbuilder import load_project
+    from netbuilder.cli import main
+    from netbuilder.examples import example_path
+
+    project = load_project(example_path("mnist_cnn"))
+    project.data = {"dataset": "mnist", "options": {}}
+    path = project.save(tmp_path / "m.nbproj")
+    assert main(["train", str(path), "--epochs", "1"]) == 0
+    err = capsys.readouterr().err
+    assert "downloading train-images-idx3-ubyte.gz:" in err and "MiB" in err
