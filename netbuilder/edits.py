@@ -157,9 +157,3 @@ class Compound(Edit):
     def revert(self, graph: Graph) -> None:
         for edit in reversed(self.edits):
             edit.revert(graph)
-
-
-def remove_nodes(node_ids: Sequence[str]) -> Compound:
-    """One edit that deletes a selection of nodes with all their wires."""
-    return Compound(f"Delete {len(node_ids)} nodes" if len(node_ids) != 1 else "Delete node",
-                    [RemoveNode(n) for n in node_ids])

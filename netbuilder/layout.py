@@ -8,9 +8,9 @@ COLUMN = 300.0  # a node is 180 wide: 120 px for the wire and its shape label
 ROW = 130.0
 
 
-def layered_positions(graph: Graph, max_columns: int = 5) -> dict[str, tuple[float, float]]:
+def layered_positions(graph: Graph, max_columns: int | None = None) -> dict[str, tuple[float, float]]:
     """A position for every node: column = longest path from an Input, rows within a column;
-    after ``max_columns`` columns the next ones start a new band below."""
+    with ``max_columns``, the columns after it start a new band below (the examples use 5)."""
     depth: dict[str, int] = {}
     for node_id in graph.topological_order():
         depth[node_id] = max((depth[e.src] + 1 for e in graph.in_edges(node_id).values()), default=0)
@@ -21,7 +21,7 @@ def layered_positions(graph: Graph, max_columns: int = 5) -> dict[str, tuple[flo
     band_height = tallest * ROW + ROW * 0.6
     positions = {}
     for d, ids in columns.items():
-        band, column = divmod(d, max_columns)
+        band, column = divmod(d, max_columns) if max_columns else (0, d)
         for row, node_id in enumerate(ids):
             positions[node_id] = (column * COLUMN, band * band_height + row * ROW)
     return positions

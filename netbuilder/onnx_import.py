@@ -25,6 +25,7 @@ from netbuilder.compile import build_module
 from netbuilder.errors import EditRefused
 from netbuilder.graph import Edge, Graph, name_problem
 from netbuilder.layers import CATALOG
+from netbuilder.layout import layered_positions
 from netbuilder.onnx_ops import MAPPERS, SHAPE_OPS, Fill, Opaque, OpProblem, Port, RnnOut, Skip, TimeMajor, Unknown
 from netbuilder.onnx_read import (
     DTYPES,
@@ -39,8 +40,6 @@ from netbuilder.onnx_read import (
 )
 from netbuilder.project import Project
 from netbuilder.shape_inference import infer_shapes
-
-COLUMN, ROW = 220.0, 110.0  # layout grid, wider and taller than a node on the canvas
 
 
 def import_onnx(path: str | Path, name: str | None = None) -> tuple[Project, dict[str, torch.Tensor]]:
@@ -67,7 +66,8 @@ def import_onnx(path: str | Path, name: str | None = None) -> tuple[Project, dic
     model = prepare(read_model(Path(path), file), file)
     maker = LayerMaker(model, file)
     maker.build()
-    _layout(maker.graph)
+    for node_id, position in layered_positions(maker.graph).items():  # left to right by depth
+        maker.graph.move(node_id, position)
     _verify(maker, file)
     producer = f"{model.producer_name} {model.producer_version}".strip() or "an unknown tool"
     description = f"Imported from {Path(path).name} (made by {producer}, opset {opset_of(model)})."
@@ -319,17 +319,6 @@ def _tensor(a: np.ndarray) -> torch.Tensor:
 
 
 # ---- after mapping ---------------------------------------------------------------------------
-def _layout(graph: Graph) -> None:
-    """Columns by depth (longest path from an Input), rows in order within a column."""
-    depth: dict[str, int] = {}
-    rows: Counter[int] = Counter()
-    for node_id in graph.topological_order():
-        d = max((depth[e.src] + 1 for e in graph.in_edges(node_id).values()), default=0)
-        depth[node_id] = d
-        graph.move(node_id, (d * COLUMN, rows[d] * ROW))
-        rows[d] += 1
-
-
 def _verify(maker: LayerMaker, file: str) -> None:
     """Shape-check, compare output shapes with ONNX's, and check the weights fit the compiled module."""
     graph = maker.graph
