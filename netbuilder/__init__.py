@@ -5,12 +5,16 @@ Headless: this package never imports Qt. The GUI in ``ui`` sits on top of it.
 
 from __future__ import annotations
 
-from netbuilder.compile import build_module
+from typing import TYPE_CHECKING, Any
+
 from netbuilder.errors import CompileError, EditRefused, NetbuilderError, ProjectError
 from netbuilder.graph import Edge, Graph, Node
 from netbuilder.project import Project, load_project, loads_project
 from netbuilder.shape_inference import Problem, ShapeInference, infer_shapes
-from netbuilder.summary import summarize
+
+if TYPE_CHECKING:
+    from netbuilder.compile import build_module
+    from netbuilder.summary import summarize
 
 __version__ = "0.1.0"
 
@@ -31,3 +35,17 @@ __all__ = [
     "loads_project",
     "summarize",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``build_module`` and ``summarize`` need torch: import them on first use, so that importing
+    the engine (as the GUI does before its first paint) does not load torch."""
+    if name == "build_module":
+        from netbuilder.compile import build_module
+
+        return build_module
+    if name == "summarize":
+        from netbuilder.summary import summarize
+
+        return summarize
+    raise AttributeError(f"module 'netbuilder' has no attribute {name!r}")

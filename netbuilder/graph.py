@@ -13,15 +13,31 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-import torch.nn as nn
-
 from netbuilder.errors import EditRefused
 from netbuilder.events import Event
 from netbuilder.layers import CATALOG, LayerSpec, PortSpec
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-# Node names become attribute names on the compiled nn.Module.
-_RESERVED = frozenset(dir(nn.Module)) | {"self", "torch", "operator", "getitem"}
+# Node names become attribute names on the compiled nn.Module, so none may shadow one of its
+# attributes. This is dir(torch.nn.Module) written out (importing torch here would cost a second
+# at start-up); tests/engine/test_lazy_torch.py checks it against the installed torch.
+NN_MODULE_ATTRIBUTES = frozenset("""
+    T_destination __annotations__ __call__ __class__ __delattr__ __dict__ __dir__ __doc__ __eq__ __format__
+    __ge__ __getattr__ __getattribute__ __getstate__ __gt__ __hash__ __init__ __init_subclass__ __le__ __lt__
+    __module__ __ne__ __new__ __reduce__ __reduce_ex__ __repr__ __setattr__ __setstate__ __sizeof__ __str__
+    __subclasshook__ __weakref__ _apply _call_impl _compiled_call_impl _get_backward_hooks
+    _get_backward_pre_hooks _get_name _load_from_state_dict _maybe_warn_non_full_backward_hook _named_members
+    _register_load_state_dict_pre_hook _register_state_dict_hook _replicate_for_data_parallel
+    _save_to_state_dict _slow_forward _version _wrapped_call_impl add_module apply bfloat16 buffers
+    call_super_init children compile cpu cuda double dump_patches eval extra_repr float forward get_buffer
+    get_extra_state get_parameter get_submodule half ipu load_state_dict modules mtia named_buffers
+    named_children named_modules named_parameters parameters register_backward_hook register_buffer
+    register_forward_hook register_forward_pre_hook register_full_backward_hook register_full_backward_pre_hook
+    register_load_state_dict_post_hook register_load_state_dict_pre_hook register_module register_parameter
+    register_state_dict_post_hook register_state_dict_pre_hook requires_grad_ set_extra_state set_submodule
+    share_memory state_dict to to_empty train type xpu zero_grad
+""".split())
+_RESERVED = NN_MODULE_ATTRIBUTES | {"self", "torch", "operator", "getitem"}
 
 
 class Edge(NamedTuple):

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import torch
-
 from netbuilder.graph import Graph
 from netbuilder.shape_inference import Problem, ShapeInference, infer_shapes
 
@@ -60,6 +58,8 @@ def node_row(graph: Graph, inference: ShapeInference, node_id: str) -> SummaryRo
     else:
         output = ", ".join(str(t) for t in info.outputs.values()) or "—"
         if spec.build is not None:
+            import torch  # here, not at import: the GUI shows its window before torch loads
+
             with torch.device("meta"):
                 module = spec.build(node.params, info.inputs)
             params = sum(p.numel() for p in module.parameters())

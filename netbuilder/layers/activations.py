@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-import torch.nn as nn
+from netbuilder.lazy_torch import nn
 
 from netbuilder.layers.rules import need_float, same
 from netbuilder.layers.spec import LayerSpec, Params, ParamSpec, TensorType, torch_dim

@@ -5,7 +5,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Mapping
 
-import torch.nn as nn
+from netbuilder.lazy_torch import nn
 
 from netbuilder.layers.rules import need_float
 from netbuilder.layers.spec import (

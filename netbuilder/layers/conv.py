@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import torch.nn as nn
+from netbuilder.lazy_torch import nn
 
 from netbuilder.layers.rules import conv_out, conv_transpose_out, need_float
 from netbuilder.layers.spec import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import torch.nn as nn
+from netbuilder.lazy_torch import nn
 
 from netbuilder.layers.rules import flatten_fix, need_float, need_rank, same
 from netbuilder.layers.spec import (

@@ -5,8 +5,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Mapping
 
-import torch
-import torch.nn as nn
+from netbuilder.lazy_torch import nn, torch
 
 from netbuilder.layers.rules import need_float
 from netbuilder.layers.spec import MAX_SIZE, LayerSpec, Params, ParamSpec, ShapeError, TensorType

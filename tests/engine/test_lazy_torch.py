@@ -1,0 +1,65 @@
+"""The engine's editing half works without importing torch, so the GUI can paint before torch loads."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import torch
+import torch.nn as nn
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from netbuilder.graph import NN_MODULE_ATTRIBUTES
+from netbuilder.layers.merge import broadcast_shapes
+
+EDITING_WITHOUT_TORCH = """
+import sys
+from netbuilder import load_project
+from netbuilder.edits import SetParams
+from netbuilder.examples import EXAMPLE_NAMES, example_path
+from netbuilder.layout import layered_positions
+from netbuilder.lint import lint_project
+from netbuilder.shape_inference import ShapeInference
+for name in EXAMPLE_NAMES:
+    project = load_project(example_path(name))
+    inference = ShapeInference(project.graph)
+    assert not inference.problems, (name, inference.problems)
+    lint_project(project)
+    layered_positions(project.graph)
+loaded = sorted(m for m in sys.modules if m == "torch" or m.startswith("torch."))
+print(loaded[:5])
+"""
+
+
+def test_loading_checking_and_laying_out_every_example_leaves_torch_unimported():
+    out = subprocess.run([sys.executable, "-c", EDITING_WITHOUT_TORCH], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_reserved_node_names_cover_every_nn_module_attribute_of_the_installed_torch():
+    missing = set(dir(nn.Module)) - NN_MODULE_ATTRIBUTES
+    assert not missing, f"add these to NN_MODULE_ATTRIBUTES in netbuilder/graph.py: {sorted(missing)}"
+
+
+def test_the_lazy_nn_builds_real_modules():
+    from netbuilder.lazy_torch import nn as lazy_nn
+
+    assert isinstance(lazy_nn.Linear(2, 3), torch.nn.Linear)
+
+
+shapes = st.lists(st.sampled_from([1, 2, 3, 5]), max_size=4).map(tuple)
+
+
+@settings(deadline=None)  # the first torch call warms up
+@given(shapes, shapes)
+def test_broadcast_shapes_follows_torch(a, b):
+    try:
+        expected = tuple(torch.broadcast_shapes(a, b))
+    except RuntimeError:
+        expected = None
+    try:
+        got = broadcast_shapes(a, b)
+    except ValueError:
+        got = None
+    assert got == expected
