@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from netbuilder.lazy_torch import nn
-
 from netbuilder.layers.rules import need_float, same
 from netbuilder.layers.spec import LayerSpec, Params, ParamSpec, TensorType, torch_dim
+from netbuilder.lazy_torch import nn
 
 In = Mapping[str, TensorType]
 

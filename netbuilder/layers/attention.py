@@ -5,8 +5,6 @@ from __future__ import annotations
 import operator
 from collections.abc import Mapping
 
-from netbuilder.lazy_torch import nn
-
 from netbuilder.layers.rules import need_float
 from netbuilder.layers.spec import (
     MAX_SIZE,
@@ -17,6 +15,7 @@ from netbuilder.layers.spec import (
     ShapeError,
     TensorType,
 )
+from netbuilder.lazy_torch import nn
 
 In = Mapping[str, TensorType]
 

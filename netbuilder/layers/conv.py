@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from netbuilder.lazy_torch import nn
-
 from netbuilder.layers.rules import conv_out, conv_transpose_out, need_float
 from netbuilder.layers.spec import (
     MAX_SIZE,
@@ -17,6 +15,7 @@ from netbuilder.layers.spec import (
     numel,
     pair,
 )
+from netbuilder.lazy_torch import nn
 
 In = Mapping[str, TensorType]
 AXES = {1: ("L",), 2: ("H", "W")}

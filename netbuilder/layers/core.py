@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from netbuilder.lazy_torch import nn
-
 from netbuilder.layers.rules import flatten_fix, need_float, need_rank, same
 from netbuilder.layers.spec import (
     MAX_SIZE,
@@ -17,6 +15,7 @@ from netbuilder.layers.spec import (
     numel,
     torch_dim,
 )
+from netbuilder.lazy_torch import nn
 
 In = Mapping[str, TensorType]
 

@@ -6,8 +6,6 @@ import functools
 import operator
 from collections.abc import Mapping
 
-from netbuilder.lazy_torch import torch
-
 from netbuilder.layers.spec import (
     LayerSpec,
     Params,
@@ -17,6 +15,7 @@ from netbuilder.layers.spec import (
     TensorType,
     torch_dim,
 )
+from netbuilder.lazy_torch import torch
 
 In = Mapping[str, TensorType]
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from netbuilder.lazy_torch import nn
-
 from netbuilder.layers.rules import need_float, need_rank, same
 from netbuilder.layers.spec import LayerSpec, Params, ParamSpec, ShapeError, TensorType, numel
+from netbuilder.lazy_torch import nn
 
 In = Mapping[str, TensorType]
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import operator
 from collections.abc import Mapping
 
-from netbuilder.lazy_torch import nn, torch
-
 from netbuilder.layers.rules import need_float
 from netbuilder.layers.spec import MAX_SIZE, LayerSpec, Params, ParamSpec, ShapeError, TensorType
+from netbuilder.lazy_torch import nn, torch
 
 In = Mapping[str, TensorType]
 GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
