@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QGraphicsView
 
 from netbuilder.edits import AddNode, Compound, Connect, Disconnect, Move, RemoveNode
 from netbuilder.graph import Edge, Node
-from ui.canvas_items import NodeItem, PortItem, WireItem, wire_path
+from ui.canvas_items import DETAIL_ZOOM, NodeItem, PortItem, WireItem, wire_path
 from ui.document import Document
 
 LAYER_MIME = "application/x-netbuilder-layer"
@@ -29,9 +29,11 @@ class CanvasScene(QGraphicsScene):
         self.document = document
         self.graph = document.project.graph
         self.node_items: dict[str, NodeItem] = {}
+        self.detailed = True  # False: zoomed out to an overview (see canvas_items.DETAIL_ZOOM)
         self.wire_items: dict[Edge, WireItem] = {}
         self._wire_from: PortItem | None = None
         self._preview: QGraphicsPathItem | None = None
+        self.snap_to_grid = True  # a drag ends on a GRID point; off: on a whole unit
         self.setBackgroundBrush(QColor("#eceff1"))
         self._subscriptions = [(self.graph.node_added, self._node_added), (self.graph.node_removed, self._node_removed),
                                (self.graph.edge_added, self._edge_added), (self.graph.edge_removed, self._edge_removed),
@@ -43,6 +45,18 @@ class CanvasScene(QGraphicsScene):
             self._node_added(node)
         for edge in self.graph.edges:
             self._edge_added(edge)
+
+    def set_detailed(self, detailed: bool) -> None:
+        """Show or hide what is unreadable when zoomed out: ports and shape labels."""
+        if detailed == self.detailed:
+            return
+        self.detailed = detailed
+        for item in self.node_items.values():
+            for port in item.ports.values():
+                port.setVisible(detailed)
+            item.update()
+        for wire in self.wire_items.values():
+            wire.label.setVisible(detailed)
 
     def close(self) -> None:
         for event, callback in self._subscriptions:
@@ -73,10 +87,10 @@ class CanvasScene(QGraphicsScene):
     def refresh(self) -> None:
         """Shapes and problems after an edit: re-infer (incrementally) and repaint."""
         self.document.inference.update()
-        for item in self.node_items.values():
-            item.sync()
+        for item in self.node_items.values():  # cheap where nothing changed: an identity check each
+            item.refresh_info()
         for wire in self.wire_items.values():
-            wire.sync()
+            wire.refresh_label()
 
     def node_moved(self, node_id: str) -> None:
         for edge in [*self.graph.in_edges(node_id).values(), *self.graph.out_edges(node_id)]:
@@ -91,8 +105,9 @@ class CanvasScene(QGraphicsScene):
     def mouseReleaseEvent(self, event) -> None:
         super().mouseReleaseEvent(event)
         moved = {}
+        step = GRID if self.snap_to_grid else 1.0
         for node_id, item in self.node_items.items():
-            x, y = round(item.pos().x() / GRID) * GRID, round(item.pos().y() / GRID) * GRID
+            x, y = round(item.pos().x() / step) * step, round(item.pos().y() / step) * step
             if (x, y) != self.graph.node(node_id).position:
                 moved[node_id] = (x, y)
         if moved:  # a whole drag is one undo step
@@ -139,6 +154,18 @@ class CanvasScene(QGraphicsScene):
             return
         self.document.push(Connect(*self._edge(source, target)))
 
+    def selected_node_ids(self) -> list[str]:
+        """The selected nodes' ids, in graph order."""
+        chosen = {i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)}
+        return [n.id for n in self.graph if n.id in chosen]
+
+    def select_nodes(self, node_ids: list[str]) -> None:
+        """Make exactly these nodes the selection."""
+        self.clearSelection()
+        for node_id in node_ids:
+            if node_id in self.node_items:
+                self.node_items[node_id].setSelected(True)
+
     def delete_selection(self) -> None:
         nodes = [i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)]
         wires = [i.edge for i in self.selectedItems() if isinstance(i, WireItem)
@@ -182,12 +209,18 @@ class CanvasView(QGraphicsView):
         self.setAcceptDrops(True)
         self._pan_from = None
 
+    def paintEvent(self, event) -> None:
+        scene = self.scene()
+        if isinstance(scene, CanvasScene):  # every zoom path (wheel, keys, fit, reset) ends in a paint
+            scene.set_detailed(self.transform().m11() >= DETAIL_ZOOM)
+        super().paintEvent(event)
+
     def wheelEvent(self, event) -> None:
         self.zoom(1.15 if event.angleDelta().y() > 0 else 1 / 1.15)
 
     def zoom(self, factor: float) -> None:
         scale = self.transform().m11() * factor
-        if 0.1 <= scale <= 4:
+        if 0.02 <= scale <= 4:  # far enough out to see 1,000 nodes at once
             self.scale(factor, factor)
 
     def frame_all(self) -> None:

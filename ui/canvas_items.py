@@ -28,6 +28,12 @@ CATEGORY_COLOURS = {
     "Attention": "#ec407a", "Activation": "#66bb6a", "Merge": "#ffa726",
 }
 ERROR = QColor("#e53935")
+# Zoom (scene-to-screen scale) below which text is unreadable: the scene switches to an overview
+# where nodes draw as plain coloured boxes and ports and shape labels are hidden (so Python paints
+# nothing for them). A 1,000-node graph zoomed out to fit then repaints in about 10 ms
+# (benchmarks/bench_canvas_scale.py). Every paint call into Python costs microseconds, so wires
+# keep QGraphicsPathItem's C++ paint.
+DETAIL_ZOOM = 0.4
 
 
 class PortItem(QGraphicsItem):
@@ -87,6 +93,8 @@ class NodeItem(QGraphicsItem):
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsMovable | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
                       | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges)
         self.setZValue(1)
+        self._info_shown = None  # the NodeInfo this item last showed; inference replaces it when it changes
+        self._height = HEADER + ROW + FOOTER
         self.sync()
 
     @property
@@ -94,7 +102,7 @@ class NodeItem(QGraphicsItem):
         return self.canvas.graph.node(self.node_id)
 
     def height(self) -> float:
-        return HEADER + max(len(self.node.input_ports()), 1) * ROW + FOOTER
+        return self._height
 
     def boundingRect(self) -> QRectF:
         return QRectF(-2, -2, NODE_WIDTH + 4, self.height() + 4)
@@ -102,9 +110,11 @@ class NodeItem(QGraphicsItem):
     def sync(self) -> None:
         """Follow the graph: position, ports (a merge's count can change), tooltip."""
         node = self.node
+        self.prepareGeometryChange()  # before the height can change
         self.setPos(QPointF(*node.position))
         wanted = [(p.name, True, p.optional) for p in node.input_ports()] + [(p, False, False)
                                                                                for p in node.output_ports()]
+        self._height = HEADER + max(len(node.input_ports()), 1) * ROW + FOOTER
         keys = {(n, i) for n, i, _ in wanted}
         for key in list(self.ports):
             if key not in keys:
@@ -114,24 +124,44 @@ class NodeItem(QGraphicsItem):
             port = self.ports.get((name, is_input))
             if port is None:
                 port = self.ports[(name, is_input)] = PortItem(self, name, is_input, optional)
+                port.setVisible(self.canvas.detailed)
             if is_input:
                 port.setPos(0, HEADER + ROW * inputs + ROW / 2)
                 inputs += 1
             else:
                 port.setPos(NODE_WIDTH, HEADER + ROW / 2)
+        self._info_shown = None
+        self.refresh_info()
+
+    def refresh_info(self) -> bool:
+        """Show the node's current shapes and problem; a no-op (False) when inference has not changed them."""
         info = self.canvas.document.inference.info(self.node_id)
+        if info is self._info_shown:
+            return False
+        self._info_shown = info
+        node = self.node
         tip = f"{node.kind} '{node.name}': {node.spec.doc}"
         if info.problem is not None:
             tip += f"\n\nProblem: {info.problem.message}"
-        self.setToolTip(tip)
-        self.prepareGeometryChange()
+        if tip != self.toolTip():  # setting it costs more than comparing
+            self.setToolTip(tip)
+        self._overview_colour = ERROR if info.problem is not None else QColor(
+            CATEGORY_COLOURS.get(node.spec.category, "#90a4ae"))
         self.update()
+        return True
 
     def port_pos(self, name: str, is_input: bool) -> QPointF:
         port = self.ports.get((name, is_input))
         return port.scenePos() if port else self.scenePos()
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
+        if not self.canvas.detailed:  # zoomed out too far to read: a coloured box, as cheap as can be
+            rect = QRectF(0, 0, NODE_WIDTH, self.height())
+            painter.fillRect(rect, self._overview_colour)
+            if self.isSelected():
+                painter.setPen(QPen(QColor("#ffca28"), 0))  # cosmetic: one pixel at any zoom
+                painter.drawRect(rect)
+            return
         node = self.node
         info = self.canvas.document.inference.info(self.node_id)
         h = self.height()
@@ -196,6 +226,8 @@ class WireItem(QGraphicsPathItem):
         self.canvas = scene
         self.edge = edge
         self.label = QGraphicsSimpleTextItem(self)
+        self.label.setVisible(scene.detailed)
+        self._src_info = None
         self.label.setBrush(QBrush(QColor("#37474f")))
         self.setPen(QPen(QColor("#546e7a"), 2.2))
         self.setZValue(0)
@@ -206,12 +238,26 @@ class WireItem(QGraphicsPathItem):
         src = self.canvas.node_items[self.edge.src].port_pos(self.edge.src_port, False)
         dst = self.canvas.node_items[self.edge.dst].port_pos(self.edge.dst_port, True)
         self.setPath(wire_path(src, dst))
-        outputs = self.canvas.document.inference.info(self.edge.src).outputs
-        self.label.setText(str(outputs[self.edge.src_port]) if outputs else "")
+        self._src_info = None
+        self.refresh_label()
+        self._place_label()
+        self.setPen(QPen(QColor("#ffca28") if self.isSelected() else QColor("#546e7a"), 2.2))
+
+    def refresh_label(self) -> None:
+        """Label the wire with the shape its source puts out, if inference has changed it."""
+        info = self.canvas.document.inference.info(self.edge.src)
+        if info is self._src_info:
+            return
+        self._src_info = info
+        text = str(info.outputs[self.edge.src_port]) if info.outputs else ""
+        if text != self.label.text():
+            self.label.setText(text)
+            self._place_label()
+
+    def _place_label(self) -> None:
         mid = self.path().pointAtPercent(0.5)
         rect = self.label.boundingRect()
         self.label.setPos(mid.x() - rect.width() / 2, mid.y() - rect.height() - 2)
-        self.setPen(QPen(QColor("#ffca28") if self.isSelected() else QColor("#546e7a"), 2.2))
 
 
 def wire_path(src: QPointF, dst: QPointF) -> QPainterPath:
