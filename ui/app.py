@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from ui.main_window import MainWindow
 from ui.startup import Startup
@@ -13,20 +14,30 @@ from ui.startup import Startup
 
 def open_window(path: str | None = None) -> tuple[QApplication, MainWindow, Startup]:
     """The application, its main window (shown) on ``path`` or on the digits CNN, and its start-up watcher."""
+    from netbuilder.errors import NetbuilderError
     from netbuilder.examples import example_path
     from netbuilder.project import load_project
+    from ui import settings
     from ui.document import Document
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("netbuilder")
     app.setOrganizationName("netbuilder")
+    problem = None
+    document = None
     if path:
-        document = Document.open(Path(path))
-    else:  # the first screen is a working graph: the digits CNN
+        try:
+            document = Document.open(Path(path))
+            settings.add_recent_file(path)
+        except (NetbuilderError, OSError) as exc:  # say why once the window is up, and start on the example
+            problem = f"Could not open {path}:\n{exc}"
+    if document is None:  # the first screen is a working graph: the digits CNN
         project = load_project(example_path("mnist_cnn"))
         project.path = None
         document = Document(project)
     window = MainWindow(document)
+    if problem:
+        QTimer.singleShot(0, lambda: QMessageBox.warning(window, "Cannot open", problem))
     startup = Startup(window.view.viewport(), window)
     startup.ready.connect(lambda error: window.statusBar().showMessage(error or "Ready", 0 if error else 3000))
     window.show()
@@ -35,5 +46,8 @@ def open_window(path: str | None = None) -> tuple[QApplication, MainWindow, Star
 
 
 def run_app(path: str | None = None) -> int:
-    app, _window, _startup = open_window(path)
+    from ui.autosave import offer_recovery
+
+    app, window, _startup = open_window(path)
+    offer_recovery(window)  # unsaved work left by a crash: ask once the window is up
     return app.exec()

@@ -7,11 +7,12 @@ Scheme) and turns gestures into engine edits pushed on the document's undo stack
 from __future__ import annotations
 
 from PySide6.QtCore import QMimeData, QPointF, Qt, Signal
-from PySide6.QtGui import QColor, QKeySequence, QPainter, QPen
+from PySide6.QtGui import QBrush, QColor, QKeySequence, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QGraphicsView
 
 from netbuilder.edits import AddNode, Compound, Connect, Disconnect, Move, RemoveNode
 from netbuilder.graph import Edge, Node
+from ui import theme
 from ui.canvas_items import DETAIL_ZOOM, NodeItem, PortItem, WireItem, wire_path
 from ui.document import Document
 
@@ -34,7 +35,7 @@ class CanvasScene(QGraphicsScene):
         self._wire_from: PortItem | None = None
         self._preview: QGraphicsPathItem | None = None
         self.snap_to_grid = True  # a drag ends on a GRID point; off: on a whole unit
-        self.setBackgroundBrush(QColor("#eceff1"))
+        self.setBackgroundBrush(theme.canvas_background())
         self._subscriptions = [(self.graph.node_added, self._node_added), (self.graph.node_removed, self._node_removed),
                                (self.graph.edge_added, self._edge_added), (self.graph.edge_removed, self._edge_removed),
                                (self.graph.node_changed, self._node_changed)]
@@ -57,6 +58,14 @@ class CanvasScene(QGraphicsScene):
             item.update()
         for wire in self.wire_items.values():
             wire.label.setVisible(detailed)
+
+    def restyle(self) -> None:
+        """Take the colours of the theme in use (after the user or the system switched it)."""
+        self.setBackgroundBrush(theme.canvas_background())
+        label = QBrush(theme.wire_label_colour())
+        for wire in self.wire_items.values():
+            wire.label.setBrush(label)
+            wire.restyle()
 
     def close(self) -> None:
         for event, callback in self._subscriptions:

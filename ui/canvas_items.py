@@ -13,6 +13,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsSimpleTextItem, QStyleOptionGraphicsItem
 
 from netbuilder.graph import Edge
+from ui import theme
 
 if TYPE_CHECKING:
     from ui.canvas import CanvasScene
@@ -228,8 +229,7 @@ class WireItem(QGraphicsPathItem):
         self.label = QGraphicsSimpleTextItem(self)
         self.label.setVisible(scene.detailed)
         self._src_info = None
-        self.label.setBrush(QBrush(QColor("#37474f")))
-        self.setPen(QPen(QColor("#546e7a"), 2.2))
+        self.label.setBrush(QBrush(theme.wire_label_colour()))
         self.setZValue(0)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.sync()
@@ -241,7 +241,16 @@ class WireItem(QGraphicsPathItem):
         self._src_info = None
         self.refresh_label()
         self._place_label()
-        self.setPen(QPen(QColor("#ffca28") if self.isSelected() else QColor("#546e7a"), 2.2))
+        self.restyle()
+
+    def restyle(self) -> None:
+        """Colours for the theme in use and the selection state."""
+        self.setPen(QPen(QColor("#ffca28") if self.isSelected() else theme.wire_colour(), 2.2))
+
+    def itemChange(self, change, value):
+        if change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged:
+            self.restyle()
+        return super().itemChange(change, value)
 
     def refresh_label(self) -> None:
         """Label the wire with the shape its source puts out, if inference has changed it."""

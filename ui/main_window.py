@@ -8,14 +8,21 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
 
+from netbuilder.errors import ProjectError
 from netbuilder.examples import EXAMPLE_NAMES, example_path
 from netbuilder.project import Project, load_project
+from ui import settings
+from ui.autosave import Autosaver
 from ui.canvas import CanvasScene, CanvasView
 from ui.canvas_items import NodeItem
 from ui.document import Document
+from ui.edit_menu import EditActions
+from ui.file_exchange import build_export_menu, import_onnx_dialog, save_imported_weights
 from ui.inspector import InspectorDock
 from ui.palette import PaletteDock
 from ui.problems import ProblemsDock
+from ui.recent_menu import RecentFilesMenu
+from ui.theme import apply_theme, install_theme_menu, style_canvas
 
 FILE_FILTER = "netbuilder projects (*.nbproj)"
 
@@ -23,6 +30,7 @@ FILE_FILTER = "netbuilder projects (*.nbproj)"
 class MainWindow(QMainWindow):
     def __init__(self, document: Document | None = None) -> None:
         super().__init__()
+        apply_theme(settings.theme())
         self.document = document or Document()
         self.document.setParent(self)  # deleted with the window, in Qt's order, not by the garbage collector
         self.scene = CanvasScene(self.document, self)
@@ -37,16 +45,20 @@ class MainWindow(QMainWindow):
         self.palette.add_requested.connect(self.add_at_centre)
         self.problems.node_clicked.connect(self.focus_node)
         self._build_menus()
+        install_theme_menu(self)
         self._attach()
         self.resize(1400, 860)
         self._laid_out = False
+        self._restored = settings.restore_window(self)  # size, place and docks as last closed
+        self.autosave = Autosaver(self)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
         if not self._laid_out:  # once the window has its real size
             self._laid_out = True
-            self.resizeDocks([self.problems], [130], Qt.Orientation.Vertical)
-            self.resizeDocks([self.palette, self.inspector], [220, 300], Qt.Orientation.Horizontal)
+            if not self._restored:  # a layout restored from the last session keeps its dock sizes
+                self.resizeDocks([self.problems], [130], Qt.Orientation.Vertical)
+                self.resizeDocks([self.palette, self.inspector], [220, 300], Qt.Orientation.Horizontal)
             QTimer.singleShot(0, self.view.frame_all)
 
     # ---- wiring a document ---------------------------------------------------------------
@@ -67,7 +79,9 @@ class MainWindow(QMainWindow):
         document.setParent(self)
         self.document = document
         self.scene = CanvasScene(document, self)
+        style_canvas(self.scene)
         self.view.setScene(self.scene)
+        self.autosave.discard()  # the old document was saved or given up
         self.inspector.set_document(document)
         self.problems.set_document(document)
         self._rebuild_undo_actions()
@@ -87,27 +101,34 @@ class MainWindow(QMainWindow):
     # ---- actions ---------------------------------------------------------------------------
     def _build_menus(self) -> None:
         file = self.menuBar().addMenu("&File")
-        for text, key, slot in (("&New", QKeySequence.StandardKey.New, self.new),
-                                ("&Open…", QKeySequence.StandardKey.Open, self.open_dialog),
-                                ("&Save", QKeySequence.StandardKey.Save, self.save),
-                                ("Save &As…", QKeySequence.StandardKey.SaveAs, self.save_as)):
-            action = file.addAction(text, slot)
-            action.setShortcut(key)
+        file.addAction("&New", self.new).setShortcut(QKeySequence.StandardKey.New)
+        file.addAction("&Open…", self.open_dialog).setShortcut(QKeySequence.StandardKey.Open)
+        self.recent_menu = RecentFilesMenu(self.open_recent, self)
+        file.addMenu(self.recent_menu)
         examples = file.addMenu("&Examples")
         for name in EXAMPLE_NAMES:
             examples.addAction(load_project(example_path(name)).name, lambda n=name: self.open_example(n))
         file.addSeparator()
+        file.addAction("&Save", self.save).setShortcut(QKeySequence.StandardKey.Save)
+        file.addAction("Save &As…", self.save_as).setShortcut(QKeySequence.StandardKey.SaveAs)
+        file.addSeparator()
+        file.addAction("&Import ONNX…", lambda: import_onnx_dialog(self))
+        build_export_menu(self, file)
+        file.addSeparator()
         file.addAction("&Quit", self.close).setShortcut(QKeySequence.StandardKey.Quit)
         self.edit_menu = self.menuBar().addMenu("&Edit")
+        self.edit_actions = EditActions(self)
         self._rebuild_undo_actions()
         view = self.menuBar().addMenu("&View")
         frame = view.addAction("&Frame All", self.view.frame_all)
         frame.setShortcut(QKeySequence(Qt.Key.Key_F))
         for dock in (self.palette, self.inspector, self.problems):
             view.addAction(dock.toggleViewAction())
+        self.edit_actions.fill_view_menu(view)
 
     def _rebuild_undo_actions(self) -> None:
-        self.edit_menu.clear()
+        for action in self.edit_menu.actions():  # not clear(): PySide's clear() kills the kept actions' wrappers
+            self.edit_menu.removeAction(action)
         self.undo_action = self.document.undo_stack.createUndoAction(self, "&Undo")
         self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
         self.redo_action = self.document.undo_stack.createRedoAction(self, "&Redo")
@@ -119,6 +140,7 @@ class MainWindow(QMainWindow):
         delete.setShortcut(QKeySequence.StandardKey.Delete)
         delete.triggered.connect(lambda: self.scene.delete_selection())
         self.edit_menu.addAction(delete)
+        self.edit_actions.fill_edit_menu(self.edit_menu)
 
     def add_at_centre(self, kind: str) -> None:
         centre = self.view.mapToScene(self.view.viewport().rect().center())
@@ -147,6 +169,18 @@ class MainWindow(QMainWindow):
 
     def open_path(self, path: str | Path) -> None:
         self.set_document(Document.open(path))
+        settings.add_recent_file(path)
+        self.recent_menu.rebuild()
+
+    def open_recent(self, path: Path) -> None:
+        if not self._may_discard():
+            return
+        try:
+            self.open_path(path)
+        except Exception as exc:  # gone or broken since: say why, and forget it
+            settings.remove_recent_file(path)
+            self.recent_menu.rebuild()
+            QMessageBox.warning(self, "Cannot open", str(exc))
 
     def open_example(self, name: str) -> None:
         if self._may_discard():
@@ -167,17 +201,31 @@ class MainWindow(QMainWindow):
     def save(self) -> bool:
         if self.document.project.path is None:
             return self.save_as()
-        self.document.save()
-        self.statusBar().showMessage(f"Saved {self.document.project.path}", 4000)
-        return True
+        return self._save_to(None)
 
     def save_as(self) -> bool:
         path, _ = QFileDialog.getSaveFileName(self, "Save project", f"{self.document.project.name}.nbproj",
                                               FILE_FILTER)
         if not path:
             return False
-        self.document.save(path)
+        return self._save_to(path)
+
+    def _save_to(self, path: str | None) -> bool:
+        """Save; then the file goes first in Open Recent, the autosave goes, imported weights go beside it."""
+        try:
+            saved = self.document.save(path)
+        except ProjectError as exc:
+            QMessageBox.warning(self, "Cannot save", str(exc))
+            return False
         self._update_title()
+        settings.add_recent_file(saved)
+        self.recent_menu.rebuild()
+        self.autosave.discard()
+        try:
+            save_imported_weights(self.document)
+        except Exception as exc:  # the graph was edited so the imported weights no longer fit
+            QMessageBox.warning(self, "Weights not saved", f"The imported weights were not saved: {exc}")
+        self.statusBar().showMessage(f"Saved {saved}", 4000)
         return True
 
     def closeEvent(self, event) -> None:
@@ -185,6 +233,8 @@ class MainWindow(QMainWindow):
             # The scene goes with the window: stop hearing its selection and the graph's events.
             self.scene.selectionChanged.disconnect(self._selection_changed)
             self.scene.close()
+            settings.save_window(self)
+            self.autosave.stop()
             event.accept()
         else:
             event.ignore()

@@ -39,3 +39,19 @@ def window(qtbot):
     QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)  # delete now, not at interpreter exit
     made.clear()
     gc.collect()  # any trouble tearing a window down shows here, in its own test
+
+
+@pytest.fixture(autouse=True)
+def private_settings(tmp_path_factory, monkeypatch):
+    """Settings, autosaves and the theme stay inside the test: the user's own are never read or written."""
+    from PySide6.QtCore import QSettings, QStandardPaths
+
+    from ui.theme import apply_theme
+
+    QStandardPaths.setTestModeEnabled(True)
+    root = tmp_path_factory.mktemp("user")
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(root / "settings"))
+    monkeypatch.setenv("NETBUILDER_DATA_DIR", str(root / "data"))
+    yield root
+    if QApplication.instance() is not None:
+        apply_theme("system")  # the next test starts light, whatever this one chose

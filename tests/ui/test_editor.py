@@ -125,3 +125,22 @@ def test_clicking_a_problem_selects_its_node(window) -> None:
     selected = [i.node_id for i in win.scene.selectedItems() if isinstance(i, NodeItem)]
     assert selected == [graph.by_name("linear").id]
     assert win.inspector.editors["out_features"].value() == 1
+
+
+def test_clicking_a_node_and_pressing_delete_removes_it_and_its_wires_and_undo_brings_them_back(window, qtbot) -> None:
+    win = window("linear_regression")
+    before = snapshot(win)
+    linear = win.document.project.graph.by_name("linear")
+    item = win.scene.node_items[linear.id]
+    QTest.mouseClick(win.view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     win.view.mapFromScene(item.scenePos() + item.boundingRect().center()))
+    assert item.isSelected()
+    assert win.inspector.editors["out_features"].value() == 1
+    QTest.keyClick(win.view, Qt.Key.Key_Delete)
+    qtbot.wait(10)  # the selection change reaches the inspector and the window repaints
+    graph = win.document.project.graph
+    assert linear.id not in graph.nodes and not any(linear.id in (e.src, e.dst) for e in graph.edges)
+    assert linear.id not in win.scene.node_items and len(win.scene.wire_items) == len(graph.edges)
+    win.undo_action.trigger()
+    assert snapshot(win) == before
+    assert len(win.scene.wire_items) == 2

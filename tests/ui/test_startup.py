@@ -20,10 +20,43 @@ app.exec()
 """
 
 
-def test_window_paints_before_torch_loads_then_torch_loads_and_the_heap_is_frozen():
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+def private_env(tmp_path) -> dict[str, str]:
+    """Offscreen, with settings and autosaves in ``tmp_path``, not the user's."""
+    return {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path / "config"),
+            "NETBUILDER_DATA_DIR": str(tmp_path / "data")}
+
+
+def test_window_paints_before_torch_loads_then_torch_loads_and_the_heap_is_frozen(tmp_path):
+    env = private_env(tmp_path)
     out = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert lines[0] == "painted; torch imported: False", out.stdout
     assert lines[1] == "ready; torch imported: True frozen: True status: Ready error: ''", out.stdout
+
+
+BROKEN = """
+import sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+from ui.app import open_window
+app, window, startup = open_window(sys.argv[1])
+def report():
+    box = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible())
+    print("title:", window.windowTitle(), flush=True)
+    print("message:", box.text().replace(chr(10), " "), flush=True)
+    box.close()
+    app.quit()
+startup.painted.connect(lambda: QTimer.singleShot(100, report))
+app.exec()
+"""
+
+
+def test_a_broken_project_on_the_command_line_is_named_and_the_window_opens_on_the_example(tmp_path):
+    broken = tmp_path / "broken.nbproj"
+    broken.write_text("{ not json")
+    out = subprocess.run([sys.executable, "-c", BROKEN, str(broken)], capture_output=True, text=True,
+                         env=private_env(tmp_path), timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "title: Digits CNN (seed 4.4)[*] — netbuilder" in out.stdout, out.stdout  # the example, not the file
+    assert f"message: Could not open {broken}" in out.stdout, out.stdout
