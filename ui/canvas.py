@@ -6,18 +6,24 @@ Scheme) and turns gestures into engine edits pushed on the document's undo stack
 
 from __future__ import annotations
 
-from PySide6.QtCore import QMimeData, QPointF, Qt, Signal
+import math
+
+from PySide6.QtCore import QLineF, QMimeData, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QKeySequence, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QGraphicsView
 
 from netbuilder.edits import AddNode, Compound, Connect, Disconnect, Move, RemoveNode
 from netbuilder.graph import Edge, Node
 from ui import theme
-from ui.canvas_items import DETAIL_ZOOM, NodeItem, PortItem, WireItem, wire_path
+from ui.canvas_items import DETAIL_ZOOM, GRID, NodeItem, PortItem, WireItem, wire_path
 from ui.document import Document
 
 LAYER_MIME = "application/x-netbuilder-layer"
-GRID = 10.0
+GRID_LINE_EVERY = 5  # a grid line every 5 snap points, so the grid reads as a guide, not as noise
+
+
+def _frange(start: float, stop: float, step: float) -> list[float]:
+    return [start + k * step for k in range(int((stop - start) // step) + 1)]
 
 
 class CanvasScene(QGraphicsScene):
@@ -34,7 +40,8 @@ class CanvasScene(QGraphicsScene):
         self.wire_items: dict[Edge, WireItem] = {}
         self._wire_from: PortItem | None = None
         self._preview: QGraphicsPathItem | None = None
-        self.snap_to_grid = True  # a drag ends on a GRID point; off: on a whole unit
+        self._snap_to_grid = True
+        self.dragging_nodes = False  # a node drag is under way (nodes snap to the grid as they move)
         self.setBackgroundBrush(theme.canvas_background())
         self._subscriptions = [(self.graph.node_added, self._node_added), (self.graph.node_removed, self._node_removed),
                                (self.graph.edge_added, self._edge_added), (self.graph.edge_removed, self._edge_removed),
@@ -46,6 +53,27 @@ class CanvasScene(QGraphicsScene):
             self._node_added(node)
         for edge in self.graph.edges:
             self._edge_added(edge)
+
+    @property
+    def snap_to_grid(self) -> bool:
+        """Whether dragged nodes land on GRID points (on: the grid is drawn); off: on whole units."""
+        return self._snap_to_grid
+
+    @snap_to_grid.setter
+    def snap_to_grid(self, on: bool) -> None:
+        self._snap_to_grid = on
+        self.update()
+
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        super().drawBackground(painter, rect)
+        if not (self._snap_to_grid and self.detailed):
+            return
+        step = GRID * GRID_LINE_EVERY
+        left, top = math.floor(rect.left() / step) * step, math.floor(rect.top() / step) * step
+        lines = [QLineF(x, rect.top(), x, rect.bottom()) for x in _frange(left, rect.right(), step)]
+        lines += [QLineF(rect.left(), y, rect.right(), y) for y in _frange(top, rect.bottom(), step)]
+        painter.setPen(QPen(theme.grid_colour(), 0))  # cosmetic: one pixel at any zoom
+        painter.drawLines(lines)
 
     def set_detailed(self, detailed: bool) -> None:
         """Show or hide what is unreadable when zoomed out: ports and shape labels."""
@@ -111,7 +139,12 @@ class CanvasScene(QGraphicsScene):
         node = self.graph.make_node(kind, position=(round(pos.x() / GRID) * GRID, round(pos.y() / GRID) * GRID))
         return node.id if self.document.push(AddNode(node)) else None
 
+    def mousePressEvent(self, event) -> None:
+        super().mousePressEvent(event)
+        self.dragging_nodes = isinstance(self.mouseGrabberItem(), NodeItem)
+
     def mouseReleaseEvent(self, event) -> None:
+        self.dragging_nodes = False
         super().mouseReleaseEvent(event)
         moved = {}
         step = GRID if self.snap_to_grid else 1.0
@@ -208,7 +241,8 @@ def layer_mime(kind: str) -> QMimeData:
 
 
 class CanvasView(QGraphicsView):
-    """Zoom around the cursor (wheel, Ctrl +/-), pan with the middle button, F frames everything."""
+    """Zoom around the cursor (wheel, Ctrl +/-), pan with the middle button or space + drag,
+    F frames the selection (everything when nothing is selected)."""
 
     def __init__(self, scene: CanvasScene) -> None:
         super().__init__(scene)
@@ -217,6 +251,7 @@ class CanvasView(QGraphicsView):
         self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
         self.setAcceptDrops(True)
         self._pan_from = None
+        self._space_held = False
 
     def paintEvent(self, event) -> None:
         scene = self.scene()
@@ -232,8 +267,28 @@ class CanvasView(QGraphicsView):
         if 0.02 <= scale <= 4:  # far enough out to see 1,000 nodes at once
             self.scale(factor, factor)
 
+    def reset_zoom(self) -> None:
+        """Back to 100 %, keeping the centre of the view where it is."""
+        centre = self.mapToScene(self.viewport().rect().center())
+        self.resetTransform()
+        self.centerOn(centre)
+
+    def frame_selection(self) -> None:
+        """Fit the selected items in the view; everything when nothing is selected."""
+        selected = self.scene().selectedItems()
+        if not selected:
+            self.frame_all()
+            return
+        rect = QRectF()
+        for item in selected:
+            rect = rect.united(item.sceneBoundingRect())
+        self._frame(rect)
+
     def frame_all(self) -> None:
-        rect = self.scene().itemsBoundingRect().adjusted(-40, -40, 40, 40)
+        self._frame(self.scene().itemsBoundingRect())
+
+    def _frame(self, rect: QRectF) -> None:
+        rect = rect.adjusted(-40, -40, 40, 40)
         if not rect.isEmpty():
             self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
             if self.transform().m11() > 1.25:
@@ -241,19 +296,29 @@ class CanvasView(QGraphicsView):
                 self.centerOn(rect.center())
 
     def keyPressEvent(self, event) -> None:
-        if event.key() == Qt.Key.Key_F and not event.modifiers():
-            self.frame_all()
-        elif event.matches(QKeySequence.StandardKey.ZoomIn):
-            self.zoom(1.15)
-        elif event.matches(QKeySequence.StandardKey.ZoomOut):
-            self.zoom(1 / 1.15)
-        else:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space_held = True
+            self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
+        else:  # F, Ctrl +/- and the rest are the window's View actions, added to this view
             super().keyPressEvent(event)
 
+    def keyReleaseEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space_held = False
+            if self._pan_from is None:
+                self.viewport().unsetCursor()
+        else:
+            super().keyReleaseEvent(event)
+
+    def focusOutEvent(self, event) -> None:
+        self._space_held = False  # a space released elsewhere must not leave the view panning
+        super().focusOutEvent(event)
+
     def mousePressEvent(self, event) -> None:
-        if event.button() == Qt.MouseButton.MiddleButton:
+        if event.button() == Qt.MouseButton.MiddleButton or (
+                event.button() == Qt.MouseButton.LeftButton and self._space_held):
             self._pan_from = event.position()
-            self.setCursor(Qt.CursorShape.ClosedHandCursor)
+            self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
             return
         super().mousePressEvent(event)
 
@@ -267,8 +332,11 @@ class CanvasView(QGraphicsView):
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event) -> None:
-        if event.button() == Qt.MouseButton.MiddleButton:
+        if self._pan_from is not None and event.button() in (Qt.MouseButton.MiddleButton, Qt.MouseButton.LeftButton):
             self._pan_from = None
-            self.unsetCursor()
+            if self._space_held:
+                self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
+            else:
+                self.viewport().unsetCursor()
             return
         super().mouseReleaseEvent(event)

@@ -23,6 +23,7 @@ HEADER = 38.0
 ROW = 20.0
 FOOTER = 22.0
 PORT_RADIUS = 6.0
+GRID = 10.0  # dragged nodes snap to multiples of this
 CATEGORY_COLOURS = {
     "Input / Output": "#5c6bc0", "Core": "#26a69a", "Reshape": "#8d6e63", "Regularisation": "#78909c",
     "Convolution": "#42a5f5", "Pooling": "#29b6f6", "Normalisation": "#ab47bc", "Recurrent": "#ef6c00",
@@ -214,6 +215,9 @@ class NodeItem(QGraphicsItem):
                          painter.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, int(NODE_WIDTH - 20)))
 
     def itemChange(self, change, value):
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange and self.canvas.dragging_nodes \
+                and self.canvas.snap_to_grid:  # under the mouse it moves from grid point to grid point
+            return QPointF(round(value.x() / GRID) * GRID, round(value.y() / GRID) * GRID)
         if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged and self.scene() is not None:
             self.canvas.node_moved(self.node_id)
         return super().itemChange(change, value)

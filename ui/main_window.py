@@ -58,7 +58,7 @@ class MainWindow(QMainWindow):
             self._laid_out = True
             if not self._restored:  # a layout restored from the last session keeps its dock sizes
                 self.resizeDocks([self.problems], [130], Qt.Orientation.Vertical)
-                self.resizeDocks([self.palette, self.inspector], [220, 300], Qt.Orientation.Horizontal)
+                self.resizeDocks([self.palette, self.inspector], [250, 300], Qt.Orientation.Horizontal)
             QTimer.singleShot(0, self.view.frame_all)
 
     # ---- wiring a document ---------------------------------------------------------------
@@ -120,8 +120,16 @@ class MainWindow(QMainWindow):
         self.edit_actions = EditActions(self)
         self._rebuild_undo_actions()
         view = self.menuBar().addMenu("&View")
-        frame = view.addAction("&Frame All", self.view.frame_all)
-        frame.setShortcut(QKeySequence(Qt.Key.Key_F))
+        for text, slot, key in (("Zoom &In", lambda: self.view.zoom(1.15), QKeySequence.StandardKey.ZoomIn),
+                                ("Zoom &Out", lambda: self.view.zoom(1 / 1.15), QKeySequence.StandardKey.ZoomOut),
+                                ("&Actual Size", self.view.reset_zoom, QKeySequence("Ctrl+0")),
+                                ("&Frame Selection", self.view.frame_selection, QKeySequence(Qt.Key.Key_F)),
+                                ("Frame A&ll", self.view.frame_all, QKeySequence(Qt.Key.Key_Home))):
+            action = view.addAction(text, slot)
+            action.setShortcut(key)
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.view.addAction(action)  # the canvas's keys: F typed in a search box stays a letter
+        view.addSeparator()
         for dock in (self.palette, self.inspector, self.problems):
             view.addAction(dock.toggleViewAction())
         self.edit_actions.fill_view_menu(view)

@@ -75,6 +75,11 @@ def wire_label_colour() -> QColor:
     return QColor(DARK_WIRE_LABEL if is_dark() else LIGHT_WIRE_LABEL)
 
 
+def grid_colour() -> QColor:
+    """The canvas grid's lines: a shade off the background."""
+    return canvas_background().darker(108) if not is_dark() else canvas_background().lighter(130)
+
+
 def wire_colour() -> QColor:
     """The colour of a wire that is not selected."""
     return QColor(DARK_WIRE if is_dark() else LIGHT_WIRE)
