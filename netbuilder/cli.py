@@ -179,16 +179,10 @@ def _codegen(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from netbuilder.compile import build_module
-    from netbuilder.onnx_import import import_onnx
-    from netbuilder.weights import save_weights
+    from netbuilder.onnx_import import import_onnx_project
 
     out = Path(args.output)
-    project, weights = import_onnx(args.file, out.stem)
-    module = build_module(project.graph)
-    module.load_state_dict(weights)
-    weights_path = save_weights(module, out.with_suffix(".safetensors"), {"source": Path(args.file).name})
-    project.save(out)
+    project, weights_path = import_onnx_project(args.file, out)
     print(f"wrote {out} ({len(project.graph)} nodes) and its weights {weights_path}")
     return 0
 

@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 from collections.abc import Iterable
 from typing import Any
 
 from netbuilder.edits import AddNode, Connect, Edit
 from netbuilder.errors import NetbuilderError, ProjectError
-from netbuilder.graph import Edge, Graph, name_problem
+from netbuilder.graph import Edge, Graph, name_problem, name_stem
 from netbuilder.layers import CATALOG
 from netbuilder.project_json import decode_json, structure_problem
 
 FORMAT = "netbuilder-fragment"
 VERSION = 1
 MAX_NODES = 10_000
+MAX_COORDINATE = 1_000_000_000  # as in project files (netbuilder/schema/project.schema.json)
 
 
 class FragmentError(NetbuilderError):
@@ -95,15 +95,16 @@ def _check_node(node: Any, k: int, ids: set[str]) -> None:
         raise FragmentError(f"{kind} '{node['name']}' {problem}")
     position = node.get("position", [0, 0])
     if (not isinstance(position, list) or len(position) != 2
-            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in position)):
-        raise FragmentError(f"{where}: \"position\" must be two numbers")
+            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) <= MAX_COORDINATE
+                       for v in position)):
+        raise FragmentError(f"{where}: \"position\" must be two numbers within ±{MAX_COORDINATE:,}")
 
 
 def _fresh_name(name: str, taken: set[str]) -> str:
     """``name`` itself when free, else its stem with the lowest number that is free."""
     if name not in taken and name_problem(name) is None:
         return name
-    base = re.sub(r"\d+$", "", re.sub(r"\W", "_", name)) or "layer"
+    base = name_stem(name)
     k = 1
     while f"{base}{k}" in taken or name_problem(f"{base}{k}"):
         k += 1
@@ -126,8 +127,8 @@ def paste_edits(graph: Graph, fragment: dict[str, Any], *, at: tuple[float, floa
     xs = [float(n.get("position", [0, 0])[0]) for n in raw_nodes]
     ys = [float(n.get("position", [0, 0])[1]) for n in raw_nodes]
     if at is not None:
-        dx = round((at[0] - (min(xs) + max(xs)) / 2) / grid) * grid
-        dy = round((at[1] - (min(ys) + max(ys)) / 2) / grid) * grid
+        dx = round((at[0] - min(xs) / 2 - max(xs) / 2) / grid) * grid
+        dy = round((at[1] - min(ys) / 2 - max(ys) / 2) / grid) * grid
     else:
         dx, dy = offset
     taken = {n.name for n in graph}

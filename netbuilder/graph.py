@@ -104,6 +104,16 @@ def name_problem(name: str) -> str | None:
     return None
 
 
+def name_stem(text: str) -> str:
+    """``text`` made into the start of a valid name: ASCII letters, digits and _, not starting
+    with a digit, trailing digits dropped (``conv12`` -> ``conv``, ``1a`` -> ``layer_1a``, ``é`` -> ``layer``).
+    Any number appended to the stem gives a name that :func:`name_problem` accepts unless reserved."""
+    stem = re.sub(r"\d+$", "", re.sub(r"[^A-Za-z0-9_]", "_", text))
+    if not stem.strip("_"):
+        return "layer"
+    return f"layer_{stem}" if stem[0].isdigit() else stem
+
+
 class Graph:
     """A directed acyclic graph of layers.
 
@@ -167,7 +177,7 @@ class Graph:
 
     def unique_name(self, base: str) -> str:
         """``base`` followed by the lowest number that makes a free, valid name."""
-        base = re.sub(r"\W", "_", base) or "layer"
+        base = name_stem(base)
         k = 1
         while f"{base}{k}" in self._names or name_problem(f"{base}{k}"):
             k += 1

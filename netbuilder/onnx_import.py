@@ -42,6 +42,22 @@ from netbuilder.project import Project
 from netbuilder.shape_inference import infer_shapes
 
 
+def import_onnx_project(path: str | Path, out: str | Path) -> tuple[Project, Path]:
+    """Import ``path`` and write the editable project to ``out`` with its weights beside it
+    (:func:`netbuilder.weights.weights_beside`); the project and the weights file. The weights are
+    written first, so a project file never stands without them."""
+    from netbuilder.compile import build_module
+    from netbuilder.weights import save_weights, weights_beside
+
+    out = Path(out)
+    project, weights = import_onnx(path, out.stem)
+    module = build_module(project.graph)
+    module.load_state_dict(weights)
+    weights_path = save_weights(module, weights_beside(out), {"source": Path(path).name})
+    project.save(out)
+    return project, weights_path
+
+
 def import_onnx(path: str | Path, name: str | None = None) -> tuple[Project, dict[str, torch.Tensor]]:
     """Read an ONNX model as a project of catalog layers, plus its weights.
 

@@ -80,3 +80,18 @@ def load_into(module: torch.nn.Module, path: str | Path) -> dict[str, Any]:
         raise WeightsError(f"{path} does not fit this model: " + "; ".join(problems))
     module.load_state_dict(weights)
     return read_metadata(path)
+
+
+def weights_beside(project_path: str | Path) -> Path:
+    """Where a project's own weights live: ``model.nbproj`` -> ``model.safetensors`` (written by import)."""
+    return Path(project_path).with_suffix(".safetensors")
+
+
+def load_fitting(module: torch.nn.Module, path: str | Path) -> list[str]:
+    """Load the tensors of ``path`` that fit ``module`` (same name, same shape); the names of the
+    module's tensors left as they were, because the file lacks them or their shape changed since."""
+    weights = read_weights(path)
+    own = module.state_dict()
+    fitting = {k: v for k, v in weights.items() if k in own and v.shape == own[k].shape}
+    module.load_state_dict(fitting, strict=False)
+    return [k for k in own if k not in fitting]

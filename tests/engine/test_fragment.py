@@ -87,6 +87,8 @@ def test_paste_then_revert_restores_the_graph_exactly() -> None:
      '[{"id": "a", "kind": "ReLU", "name": "x", "position": [1, "y"]}]}', "position"),
     ('{"format": "netbuilder-fragment", "version": 1, "nodes": [{"id": "a", "kind": "ReLU", "name": "x"}], '
      '"edges": [{"src": "a", "src_port": "out", "dst": "b", "dst_port": "in"}]}', "not there"),
+    ('{"format": "netbuilder-fragment", "version": 1, "nodes": '
+     '[{"id": "a", "kind": "ReLU", "name": "x", "position": [1.7e308, 0]}]}', "within"),
 ])
 def test_garbage_is_refused_with_a_reason(text: str, message: str) -> None:
     with pytest.raises(FragmentError, match=message):
@@ -101,3 +103,19 @@ def test_a_bad_port_in_a_fragment_is_refused_whole() -> None:
     with pytest.raises(Exception, match="no input port 'nope'"):
         Compound("Paste", paste_edits(g, frag)[0]).apply(g)
     assert len(g) == before
+
+
+@pytest.mark.parametrize("name, expected", [("1a", "layer_1a1"), ("é", "layer1"), ("conv 2", "conv_1"),
+                                            ("self", "self1"), ("x" * 3, "xxx")])
+def test_pasted_names_that_cannot_name_a_layer_get_a_valid_one(name: str, expected: str) -> None:
+    """Names typed into a fragment by hand: a digit first, non-ASCII letters, spaces, reserved words."""
+    g = Graph()
+    frag = {"format": "netbuilder-fragment", "version": 1, "nodes": [{"id": "a", "kind": "ReLU", "name": name}]}
+    edits, ids = paste_edits(g, frag)
+    Compound("paste", edits).apply(g)
+    assert g.node(ids[0]).name == expected
+
+
+def test_the_unique_name_of_an_odd_base_is_valid() -> None:
+    g = Graph()
+    assert g.unique_name("1x") == "layer_1x1" and g.unique_name("µ") == "layer1"
