@@ -206,7 +206,8 @@ def offer_recovery(window: MainWindow,
         except NetbuilderError as exc:
             QMessageBox.warning(window, "Cannot recover", f"{leftover.label}: {exc}")
             continue
-        project.path = leftover.original
+        original = leftover.original  # Save goes back there; if its folder is gone, Save asks where
+        project.path = original if original is not None and original.parent.is_dir() else None
         window.set_document(Document(project))
         window.document.undo_stack.resetClean()  # unsaved until the user saves it
         window.autosave.autosave()  # safe under this process before the crashed one's copy goes

@@ -57,11 +57,11 @@ def arrange(document: Document) -> bool:
     return bool(moves) and document.push(Compound(f"Arrange {_plural(len(graph))}", moves))
 
 
-def copy_to_clipboard(scene: CanvasScene) -> int:
+def copy_to_clipboard(scene: CanvasScene, verb: str = "copy") -> int:
     """Put the selected nodes (with their wires) on the system clipboard; how many."""
     ids = scene.selected_node_ids()
     if not ids:
-        scene.message.emit("Select some layers to copy first")
+        scene.message.emit(f"Select some layers to {verb} first")
         return 0
     text = fragment_to_json(fragment_of(scene.graph, ids))
     data = QMimeData()
@@ -110,9 +110,13 @@ class EditActions(QObject):
         self.snap.setChecked(True)
 
     def _action(self, text: str, key: QKeySequence | QKeySequence.StandardKey | None, slot) -> QAction:
+        """A menu action whose keys work while the canvas has the focus: Del or Ctrl+A typed in
+        the palette or the inspector edit the text there, not the graph."""
         action = QAction(text, self)
         if key is not None:
             action.setShortcut(key)
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.window.view.addAction(action)
         action.triggered.connect(slot)
         return action
 
@@ -151,7 +155,7 @@ class EditActions(QObject):
 
     def _cut(self) -> None:
         ids = self.scene.selected_node_ids()
-        if copy_to_clipboard(self.scene):
+        if copy_to_clipboard(self.scene, "cut"):
             self.document.push(Compound(f"Cut {_plural(len(ids))}", [RemoveNode(n) for n in ids]))
 
     def _paste(self) -> None:
@@ -164,7 +168,8 @@ class EditActions(QObject):
         text = fragment_to_json(fragment)
         repeats = self._pasted[1] + 1 if self._pasted[0] == text else 1
         self._pasted = (text, repeats)
-        corner = None if at is None else (at.x() - NODE_WIDTH / 2, at.y() - HEADER / 2)
+        stagger = (DUPLICATE_OFFSET[0] * (repeats - 1), DUPLICATE_OFFSET[1] * (repeats - 1))  # repeats stay visible
+        corner = None if at is None else (at.x() - NODE_WIDTH / 2 + stagger[0], at.y() - HEADER / 2 + stagger[1])
         offset = (DUPLICATE_OFFSET[0] * repeats, DUPLICATE_OFFSET[1] * repeats)
         new_ids = paste_fragment(self.document, fragment, at=corner, offset=offset)
         if new_ids:
@@ -172,7 +177,9 @@ class EditActions(QObject):
             self.scene.message.emit(f"Pasted {_plural(len(new_ids))}")
 
     def _arrange(self) -> None:
-        if arrange(self.document):
+        if not len(self.document.project.graph):
+            self.scene.message.emit("Nothing to arrange: add some layers first")
+        elif arrange(self.document):
             self.window.view.frame_all()
         else:
             self.scene.message.emit("The layers are arranged already")

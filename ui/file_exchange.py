@@ -8,7 +8,6 @@ reason; nothing is half-written and the open document is untouched.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,10 +24,7 @@ if TYPE_CHECKING:
 ONNX_FILTER = "ONNX models (*.onnx)"
 CODE_FILTER = "Python files (*.py)"
 WEIGHTS_FILTER = "safetensors weights (*.safetensors)"
-
-# Weights that came with an imported ONNX model, until the project is saved beside them.
-_imported_weights: weakref.WeakKeyDictionary[Document, dict[str, Any]] = weakref.WeakKeyDictionary()
-
+PROJECT_FILTER = "netbuilder projects (*.nbproj)"
 
 def _reason(exc: BaseException) -> str:
     return str(exc) if isinstance(exc, NetbuilderError) else f"unexpected error ({type(exc).__name__}: {exc})"
@@ -43,22 +39,20 @@ def _busy(work: Callable[[], Any]) -> Any:
 
 
 # ---- import -----------------------------------------------------------------------------------
-def import_onnx_file(window: MainWindow, path: str | Path) -> bool:
-    """Open ``path`` (an ``.onnx`` file) as a new, unsaved document. False, with a message, if it cannot."""
-    path = Path(path)
+def import_onnx_file(window: MainWindow, path: str | Path, out: str | Path) -> bool:
+    """Import ``path`` (an ``.onnx`` file) as the project ``out`` with its weights beside it, as
+    ``netbuilder import`` does, and open it. False, with a message, if it cannot; then nothing is written."""
+    path, out = Path(path), Path(out)
     try:
-        from netbuilder.onnx_import import import_onnx
+        from netbuilder.onnx_import import import_onnx_project
 
-        project, weights = _busy(lambda: import_onnx(path))
+        project, weights = _busy(lambda: import_onnx_project(path, out))
     except Exception as exc:  # a broken or unsupported model: say why, keep what is open
         QMessageBox.warning(window, "Cannot import ONNX model", f"{path.name}: {_reason(exc)}")
         return False
-    document = Document(project)
-    _imported_weights[document] = weights
-    window.set_document(document)
-    window.document.undo_stack.resetClean()  # not saved anywhere yet
-    window.statusBar().showMessage(f"Imported {path.name}: {len(project.graph)} layers; its weights are saved "
-                                   "beside the project when you save it", 8000)
+    window.open_path(out)
+    window.statusBar().showMessage(f"Imported {path.name}: {len(project.graph)} layers in {out.name}, "
+                                   f"weights in {weights.name}", 8000)
     return True
 
 
@@ -66,32 +60,31 @@ def import_onnx_dialog(window: MainWindow) -> None:
     if not window._may_discard():
         return
     path, _ = QFileDialog.getOpenFileName(window, "Import ONNX model", "", ONNX_FILTER)
-    if path:
-        import_onnx_file(window, path)
-
-
-def save_imported_weights(document: Document) -> Path | None:
-    """After a save: write an imported model's weights beside the project (``<name>.safetensors``)."""
-    weights = _imported_weights.get(document)
-    if weights is None or document.project.path is None:
-        return None
-    from netbuilder.weights import save_weights
-
-    module = _module(document)
-    path = save_weights(module, document.project.path.with_suffix(".safetensors"), {"project": document.project.name})
-    del _imported_weights[document]
-    return path
+    if not path:
+        return
+    out, _ = QFileDialog.getSaveFileName(window, "Save the imported model as a project",
+                                         str(Path(path).with_suffix(".nbproj")), PROJECT_FILTER)
+    if out:
+        import_onnx_file(window, path, out)
 
 
 # ---- export -----------------------------------------------------------------------------------
-def _module(document: Document) -> Any:
-    """The compiled model, holding the imported weights if the document came from ONNX."""
+def _module(document: Document) -> tuple[Any, str]:
+    """The compiled model with the project's own weights (beside its file) where they still fit,
+    and a note saying which weights it holds."""
     from netbuilder.compile import build_module
+    from netbuilder.weights import load_fitting, weights_beside
 
     module = build_module(document.project.graph)
-    if (weights := _imported_weights.get(document)) is not None:
-        module.load_state_dict(weights)
-    return module
+    path = document.project.path
+    if path is None or not weights_beside(path).is_file():
+        return module, "freshly initialised weights"
+    fresh = load_fitting(module, weights_beside(path))
+    note = f"the weights in {weights_beside(path).name}"
+    if fresh:
+        shown = ", ".join(fresh[:4]) + (f" and {len(fresh) - 4} more" if len(fresh) > 4 else "")
+        note += f" (fresh for {shown}: not in that file, or reshaped since)"
+    return module, note
 
 
 def _graph_problems(window: MainWindow) -> str | None:
@@ -102,17 +95,15 @@ def _graph_problems(window: MainWindow) -> str | None:
 
 
 def _write_onnx(document: Document, path: Path) -> str:
+    import tempfile
+
     from netbuilder.onnx_export import export_onnx
+    from netbuilder.weights import save_weights
 
-    if document in _imported_weights:  # export the imported weights, through a temporary weights file
-        import tempfile
-
-        from netbuilder.weights import save_weights
-
-        with tempfile.TemporaryDirectory() as tmp:
-            weights = save_weights(_module(document), Path(tmp) / "weights.safetensors")
-            return export_onnx(document.project, path, weights).summary()
-    return export_onnx(document.project, path).summary()
+    module, note = _module(document)
+    with tempfile.TemporaryDirectory() as tmp:  # the weights go to the exporter as a file, as from the CLI
+        weights = save_weights(module, Path(tmp) / "weights.safetensors")
+        return f"{export_onnx(document.project, path, weights).summary()}, with {note}"
 
 
 def _write_code(document: Document, path: Path) -> str:
@@ -128,10 +119,10 @@ def _write_weights(document: Document, path: Path) -> str:
     from netbuilder.training.run import graph_fingerprint
     from netbuilder.weights import save_weights
 
-    module = _module(document)
+    module, note = _module(document)
     meta = {"project": document.project.name, "graph_hash": graph_fingerprint(document.project.graph)}
     saved = save_weights(module, path, meta)
-    return f"wrote {saved} ({len(module.state_dict())} tensors)"
+    return f"wrote {saved} ({len(module.state_dict())} tensors): {note}"
 
 
 EXPORTS: dict[str, tuple[str, str, str, Callable[[Document, Path], str]]] = {

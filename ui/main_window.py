@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBox
 
 from netbuilder.errors import ProjectError
 from netbuilder.examples import EXAMPLE_NAMES, example_path
@@ -17,7 +17,7 @@ from ui.canvas import CanvasScene, CanvasView
 from ui.canvas_items import NodeItem
 from ui.document import Document
 from ui.edit_menu import EditActions
-from ui.file_exchange import build_export_menu, import_onnx_dialog, save_imported_weights
+from ui.file_exchange import build_export_menu, import_onnx_dialog
 from ui.inspector import InspectorDock
 from ui.palette import PaletteDock
 from ui.problems import ProblemsDock
@@ -69,7 +69,6 @@ class MainWindow(QMainWindow):
         self.scene.selectionChanged.connect(self._selection_changed)
         doc.undo_stack.cleanChanged.connect(self._update_title)
         doc.changed.connect(self._update_title)
-        self.undo_action.setEnabled(True)
         self._update_title()
 
     def set_document(self, document: Document) -> None:
@@ -115,8 +114,13 @@ class MainWindow(QMainWindow):
         file.addAction("&Import ONNX…", lambda: import_onnx_dialog(self))
         build_export_menu(self, file)
         file.addSeparator()
-        file.addAction("&Quit", self.close).setShortcut(QKeySequence.StandardKey.Quit)
+        file.addAction("&Quit", QApplication.closeAllWindows).setShortcut(QKeySequence.StandardKey.Quit)
         self.edit_menu = self.menuBar().addMenu("&Edit")
+        self.delete_action = QAction("&Delete", self)
+        self.delete_action.setShortcut(QKeySequence.StandardKey.Delete)
+        self.delete_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)  # Del in a text box
+        self.view.addAction(self.delete_action)                                                # edits the text
+        self.delete_action.triggered.connect(lambda: self.scene.delete_selection())
         self.edit_actions = EditActions(self)
         self._rebuild_undo_actions()
         view = self.menuBar().addMenu("&View")
@@ -137,6 +141,9 @@ class MainWindow(QMainWindow):
     def _rebuild_undo_actions(self) -> None:
         for action in self.edit_menu.actions():  # not clear(): PySide's clear() kills the kept actions' wrappers
             self.edit_menu.removeAction(action)
+        for old in (getattr(self, "undo_action", None), getattr(self, "redo_action", None)):
+            if old is not None:  # they follow the previous document's stack
+                old.deleteLater()
         self.undo_action = self.document.undo_stack.createUndoAction(self, "&Undo")
         self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
         self.redo_action = self.document.undo_stack.createRedoAction(self, "&Redo")
@@ -144,10 +151,7 @@ class MainWindow(QMainWindow):
         self.edit_menu.addAction(self.undo_action)
         self.edit_menu.addAction(self.redo_action)
         self.edit_menu.addSeparator()
-        delete = QAction("&Delete", self)
-        delete.setShortcut(QKeySequence.StandardKey.Delete)
-        delete.triggered.connect(lambda: self.scene.delete_selection())
-        self.edit_menu.addAction(delete)
+        self.edit_menu.addAction(self.delete_action)
         self.edit_actions.fill_edit_menu(self.edit_menu)
 
     def add_at_centre(self, kind: str) -> None:
@@ -188,7 +192,7 @@ class MainWindow(QMainWindow):
         except Exception as exc:  # gone or broken since: say why, and forget it
             settings.remove_recent_file(path)
             self.recent_menu.rebuild()
-            QMessageBox.warning(self, "Cannot open", str(exc))
+            QMessageBox.warning(self, "Cannot open", f"{exc}\n\nIt has been taken off the Open Recent list.")
 
     def open_example(self, name: str) -> None:
         if self._may_discard():
@@ -219,7 +223,7 @@ class MainWindow(QMainWindow):
         return self._save_to(path)
 
     def _save_to(self, path: str | None) -> bool:
-        """Save; then the file goes first in Open Recent, the autosave goes, imported weights go beside it."""
+        """Save; then the file goes first in Open Recent and the autosave goes."""
         try:
             saved = self.document.save(path)
         except ProjectError as exc:
@@ -229,10 +233,6 @@ class MainWindow(QMainWindow):
         settings.add_recent_file(saved)
         self.recent_menu.rebuild()
         self.autosave.discard()
-        try:
-            save_imported_weights(self.document)
-        except Exception as exc:  # the graph was edited so the imported weights no longer fit
-            QMessageBox.warning(self, "Weights not saved", f"The imported weights were not saved: {exc}")
         self.statusBar().showMessage(f"Saved {saved}", 4000)
         return True
 

@@ -114,7 +114,8 @@ class QuickAddPopup(QFrame):
             self.list.setCurrentRow(rows[max(0, min(len(rows) - 1, at + delta))])
 
     def _choose(self, item: QListWidgetItem | None) -> None:
-        if item is not None and not item.isHidden():
+        # isVisible: where one click both clicks and activates an item, the second call finds it closed
+        if item is not None and not item.isHidden() and self.isVisible():
             self.close()
             self.chosen.emit(item.data(KIND_ROLE))
 

@@ -254,3 +254,41 @@ def test_tab_after_an_output_adds_the_layer_unwired(window) -> None:
     QTest.keyClick(popup.search, Qt.Key.Key_Enter)
     new = graph.node(win.scene.selected_node_ids()[0])
     assert new.kind == "ReLU" and not graph.in_edges(new.id) and win.document.undo_stack.count() == 1
+
+
+def test_pasting_again_at_the_same_spot_staggers_the_copies(window) -> None:
+    win = window()
+    select(win, "relu1")
+    keys(win, Qt.Key.Key_C)
+    cursor_at(win, win.view.mapToScene(win.view.viewport().rect().center()))
+    spots = []
+    for _ in range(3):
+        keys(win, Qt.Key.Key_V)
+        spots.append(win.document.project.graph.node(win.scene.selected_node_ids()[0]).position)
+    assert len(set(spots)) == 3  # each copy visible, not stacked on the last
+
+
+def test_a_click_that_also_activates_the_item_adds_one_layer(window) -> None:
+    """On platforms where a single click activates an item, a click emits both signals."""
+    win = window()
+    count = len(win.document.project.graph)
+    keys(win, Qt.Key.Key_Tab, Qt.KeyboardModifier.NoModifier)
+    popup = win.edit_actions.quick_add.popup
+    QTest.keyClicks(popup.search, "gelu")
+    item = popup.list.currentItem()
+    popup.list.itemClicked.emit(item)
+    popup.list.itemActivated.emit(item)
+    assert len(win.document.project.graph) == count + 1 and win.document.undo_stack.count() == 1
+
+
+def test_delete_and_select_all_typed_in_the_palette_edit_the_search_text_not_the_graph(window) -> None:
+    win = window()
+    select(win, "relu1")
+    before = snapshot(win)
+    win.activateWindow()
+    win.palette.search.setFocus()
+    QTest.keyClicks(win.palette.search, "conv")
+    QTest.keyClick(win.palette.search, Qt.Key.Key_A, CTRL)
+    QTest.keyClick(win.palette.search, Qt.Key.Key_Delete)
+    assert win.palette.search.text() == ""
+    assert snapshot(win) == before and selected_names(win) == ["relu1"]

@@ -138,6 +138,17 @@ def test_a_crash_is_offered_and_recovered(window, tmp_path) -> None:
     assert autosave.leftovers() == []
 
 
+def test_recovered_work_whose_folder_is_gone_asks_where_to_save(window, tmp_path, answer_dialogs) -> None:
+    paths, _ = answer_dialogs
+    unsaved = leave_crash(window(), tmp_path / "gone" / "mine.nbproj")
+    win = window("linear_regression")
+    assert autosave.offer_recovery(win, ask=lambda w, leftover: True)
+    assert snapshot(win) == unsaved and win.document.project.path is None
+    paths.append(tmp_path / "kept.nbproj")
+    assert win.save()  # Save becomes Save As, instead of failing on the vanished folder
+    assert load_project(tmp_path / "kept.nbproj").to_dict()["graph"] == win.document.project.to_dict()["graph"]
+
+
 def test_discarding_a_crash_deletes_it_and_later_keeps_it(window) -> None:
     leave_crash(window(), None)
     win = window("linear_regression")
@@ -207,17 +218,34 @@ def test_window_layout_is_restored(qtbot) -> None:
         QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
-def test_import_onnx_of_an_exported_example(window, tmp_path, answer_dialogs) -> None:
+def test_import_onnx_writes_the_project_and_its_weights_and_exports_keep_them(window, tmp_path, answer_dialogs) -> None:
+    import torch
+
+    from netbuilder.edits import SetParams
     from netbuilder.onnx_export import export_onnx
+    from netbuilder.weights import read_weights
 
     _, shown = answer_dialogs
     example = load_project(example_path("mnist_cnn"))
     export_onnx(example, tmp_path / "digits.onnx")
     win = window("linear_regression")
-    assert file_exchange.import_onnx_file(win, tmp_path / "digits.onnx")
+    assert file_exchange.import_onnx_file(win, tmp_path / "digits.onnx", tmp_path / "digits.nbproj")
     layers = [n for n in win.document.project.graph if n.kind not in ("Input", "Output")]
     assert len(layers) == len([n for n in example.graph if n.kind not in ("Input", "Output")])
-    assert win.isWindowModified() and win.document.project.path is None and shown == []
+    assert win.document.project.path == tmp_path / "digits.nbproj" and not win.isWindowModified() and shown == []
+    imported = read_weights(tmp_path / "digits.safetensors")
+    assert file_exchange.export_to(win, "weights", tmp_path / "out.safetensors")
+    exported = read_weights(tmp_path / "out.safetensors")
+    assert exported.keys() == imported.keys() and all(torch.equal(exported[k], imported[k]) for k in imported)
+    assert "digits.safetensors" in win.statusBar().currentMessage()
+    # Reshape the last layer: the others keep the imported weights, and the message names the fresh ones.
+    last = [n for n in win.document.project.graph if n.kind == "Linear"][-1]
+    win.document.push(SetParams(last.id, {"out_features": 7}))
+    assert file_exchange.export_to(win, "weights", tmp_path / "edited.safetensors")
+    edited = read_weights(tmp_path / "edited.safetensors")
+    kept = [k for k in imported if not k.startswith(last.name + ".")]
+    assert kept and all(torch.equal(edited[k], imported[k]) for k in kept)
+    assert f"fresh for {last.name}.weight, {last.name}.bias" in win.statusBar().currentMessage()
 
 
 def test_a_broken_onnx_file_is_refused_and_the_document_kept(window, tmp_path, answer_dialogs) -> None:
@@ -225,9 +253,10 @@ def test_a_broken_onnx_file_is_refused_and_the_document_kept(window, tmp_path, a
     (tmp_path / "broken.onnx").write_bytes(b"not a model")
     win = window("linear_regression")
     before = snapshot(win)
-    assert not file_exchange.import_onnx_file(win, tmp_path / "broken.onnx")
+    assert not file_exchange.import_onnx_file(win, tmp_path / "broken.onnx", tmp_path / "broken.nbproj")
     assert len(shown) == 1 and shown[0].startswith("broken.onnx: ")
     assert snapshot(win) == before and not win.isWindowModified()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.onnx"]  # nothing half-written
 
 
 def test_exports_write_files_and_a_broken_graph_says_why(window, tmp_path, answer_dialogs) -> None:
