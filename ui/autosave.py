@@ -49,6 +49,15 @@ def autosave_dir() -> Path:
     return data_dir() / "autosave"
 
 
+def boot_id() -> str | None:
+    """This boot of the machine (Linux), so that a process id reused after a restart is not taken
+    for the process that wrote an autosave before it."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip() or None
+    except OSError:
+        return None
+
+
 def pid_alive(pid: int) -> bool:
     """Whether a process with this id is running (on Windows without ``os.kill``, which would end it)."""
     if pid <= 0:
@@ -111,7 +120,7 @@ class Autosaver(QObject):
             self.project_file.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(self.project_file, project.to_json().encode("utf-8"))
             info = {"original": str(project.path) if project.path else None, "name": project.name,
-                    "pid": self.pid, "saved_at": datetime.now().isoformat(timespec="seconds")}
+                    "pid": self.pid, "boot": boot_id(), "saved_at": datetime.now().isoformat(timespec="seconds")}
             write_atomic(self.info_file, json.dumps(info, indent=1).encode("utf-8"))
         except (OSError, ValueError) as exc:  # a full disk must not interrupt editing
             self._window.statusBar().showMessage(f"Autosave failed: {exc}", 8000)
@@ -163,7 +172,8 @@ def leftovers() -> list[Leftover]:
             pid = int(info["pid"])
         except (OSError, ValueError, KeyError, TypeError):
             continue  # being written, or not ours
-        if pid_alive(pid) or not project_file.is_file():
+        rebooted = info.get("boot") is not None and info.get("boot") != boot_id()
+        if (pid_alive(pid) and not rebooted) or not project_file.is_file():
             continue
         original = info.get("original")
         found.append(Leftover(project_file, info_file, Path(original) if original else None,

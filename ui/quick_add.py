@@ -28,6 +28,7 @@ from ui.canvas import GRID, CanvasScene
 from ui.canvas_items import HEADER, NODE_WIDTH
 
 KIND_ROLE = Qt.ItemDataRole.UserRole
+ORDER_ROLE = Qt.ItemDataRole.UserRole + 1  # the catalog's order, which ties keep
 
 
 class _CategoryDelegate(QStyledItemDelegate):
@@ -72,6 +73,7 @@ class QuickAddPopup(QFrame):
                 if spec.category == category:
                     item = QListWidgetItem(spec.kind)
                     item.setData(KIND_ROLE, spec.kind)
+                    item.setData(ORDER_ROLE, self.list.count())
                     item.setToolTip(spec.doc)
                     self.list.addItem(item)
         self.resize(300, 360)
@@ -90,16 +92,18 @@ class QuickAddPopup(QFrame):
     def filter(self, text: str) -> None:
         """Show kinds whose name or description holds ``text``; names starting with it come first."""
         text = text.strip().lower()
-        ranked = []
-        for k in range(self.list.count()):
-            item = self.list.item(k)
+        items = [self.list.takeItem(0) for _ in range(self.list.count())]
+        keyed = []
+        for item in items:
             kind = item.data(KIND_ROLE)
             name = kind.lower()
             rank = (0 if name.startswith(text) else 1 if text in name
-                    else 2 if text in CATALOG[kind].category.lower() or text in CATALOG[kind].doc.lower() else None)
-            item.setHidden(rank is None)
-            if rank is not None:
-                ranked.append((rank, k, item))
+                    else 2 if text in CATALOG[kind].category.lower() or text in CATALOG[kind].doc.lower() else 3)
+            item.setHidden(rank == 3)
+            keyed.append((rank, item.data(ORDER_ROLE), item))
+        for _rank, _order, item in sorted(keyed, key=lambda r: r[:2]):  # best match first, then catalog order
+            self.list.addItem(item)
+        ranked = [r for r in keyed if r[0] < 3]
         self.list.setCurrentItem(min(ranked, key=lambda r: r[:2])[2] if ranked else None)
         if not ranked:
             self.doc.setText("No layer matches.")

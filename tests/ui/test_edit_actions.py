@@ -292,3 +292,15 @@ def test_delete_and_select_all_typed_in_the_palette_edit_the_search_text_not_the
     QTest.keyClick(win.palette.search, Qt.Key.Key_Delete)
     assert win.palette.search.text() == ""
     assert snapshot(win) == before and selected_names(win) == ["relu1"]
+
+
+def test_quick_add_lists_the_best_matches_first_and_the_arrows_walk_them(window) -> None:
+    win = window()
+    keys(win, Qt.Key.Key_Tab, Qt.KeyboardModifier.NoModifier)
+    popup = win.edit_actions.quick_add.popup
+    QTest.keyClicks(popup.search, "relu")
+    assert popup.kinds()[:2] == ["ReLU", "LeakyReLU"]  # the name starts with it, then holds it
+    assert popup.list.currentItem().text() == "ReLU"
+    QTest.keyClick(popup.search, Qt.Key.Key_Down)
+    assert popup.list.currentItem().text() == "LeakyReLU"
+    QTest.keyClick(popup.search, Qt.Key.Key_Escape)

@@ -149,6 +149,18 @@ def test_recovered_work_whose_folder_is_gone_asks_where_to_save(window, tmp_path
     assert load_project(tmp_path / "kept.nbproj").to_dict()["graph"] == win.document.project.to_dict()["graph"]
 
 
+def test_work_left_before_a_reboot_is_offered_even_if_its_process_id_is_in_use_again(window, monkeypatch) -> None:
+    win = window()
+    add_layer(win)
+    monkeypatch.setattr(autosave, "boot_id", lambda: "boot-before")
+    left = autosave.Autosaver(win, pid=os.getpid())  # a live pid: this very process
+    left.timer.stop()
+    assert left.autosave()
+    assert autosave.leftovers() == []  # same boot, live process: not a crash
+    monkeypatch.setattr(autosave, "boot_id", lambda: "boot-after")
+    assert [x.project_file for x in autosave.leftovers()] == [left.project_file]
+
+
 def test_discarding_a_crash_deletes_it_and_later_keeps_it(window) -> None:
     leave_crash(window(), None)
     win = window("linear_regression")
