@@ -7,6 +7,7 @@ JSON under its own MIME type and as plain text, so layers travel between windows
 
 from __future__ import annotations
 
+import atexit
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QMimeData, QObject, Qt
@@ -68,8 +69,33 @@ def copy_to_clipboard(scene: CanvasScene, verb: str = "copy") -> int:
     data.setData(FRAGMENT_MIME, text.encode("utf-8"))
     data.setText(text)
     QGuiApplication.clipboard().setMimeData(data)
+    _hand_over_at_exit()
     scene.message.emit(f"Copied {_plural(len(ids))}")
     return len(ids)
+
+
+def _hand_over_clipboard() -> None:
+    """Swap our QMimeData on the clipboard for a plain-text copy that Qt made itself.
+
+    With PySide6 (6.11 here), a QMimeData made in Python and still on the clipboard when the
+    application is destroyed crashes the process on exit. The text holds the same JSON, which
+    Paste reads, so the layers stay on the clipboard for this or another netbuilder.
+    """
+    if QGuiApplication.instance() is None:
+        return
+    clipboard = QGuiApplication.clipboard()
+    data = clipboard.mimeData()
+    if data is not None and data.hasFormat(FRAGMENT_MIME):
+        clipboard.setText(data.text())
+
+
+def _hand_over_at_exit() -> None:
+    """Hand the clipboard over when the application quits (the app) and when Python exits (scripts, tests)."""
+    if getattr(_hand_over_at_exit, "done", False):
+        return
+    _hand_over_at_exit.done = True  # type: ignore[attr-defined]
+    QGuiApplication.instance().aboutToQuit.connect(_hand_over_clipboard)
+    atexit.register(_hand_over_clipboard)
 
 
 def clipboard_fragment() -> dict[str, Any]:
