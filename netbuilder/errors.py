@@ -29,7 +29,8 @@ class ProjectError(NetbuilderError):
         self.path = path
         self.file = file
         where = f"{file}: " if file else ""
-        super().__init__(f"{where}{path}: {message}")
+        at = "" if path == "$" else f"at {path}: "  # the whole file: no path to point at
+        super().__init__(f"{where}{at}{message}")
 
 
 class CompileError(NetbuilderError):

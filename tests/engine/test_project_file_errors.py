@@ -29,7 +29,7 @@ def test_missing_file(tmp_path: Path) -> None:
         load_project(path)
     assert "no such file" in info.value.message
     assert info.value.file == str(path)
-    assert str(info.value) == f"{path}: $: no such file; check the path"
+    assert str(info.value) == f"{path}: no such file; check the path"
 
 
 def test_a_folder(tmp_path: Path) -> None:
@@ -257,7 +257,7 @@ def test_bad_value_is_reported_at_its_json_path(where, value, path, says) -> Non
     err = error_of(doc)
     assert err.path == path, err
     assert says in err.message, err
-    assert str(err) == f"{path}: {err.message}"
+    assert str(err) == (f"at {path}: " if path != "$" else "") + err.message
 
 
 def test_every_error_path_in_the_table_points_into_the_document() -> None:
@@ -279,7 +279,7 @@ def test_error_names_the_file_it_came_from(tmp_path: Path) -> None:
     with pytest.raises(ProjectError) as info:
         load_project(path)
     assert info.value.file == str(path)
-    assert str(info.value).startswith(f"{path}: $.graph.nodes[1].params.out_features: ")
+    assert str(info.value).startswith(f"{path}: at $.graph.nodes[1].params.out_features: ")
 
 
 @pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
