@@ -345,12 +345,17 @@ class Graph:
         self.node_changed.emit(node, "params")
         return old
 
+    def rename_problem(self, node_id: str, name: str) -> str | None:
+        """Why node ``node_id`` cannot be called ``name``, or None (keeping its own name is fine)."""
+        if name == self._nodes[node_id].name:
+            return None
+        return name_problem(name) or (f"a node named {name!r} already exists" if name in self._names else None)
+
     def rename(self, node_id: str, name: str) -> str:
         node = self._nodes[node_id]
         if name == node.name:
             return name
-        problem = name_problem(name) or (f"a node named {name!r} already exists" if name in self._names else None)
-        if problem:
+        if problem := self.rename_problem(node_id, name):
             raise EditRefused(problem)
         old = node.name
         del self._names[old]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtWidgets import (
@@ -23,6 +24,36 @@ from netbuilder.summary import node_row
 from ui.document import Document
 
 INT_MAX = 2**31 - 1
+INVALID_STYLE = "QLineEdit { border: 2px solid #e53935; }"
+
+
+def check_as_typed(line: QLineEdit, problem: Callable[[str], str | None], form: QFormLayout) -> None:
+    """While the text of ``line`` is not acceptable, mark it red and say why in a line under it."""
+    plain_tip = line.toolTip()
+    reason_label = QLabel()
+    reason_label.setWordWrap(True)
+    reason_label.setStyleSheet("color: #e53935;")
+    reason_label.hide()
+    form.addRow("", reason_label)
+
+    def recheck(text: str) -> None:
+        reason = problem(text)
+        line.setStyleSheet(INVALID_STYLE if reason else "")
+        line.setToolTip(reason or plain_tip)
+        line.setProperty("problem", reason or "")
+        reason_label.setText(reason or "")
+        reason_label.setVisible(bool(reason))
+
+    line.textChanged.connect(recheck)
+
+
+def _json_problem(spec: ParamSpec, text: str) -> str | None:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        return f"{spec.name}: '{text}' is not a value; write e.g. 3 or [3, 3]"
+    reason = spec.check(value)
+    return f"{spec.name} {reason}" if reason else None
 
 
 class InspectorDock(QDockWidget):
@@ -58,6 +89,7 @@ class InspectorDock(QDockWidget):
         name.editingFinished.connect(
             lambda: name.text() != node.name and self.document.push(Rename(node_id, name.text())))
         form.addRow("Name", name)
+        check_as_typed(name, lambda text: None if text == node.name else graph.rename_problem(node_id, text), form)
         self.editors["name"] = name
         doc = QLabel(f"<b>{node.kind}</b>: {node.spec.doc}")
         doc.setWordWrap(True)
@@ -67,6 +99,8 @@ class InspectorDock(QDockWidget):
             editor.setToolTip(spec.doc)
             self.editors[spec.name] = editor
             form.addRow(spec.name, editor)
+            if isinstance(editor, QLineEdit):
+                check_as_typed(editor, lambda text, spec=spec: _json_problem(spec, text), form)
         row = node_row(graph, self.document.inference, node_id)
         info = self.document.inference.info(node_id)
         form.addRow("Output", QLabel(row.output))
@@ -117,13 +151,11 @@ class InspectorDock(QDockWidget):
         line = QLineEdit(json.dumps(value))
         line.setPlaceholderText(spec.kind)
 
-        def commit(line=line, name=spec.name) -> None:
-            try:
-                parsed = json.loads(line.text())
-            except json.JSONDecodeError:
-                self.document.refused.emit(f"{name}: '{line.text()}' is not a value; write e.g. 3 or [3, 3]")
+        def commit(line=line, spec=spec) -> None:
+            if problem := _json_problem(spec, line.text()):
+                self.document.refused.emit(problem)  # the status bar says why; the field stays red
                 return
-            self._set(name, parsed)
+            self._set(spec.name, json.loads(line.text()))
 
         line.editingFinished.connect(commit)
         return line

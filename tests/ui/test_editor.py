@@ -144,3 +144,27 @@ def test_clicking_a_node_and_pressing_delete_removes_it_and_its_wires_and_undo_b
     win.undo_action.trigger()
     assert snapshot(win) == before
     assert len(win.scene.wire_items) == 2
+
+
+def test_inspector_fields_turn_red_with_the_reason_while_the_typed_value_is_not_allowed(window) -> None:
+    win = window()
+    graph = win.document.project.graph
+    win.focus_node(graph.by_name("image").id)
+    shape = win.inspector.editors["shape"]
+    before = snapshot(win)
+    shape.selectAll()
+    QTest.keyClicks(shape, "[1, 28")
+    assert shape.property("problem") and "not a value" in shape.toolTip()
+    QTest.keyClicks(shape, ", 0]")
+    assert "shape" in shape.property("problem")  # JSON now, but a zero size is not allowed
+    QTest.keyClick(shape, Qt.Key.Key_Return)
+    assert snapshot(win) == before and win.statusBar().currentMessage() == shape.property("problem")
+    name = win.inspector.editors["name"]
+    name.selectAll()
+    QTest.keyClicks(name, "conv1")  # taken by another layer
+    assert "already exists" in name.property("problem")
+    name.selectAll()
+    QTest.keyClicks(name, "pixels")
+    assert not name.property("problem")
+    QTest.keyClick(name, Qt.Key.Key_Return)
+    assert graph.by_name("pixels").kind == "Input"
