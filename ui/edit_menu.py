@@ -139,8 +139,8 @@ class EditActions(QObject):
         """A menu action whose keys work while the canvas has the focus: Del or Ctrl+A typed in
         the palette or the inspector edit the text there, not the graph."""
         action = QAction(text, self)
-        if key is not None:
-            action.setShortcut(key)
+        if key is not None:  # every binding of a standard key (Redo: Ctrl+Shift+Z and Ctrl+Y)
+            action.setShortcuts(key) if isinstance(key, QKeySequence.StandardKey) else action.setShortcut(key)
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             self.window.view.addAction(action)
         action.triggered.connect(slot)

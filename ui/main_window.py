@@ -100,37 +100,39 @@ class MainWindow(QMainWindow):
     # ---- actions ---------------------------------------------------------------------------
     def _build_menus(self) -> None:
         file = self.menuBar().addMenu("&File")
-        file.addAction("&New", self.new).setShortcut(QKeySequence.StandardKey.New)
-        file.addAction("&Open…", self.open_dialog).setShortcut(QKeySequence.StandardKey.Open)
+        file.addAction("&New", self.new).setShortcuts(QKeySequence.StandardKey.New)
+        file.addAction("&Open…", self.open_dialog).setShortcuts(QKeySequence.StandardKey.Open)
         self.recent_menu = RecentFilesMenu(self.open_recent, self)
         file.addMenu(self.recent_menu)
         examples = file.addMenu("&Examples")
         for name in EXAMPLE_NAMES:
             examples.addAction(load_project(example_path(name)).name, lambda n=name: self.open_example(n))
         file.addSeparator()
-        file.addAction("&Save", self.save).setShortcut(QKeySequence.StandardKey.Save)
-        file.addAction("Save &As…", self.save_as).setShortcut(QKeySequence.StandardKey.SaveAs)
+        file.addAction("&Save", self.save).setShortcuts(QKeySequence.StandardKey.Save)
+        file.addAction("Save &As…", self.save_as).setShortcuts(QKeySequence.StandardKey.SaveAs)
         file.addSeparator()
         file.addAction("&Import ONNX…", lambda: import_onnx_dialog(self))
         build_export_menu(self, file)
         file.addSeparator()
-        file.addAction("&Quit", QApplication.closeAllWindows).setShortcut(QKeySequence.StandardKey.Quit)
+        file.addAction("&Quit", QApplication.closeAllWindows).setShortcuts(
+            QKeySequence.keyBindings(QKeySequence.StandardKey.Quit) or [QKeySequence("Ctrl+Q")])
         self.edit_menu = self.menuBar().addMenu("&Edit")
         self.delete_action = QAction("&Delete", self)
-        self.delete_action.setShortcut(QKeySequence.StandardKey.Delete)
+        self.delete_action.setShortcuts(QKeySequence.StandardKey.Delete)
         self.delete_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)  # Del in a text box
         self.view.addAction(self.delete_action)                                                # edits the text
         self.delete_action.triggered.connect(lambda: self.scene.delete_selection())
         self.edit_actions = EditActions(self)
         self._rebuild_undo_actions()
         view = self.menuBar().addMenu("&View")
-        for text, slot, key in (("Zoom &In", lambda: self.view.zoom(1.15), QKeySequence.StandardKey.ZoomIn),
+        for text, slot, key in (("Zoom &In", lambda: self.view.zoom(1.15),  # Ctrl+= too: the + key without Shift
+                                 [*QKeySequence.keyBindings(QKeySequence.StandardKey.ZoomIn), QKeySequence("Ctrl+=")]),
                                 ("Zoom &Out", lambda: self.view.zoom(1 / 1.15), QKeySequence.StandardKey.ZoomOut),
                                 ("&Actual Size", self.view.reset_zoom, QKeySequence("Ctrl+0")),
                                 ("&Frame Selection", self.view.frame_selection, QKeySequence(Qt.Key.Key_F)),
                                 ("Frame A&ll", self.view.frame_all, QKeySequence(Qt.Key.Key_Home))):
             action = view.addAction(text, slot)
-            action.setShortcut(key)
+            action.setShortcuts(key) if isinstance(key, (QKeySequence.StandardKey, list)) else action.setShortcut(key)
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             self.view.addAction(action)  # the canvas's keys: F typed in a search box stays a letter
         view.addSeparator()
@@ -145,9 +147,9 @@ class MainWindow(QMainWindow):
             if old is not None:  # they follow the previous document's stack
                 old.deleteLater()
         self.undo_action = self.document.undo_stack.createUndoAction(self, "&Undo")
-        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.undo_action.setShortcuts(QKeySequence.StandardKey.Undo)
         self.redo_action = self.document.undo_stack.createRedoAction(self, "&Redo")
-        self.redo_action.setShortcut(QKeySequence.StandardKey.Redo)
+        self.redo_action.setShortcuts(QKeySequence.StandardKey.Redo)
         self.edit_menu.addAction(self.undo_action)
         self.edit_menu.addAction(self.redo_action)
         self.edit_menu.addSeparator()

@@ -127,3 +127,26 @@ def test_with_snapping_off_a_drag_lands_where_the_mouse_left_it(window) -> None:
         QTest.mouseMove(viewport, start + QPoint(7 * k, 3 * k))
     QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start + QPoint(49, 21))
     assert win.document.project.graph.node(item.node_id).position == (x0 + 49, y0 + 21)
+
+
+def test_undo_is_ctrl_z_and_redo_both_ctrl_shift_z_and_the_platform_binding(window) -> None:
+    win = window()
+    win.view.setFocus()
+    graph = win.document.project.graph
+    win.scene.add_layer("ReLU", win.view.mapToScene(win.view.viewport().rect().center()))
+    QTest.keyClick(win.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert len(graph) == 14
+    QTest.keyClick(win.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert len(graph) == 15
+    QTest.keyClick(win.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClick(win.view, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
+    assert len(graph) == 15
+    win.document.undo_stack.setClean()
+
+
+def test_ctrl_equals_zooms_in_like_ctrl_plus(window) -> None:
+    win = window()
+    win.view.setFocus()
+    before = _scale(win)
+    QTest.keyClick(win.view, Qt.Key.Key_Equal, Qt.KeyboardModifier.ControlModifier)
+    assert _scale(win) > before
