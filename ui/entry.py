@@ -6,8 +6,15 @@ works on a machine without a display or without PySide6.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
+
+
+def no_display() -> bool:
+    """On Linux without X11 or Wayland (and no QT_QPA_PLATFORM chosen), Qt would abort the process."""
+    return (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
+            and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -20,6 +27,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if len(args) > 1:
         print("usage: netbuilder [FILE.nbproj] | netbuilder COMMAND ... (check, summary, train, export, codegen, "
               "import; --help for more)", file=sys.stderr)
+        return 2
+    if no_display():
+        print("netbuilder: no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set). "
+              "Run it in a desktop session, or use the headless commands: netbuilder --help", file=sys.stderr)
         return 2
     try:
         from ui.app import run_app

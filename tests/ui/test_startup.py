@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 CHILD = """
 import gc, sys
 from ui.app import open_window
@@ -60,3 +62,11 @@ def test_a_broken_project_on_the_command_line_is_named_and_the_window_opens_on_t
     assert out.returncode == 0, out.stderr
     assert "title: Digits CNN (seed 4.4)[*] — netbuilder" in out.stdout, out.stdout  # the example, not the file
     assert f"message: Could not open {broken}" in out.stdout, out.stdout
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="X11/Wayland displays are a Linux matter")
+def test_without_a_display_the_app_says_so_instead_of_aborting(tmp_path):
+    env = {k: v for k, v in private_env(tmp_path).items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    out = subprocess.run([sys.executable, "-m", "ui.entry"], capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 2
+    assert "no display" in out.stderr and "netbuilder --help" in out.stderr
