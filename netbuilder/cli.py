@@ -89,6 +89,7 @@ def _download_progress(name: str, done: int, total: int) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
+    import gc
     import signal
 
     from netbuilder.training.console import EpochLines, JsonLog, ProgressDisplay
@@ -112,14 +113,18 @@ def _train(args: argparse.Namespace) -> int:
             holder["trainer"].cancel()
 
     previous = signal.signal(signal.SIGINT, on_sigint)
+    finished = False
     try:
         result, run_dir = train_project(project, overrides, show, out,
                                         Path(args.resume) if args.resume else None, dist,
                                         trainer_ready=lambda t: holder.__setitem__("trainer", t),
                                         progress=_download_progress if dist.is_main else None)
+        finished = True
     finally:
         signal.signal(signal.SIGINT, previous)
-        dist.close()
+        holder.clear()  # the trainer and its DDP model go before the process group they use
+        gc.collect()
+        dist.close(finished)
     if dist.is_main and not args.json_log:
         if run_dir is not None:
             print(f"run saved in {run_dir} (checkpoints best.safetensors, last.safetensors; "

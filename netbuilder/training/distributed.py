@@ -59,6 +59,12 @@ class DistContext:
         dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
         return tensor / self.world_size
 
-    def close(self) -> None:
+    def close(self, finished: bool = True) -> None:
+        """Leave the process group. After a normal end every rank first waits for the others
+        (a barrier), so none tears the group down while another still talks to it; after an
+        error it does not wait, since a failed rank may never arrive. Drop the DDP model
+        before calling this: its reducer must not outlive the group."""
         if self.world_size > 1 and dist.is_initialized():
+            if finished:
+                dist.barrier()
             dist.destroy_process_group()
