@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QGraphicsView
 from netbuilder.edits import AddNode, Compound, Connect, Disconnect, Move, RemoveNode
 from netbuilder.graph import Edge, Node
 from ui import theme
-from ui.canvas_items import DETAIL_ZOOM, GRID, NodeItem, PortItem, WireItem, wire_path
+from ui.canvas_items import DETAIL_ZOOM, GRID, NodeItem, PortItem, WireItem, snap, wire_path
 from ui.document import Document
 
 LAYER_MIME = "application/x-netbuilder-layer"
@@ -136,7 +136,7 @@ class CanvasScene(QGraphicsScene):
 
     # ---- gestures -> edits ---------------------------------------------------------------
     def add_layer(self, kind: str, pos: QPointF) -> str | None:
-        node = self.graph.make_node(kind, position=(round(pos.x() / GRID) * GRID, round(pos.y() / GRID) * GRID))
+        node = self.graph.make_node(kind, position=snap(pos.x(), pos.y()))
         return node.id if self.document.push(AddNode(node)) else None
 
     def mousePressEvent(self, event) -> None:
@@ -149,7 +149,7 @@ class CanvasScene(QGraphicsScene):
         moved = {}
         step = GRID if self.snap_to_grid else 1.0
         for node_id, item in self.node_items.items():
-            x, y = round(item.pos().x() / step) * step, round(item.pos().y() / step) * step
+            x, y = snap(item.pos().x(), item.pos().y(), step)
             if (x, y) != self.graph.node(node_id).position:
                 moved[node_id] = (x, y)
         if moved:  # a whole drag is one undo step

@@ -22,7 +22,7 @@ from ui.inspector import InspectorDock
 from ui.palette import PaletteDock
 from ui.problems import ProblemsDock
 from ui.recent_menu import RecentFilesMenu
-from ui.theme import apply_theme, install_theme_menu, style_canvas
+from ui.theme import apply_theme, install_theme_menu
 
 FILE_FILTER = "netbuilder projects (*.nbproj)"
 
@@ -78,7 +78,6 @@ class MainWindow(QMainWindow):
         document.setParent(self)
         self.document = document
         self.scene = CanvasScene(document, self)
-        style_canvas(self.scene)
         self.view.setScene(self.scene)
         self.autosave.discard()  # the old document was saved or given up
         self.inspector.set_document(document)

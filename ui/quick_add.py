@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
 from netbuilder.edits import AddNode, Compound, Connect
 from netbuilder.layers import CATALOG, CATEGORIES
 from netbuilder.layout import COLUMN
-from ui.canvas import GRID, CanvasScene
-from ui.canvas_items import HEADER, NODE_WIDTH
+from ui.canvas import CanvasScene
+from ui.canvas_items import HEADER, NODE_WIDTH, snap
 
 KIND_ROLE = Qt.ItemDataRole.UserRole
 ORDER_ROLE = Qt.ItemDataRole.UserRole + 1  # the catalog's order, which ties keep
@@ -154,7 +154,7 @@ def insert_layer(scene: CanvasScene, kind: str, at: QPointF | None) -> str | Non
         at = (QPointF(source.position[0] + COLUMN, source.position[1]) + QPointF(NODE_WIDTH / 2, HEADER / 2)
               if source is not None else QPointF(0, 0))
     x, y = at.x() - NODE_WIDTH / 2, at.y() - HEADER / 2
-    node = graph.make_node(kind, position=(round(x / GRID) * GRID, round(y / GRID) * GRID))
+    node = graph.make_node(kind, position=snap(x, y))
     add = AddNode(node)
     pushed = False
     if source is not None and source.output_ports() and node.input_ports():

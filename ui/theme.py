@@ -2,14 +2,14 @@
 
 Fusion looks the same on every platform and takes a whole QPalette, so both themes are plain
 palettes. :data:`notifier` emits ``changed`` after a theme is applied, for what paints its own
-colours (the canvas background, via :func:`canvas_background`).
+colours (the canvas: :func:`canvas_background`, :func:`wire_colour` and the like).
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QActionGroup, QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication, QGraphicsScene, QMainWindow, QMenu, QStyleFactory
+from PySide6.QtWidgets import QApplication, QMainWindow, QMenu, QStyleFactory
 
 from ui import settings
 
@@ -85,15 +85,6 @@ def wire_colour() -> QColor:
     return QColor(DARK_WIRE if is_dark() else LIGHT_WIRE)
 
 
-def style_canvas(scene: QGraphicsScene) -> None:
-    """Give a canvas scene the theme's colours (its ``restyle`` reads them from this module)."""
-    restyle = getattr(scene, "restyle", None)
-    if restyle is not None:
-        restyle()
-    else:
-        scene.setBackgroundBrush(canvas_background())
-
-
 def apply_theme(choice: str) -> None:
     """Use theme ``choice`` (``system``, ``light`` or ``dark``) for the whole application now."""
     app = QApplication.instance()
@@ -135,13 +126,17 @@ class ThemeMenu(QMenu):
             action.setData(name)
             self._group.addAction(action)
         self.aboutToShow.connect(self.sync)
-        notifier.changed.connect(self.sync)
+        notifier.changed.connect(self._theme_changed)
         self.sync()
 
     def sync(self) -> None:
+        """Check the theme in use."""
         for action in self._group.actions():
             action.setChecked(action.data() == _state["choice"])
-        style_canvas(self._window.scene)
+
+    def _theme_changed(self) -> None:
+        self.sync()
+        self._window.scene.restyle()  # a new scene takes the theme's colours when it is made
 
 
 def install_theme_menu(window: QMainWindow) -> ThemeMenu:
