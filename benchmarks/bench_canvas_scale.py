@@ -29,9 +29,9 @@ from PySide6.QtCore import QLineF, QRectF
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QGraphicsScene, QGraphicsView
 
-from netbuilder.edits import SetParams
-from netbuilder.layout import layered_positions
-from netbuilder.project import Project
+from netbuilder.files.project import Project
+from netbuilder.model.edits import SetParams
+from netbuilder.model.layout import layered_positions
 from ui.document import Document
 from ui.main_window import MainWindow
 

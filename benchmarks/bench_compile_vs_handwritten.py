@@ -28,8 +28,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from netbuilder.compile import build_module
-from netbuilder.project import load_project
+from netbuilder.build.compile import build_module
+from netbuilder.files.project import load_project
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "resources" / "examples" / "mnist_cnn.nbproj"
 BATCH = 32

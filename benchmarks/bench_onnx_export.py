@@ -21,7 +21,7 @@ import torch
 
 from netbuilder import build_module, load_project
 from netbuilder.examples import example_path
-from netbuilder.onnx_export import export_onnx
+from netbuilder.onnx.exporter import export_onnx
 
 
 def _bare(module: torch.nn.Module, path: Path, dynamo: bool) -> float:

@@ -25,10 +25,10 @@ from pathlib import Path
 
 import torch
 
-from netbuilder.compile import build_module
-from netbuilder.graph import Edge, Graph
-from netbuilder.project import Project, load_project
-from netbuilder.shape_inference import ShapeInference, infer_shapes
+from netbuilder.analysis.shape_inference import ShapeInference, infer_shapes
+from netbuilder.build.compile import build_module
+from netbuilder.files.project import Project, load_project
+from netbuilder.model.graph import Edge, Graph
 
 N_NODES = 1000
 TARGET_FULL_S, TARGET_EDIT_S, TARGET_LOAD_S = 0.020, 0.005, 0.5

@@ -28,7 +28,7 @@ def _child(side: str, batch: int, device: str, precision: str) -> None:
     from netbuilder import build_module, load_project
     from netbuilder.data.dataset import Dataset
     from netbuilder.examples import example_path
-    from netbuilder.training.settings import TrainingSettings
+    from netbuilder.files.training_settings import TrainingSettings
     from netbuilder.training.trainer import Trainer
 
     torch.manual_seed(0)

@@ -17,7 +17,7 @@ SUBCOMMANDS = ("check", "summary", "train", "export", "codegen", "import")
 
 def _load(target: str):
     from netbuilder.examples import EXAMPLE_NAMES, example_path
-    from netbuilder.project import load_project
+    from netbuilder.files.project import load_project
 
     path = Path(target)
     if not path.exists() and target in EXAMPLE_NAMES:
@@ -26,8 +26,8 @@ def _load(target: str):
 
 
 def _problems(project) -> list[Any]:
-    from netbuilder.lint import lint_project
-    from netbuilder.shape_inference import infer_shapes
+    from netbuilder.analysis.lint import lint_project
+    from netbuilder.analysis.shape_inference import infer_shapes
 
     inference = infer_shapes(project.graph)
     return [*inference.problems, *lint_project(project)], inference
@@ -53,7 +53,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _summary(args: argparse.Namespace) -> int:
-    from netbuilder.summary import summarize
+    from netbuilder.analysis.summary import summarize
 
     project = _load(args.file)
     problems, inference = _problems(project)
@@ -137,7 +137,7 @@ def _train(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     project = _load(args.file)
     if args.format == "onnx":
-        from netbuilder.onnx_export import export_onnx
+        from netbuilder.onnx.exporter import export_onnx
 
         report = export_onnx(project, args.output, args.weights, args.opset, args.static_batch)
         if args.json:
@@ -147,9 +147,9 @@ def _export(args: argparse.Namespace) -> int:
         else:
             print(report.summary())
         return 0
-    from netbuilder.compile import build_module
-    from netbuilder.training.run import graph_fingerprint
-    from netbuilder.weights import load_into, save_weights
+    from netbuilder.build.compile import build_module
+    from netbuilder.files.weights import load_into, save_weights
+    from netbuilder.model.fingerprint import graph_fingerprint
 
     module = build_module(project.graph)
     if args.weights:
@@ -160,13 +160,13 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _codegen(args: argparse.Namespace) -> int:
-    from netbuilder.codegen import generate_source
-    from netbuilder.project_json import write_atomic
+    from netbuilder.build.codegen import generate_source
+    from netbuilder.files.project_json import write_atomic
 
     project = _load(args.file)
     training = None
     if args.with_training:
-        from netbuilder.codegen_training import training_source, write_training_data
+        from netbuilder.training.training_script import training_source, write_training_data
 
         if args.output in (None, "-"):
             print("error: --with-training needs -o FILE.py (the data is written beside it)", file=sys.stderr)
@@ -184,7 +184,7 @@ def _codegen(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from netbuilder.onnx_import import import_onnx_project
+    from netbuilder.onnx.importer import import_onnx_project
 
     out = Path(args.output)
     project, weights_path = import_onnx_project(args.file, out)

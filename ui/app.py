@@ -16,7 +16,7 @@ def open_window(path: str | None = None) -> tuple[QApplication, MainWindow, Star
     """The application, its main window (shown) on ``path`` or on the digits CNN, and its start-up watcher."""
     from netbuilder.errors import NetbuilderError
     from netbuilder.examples import example_path
-    from netbuilder.project import load_project
+    from netbuilder.files.project import load_project
     from ui import settings
     from ui.document import Document
 
@@ -46,7 +46,7 @@ def open_window(path: str | None = None) -> tuple[QApplication, MainWindow, Star
 
 
 def run_app(path: str | None = None) -> int:
-    from ui.autosave import offer_recovery
+    from ui.files.autosave import offer_recovery
 
     app, window, _startup = open_window(path)
     offer_recovery(window)  # unsaved work left by a crash: ask once the window is up

@@ -11,11 +11,11 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from netbuilder.edits import Edit
+from netbuilder.analysis.lint import lint_project
+from netbuilder.analysis.shape_inference import Problem, ShapeInference
 from netbuilder.errors import EditRefused
-from netbuilder.lint import lint_project
-from netbuilder.project import Project, load_project
-from netbuilder.shape_inference import Problem, ShapeInference
+from netbuilder.files.project import Project, load_project
+from netbuilder.model.edits import Edit
 
 
 class EditCommand(QUndoCommand):

@@ -1,7 +1,7 @@
 """The Edit menu's node-editor commands: select all, duplicate, copy/cut/paste, arrange, snap, history.
 
 Each change is one engine edit (a Compound where it takes several) pushed on the document's
-undo stack, so it is one undo step. The clipboard carries a :mod:`netbuilder.fragment` as
+undo stack, so it is one undo step. The clipboard carries a :mod:`netbuilder.files.fragment` as
 JSON under its own MIME type and as plain text, so layers travel between windows and processes.
 """
 
@@ -14,14 +14,14 @@ from PySide6.QtCore import QMimeData, QObject, Qt
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QMenu
 
-from netbuilder.edits import Compound, Move, RemoveNode
-from netbuilder.fragment import FragmentError, fragment_of, fragment_to_json, parse_fragment, paste_edits
-from netbuilder.layout import layered_positions
-from ui.canvas import GRID, CanvasScene
-from ui.canvas_items import HEADER, NODE_WIDTH
+from netbuilder.files.fragment import FragmentError, fragment_of, fragment_to_json, parse_fragment, paste_edits
+from netbuilder.model.edits import Compound, Move, RemoveNode
+from netbuilder.model.layout import layered_positions
+from ui.canvas.items import GRID, HEADER, NODE_WIDTH
+from ui.canvas.quick_add import QuickAdd, cursor_scene_pos
+from ui.canvas.scene import CanvasScene
+from ui.docks.undo_history import HistoryDock
 from ui.document import Document
-from ui.history import HistoryDock
-from ui.quick_add import QuickAdd, cursor_scene_pos
 
 if TYPE_CHECKING:
     from ui.main_window import MainWindow
@@ -51,7 +51,7 @@ def duplicate_nodes(document: Document, node_ids: list[str]) -> list[str]:
 
 
 def arrange(document: Document) -> bool:
-    """Lay every node out by depth (netbuilder.layout) as one undo step; False when nothing moves."""
+    """Lay every node out by depth (netbuilder.model.layout) as one undo step; False when nothing moves."""
     graph = document.project.graph
     target = layered_positions(graph, ARRANGE_COLUMNS)
     moves = [Move({n: pos}) for n, pos in target.items() if graph.node(n).position != pos]

@@ -10,18 +10,19 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBo
 
 from netbuilder.errors import ProjectError
 from netbuilder.examples import EXAMPLE_NAMES, example_path
-from netbuilder.project import Project, load_project
+from netbuilder.files.project import Project, load_project
 from ui import settings
-from ui.autosave import Autosaver
-from ui.canvas import CanvasScene, CanvasView
-from ui.canvas_items import NodeItem
+from ui.canvas.items import NodeItem
+from ui.canvas.scene import CanvasScene
+from ui.canvas.view import CanvasView
+from ui.docks.inspector import InspectorDock
+from ui.docks.palette import PaletteDock
+from ui.docks.problems import ProblemsDock
 from ui.document import Document
 from ui.edit_menu import EditActions
-from ui.file_exchange import build_export_menu, import_onnx_dialog
-from ui.inspector import InspectorDock
-from ui.palette import PaletteDock
-from ui.problems import ProblemsDock
-from ui.recent_menu import RecentFilesMenu
+from ui.files.autosave import Autosaver
+from ui.files.file_exchange import build_export_menu, import_onnx_dialog
+from ui.files.recent_menu import RecentFilesMenu
 from ui.theme import apply_theme, install_theme_menu
 
 FILE_FILTER = "netbuilder projects (*.nbproj)"

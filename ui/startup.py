@@ -17,7 +17,13 @@ import threading
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 
 # What building, training and exporting import; loaded after the first paint.
-DEFERRED_MODULES = ("torch", "torch.fx", "netbuilder.compile", "netbuilder.summary", "netbuilder.training.trainer")
+DEFERRED_MODULES = (
+    "torch",
+    "torch.fx",
+    "netbuilder.build.compile",
+    "netbuilder.analysis.summary",
+    "netbuilder.training.trainer",
+)
 
 
 class Startup(QObject):

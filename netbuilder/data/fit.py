@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import torch
 
+from netbuilder.analysis.shape_inference import Problem, ShapeInference
 from netbuilder.data.dataset import Dataset
-from netbuilder.graph import Graph
-from netbuilder.shape_inference import Problem, ShapeInference
-from netbuilder.training.losses import INDEX_TARGET_LOSSES
+from netbuilder.files.training_settings import INDEX_TARGET_LOSSES
+from netbuilder.model.graph import Graph
 
 
 def data_problems(dataset: Dataset, graph: Graph, inference: ShapeInference, loss: str) -> list[Problem]:

@@ -171,7 +171,7 @@ class LayerSpec:
         The output port names.
     build:
         ``build(params, inputs) -> torch.nn.Module``, or None for layers that compile to a
-        tensor method or function (see :mod:`netbuilder.compile`).
+        tensor method or function (see :mod:`netbuilder.build.compile`).
     macs:
         Multiply-accumulates per sample, like torchinfo counts them.
     check:

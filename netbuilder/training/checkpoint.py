@@ -13,8 +13,8 @@ import torch
 from safetensors.torch import load_file
 
 from netbuilder.errors import NetbuilderError
-from netbuilder.weights import WeightsError, load_into, write_safetensors
-from netbuilder.weights import read_metadata as _weights_metadata
+from netbuilder.files.weights import WeightsError, load_into, write_safetensors
+from netbuilder.files.weights import read_metadata as _weights_metadata
 
 if TYPE_CHECKING:
     from netbuilder.training.trainer import Trainer, TrainState

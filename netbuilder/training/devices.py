@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from netbuilder.training.settings import SettingsError
+from netbuilder.files.training_settings import SettingsError
 
 
 def resolve_device(name: str) -> torch.device:

@@ -9,9 +9,6 @@ import torch.nn.functional as F
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
-# Losses that compare class numbers (int64 [N]) rather than same-shaped float targets.
-INDEX_TARGET_LOSSES = ("cross_entropy", "nll")
-
 _LOSSES: dict[str, LossFn] = {
     "mse": F.mse_loss,
     "l1": F.l1_loss,

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 import torch
 
-from netbuilder.training.settings import TrainingSettings
+from netbuilder.files.training_settings import TrainingSettings
 
 
 def make_optimizer(params: Iterable[torch.nn.Parameter], s: TrainingSettings) -> torch.optim.Optimizer:

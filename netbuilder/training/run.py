@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,26 +9,20 @@ from typing import Any
 
 import torch
 
-from netbuilder.compile import build_module
+from netbuilder.analysis.lint import lint_project
+from netbuilder.analysis.shape_inference import infer_shapes
+from netbuilder.build.compile import build_module
 from netbuilder.data.dataset import DataError, Dataset
 from netbuilder.data.fit import data_problems
 from netbuilder.data.sources import load_dataset
-from netbuilder.graph import Graph
-from netbuilder.lint import lint_project
-from netbuilder.project import Project
-from netbuilder.shape_inference import infer_shapes
+from netbuilder.files.project import Project
+from netbuilder.files.training_settings import TrainingSettings
+from netbuilder.model.fingerprint import graph_fingerprint
 from netbuilder.training.checkpoint import resume, save_checkpoint
 from netbuilder.training.distributed import DistContext
 from netbuilder.training.events import Event
 from netbuilder.training.history import RunHistory
-from netbuilder.training.settings import TrainingSettings
 from netbuilder.training.trainer import RunResult, Trainer
-
-
-def graph_fingerprint(graph: Graph) -> str:
-    """A hash of what the graph computes (kinds, params, wires; not names' positions)."""
-    doc = {"nodes": [[n.id, n.kind, n.name, n.params] for n in graph], "edges": [list(e) for e in graph.edges]}
-    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def runs_dir(project: Project, out: Path | None = None) -> Path:

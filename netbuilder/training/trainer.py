@@ -18,13 +18,13 @@ from typing import Any
 import torch
 
 from netbuilder.data.dataset import Dataset
+from netbuilder.files.training_settings import SettingsError, TrainingSettings
 from netbuilder.training.devices import resolve_device
 from netbuilder.training.distributed import DistContext
 from netbuilder.training.events import Epoch, Event, Failed, Finished, Started, Steps
 from netbuilder.training.losses import make_loss
 from netbuilder.training.metrics import MetricAccumulator
 from netbuilder.training.optim import Schedule, make_optimizer
-from netbuilder.training.settings import SettingsError, TrainingSettings
 
 HIGHER_IS_BETTER = {"accuracy", "top5", "r2"}
 

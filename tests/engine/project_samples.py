@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from netbuilder.errors import ProjectError
-from netbuilder.project import loads_project
+from netbuilder.files.project import loads_project
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "resources" / "examples").glob("*.nbproj"))

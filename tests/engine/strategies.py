@@ -7,10 +7,10 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from netbuilder.analysis.shape_inference import ShapeInference
 from netbuilder.errors import EditRefused
-from netbuilder.graph import Edge, Graph
 from netbuilder.layers import CATALOG, TensorType
-from netbuilder.shape_inference import ShapeInference
+from netbuilder.model.graph import Edge, Graph
 
 SMALL = {"out_features": 8, "out_channels": 6, "hidden_size": 6, "embedding_dim": 8, "num_embeddings": 12,
          "dim_feedforward": 12, "num_heads": 4, "nhead": 4, "num_layers": 2, "output_size": 3, "size": 5,

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from netbuilder import build_module, infer_shapes, load_project
+from netbuilder.analysis.lint import lint_project
 from netbuilder.cli import main
 from netbuilder.examples import EXAMPLE_NAMES, example_path
-from netbuilder.lint import lint_project
 
 ROOT = Path(__file__).resolve().parents[2]
 

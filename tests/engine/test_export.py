@@ -13,13 +13,13 @@ import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 
-import netbuilder.onnx_export as onnx_export
+import netbuilder.onnx.exporter as onnx_export
 from netbuilder import Project, build_module, load_project
+from netbuilder.build.codegen import generate_source
 from netbuilder.cli import main
-from netbuilder.codegen import generate_source
 from netbuilder.examples import EXAMPLE_NAMES, example_path
-from netbuilder.onnx_export import ExportError, export_onnx, sample_inputs
-from netbuilder.weights import WeightsError, load_into, save_weights
+from netbuilder.files.weights import WeightsError, load_into, save_weights
+from netbuilder.onnx.exporter import ExportError, export_onnx, sample_inputs
 from tests.engine.strategies import graphs
 from tests.engine.test_shape_inference import CASES, single
 

@@ -7,10 +7,10 @@ import json
 import pytest
 
 from netbuilder import load_project
-from netbuilder.edits import Compound
 from netbuilder.examples import example_path
-from netbuilder.fragment import FragmentError, fragment_of, fragment_to_json, parse_fragment, paste_edits
-from netbuilder.graph import Graph
+from netbuilder.files.fragment import FragmentError, fragment_of, fragment_to_json, parse_fragment, paste_edits
+from netbuilder.model.edits import Compound
+from netbuilder.model.graph import Graph
 
 
 def cnn() -> Graph:

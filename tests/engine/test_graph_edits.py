@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from netbuilder import Edge, EditRefused, Graph, Project
-from netbuilder.edits import (
+from netbuilder.analysis.shape_inference import ShapeInference, infer_shapes
+from netbuilder.model.edits import (
     AddNode,
     Compound,
     Connect,
@@ -20,7 +21,6 @@ from netbuilder.edits import (
     Rename,
     SetParams,
 )
-from netbuilder.shape_inference import ShapeInference, infer_shapes
 from tests.engine.strategies import LAYER_KINDS, random_params
 
 

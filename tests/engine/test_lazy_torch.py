@@ -10,17 +10,17 @@ import torch.nn as nn
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from netbuilder.graph import NN_MODULE_ATTRIBUTES
 from netbuilder.layers.merge import broadcast_shapes
+from netbuilder.model.graph import NN_MODULE_ATTRIBUTES
 
 EDITING_WITHOUT_TORCH = """
 import sys
 from netbuilder import load_project
-from netbuilder.edits import SetParams
+from netbuilder.model.edits import SetParams
 from netbuilder.examples import EXAMPLE_NAMES, example_path
-from netbuilder.layout import layered_positions
-from netbuilder.lint import lint_project
-from netbuilder.shape_inference import ShapeInference
+from netbuilder.model.layout import layered_positions
+from netbuilder.analysis.lint import lint_project
+from netbuilder.analysis.shape_inference import ShapeInference
 for name in EXAMPLE_NAMES:
     project = load_project(example_path(name))
     inference = ShapeInference(project.graph)
@@ -39,7 +39,7 @@ def test_loading_checking_and_laying_out_every_example_leaves_torch_unimported()
 
 def test_reserved_node_names_cover_every_nn_module_attribute_of_the_installed_torch():
     missing = set(dir(nn.Module)) - NN_MODULE_ATTRIBUTES
-    assert not missing, f"add these to NN_MODULE_ATTRIBUTES in netbuilder/graph.py: {sorted(missing)}"
+    assert not missing, f"add these to NN_MODULE_ATTRIBUTES in netbuilder/model/graph.py: {sorted(missing)}"
 
 
 def test_the_lazy_nn_builds_real_modules():

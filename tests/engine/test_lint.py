@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from netbuilder import Edge, Graph, Project
-from netbuilder.lint import lint_project
+from netbuilder.analysis.lint import lint_project
 
 
 def model_ending_in(last: str | None, loss: str) -> Project:

@@ -16,8 +16,8 @@ from onnx import TensorProto, helper, numpy_helper
 
 from netbuilder import build_module, load_project
 from netbuilder.errors import NetbuilderError
-from netbuilder.graph import Edge, Graph
-from netbuilder.onnx_import import OnnxImportError, import_onnx
+from netbuilder.model.graph import Edge, Graph
+from netbuilder.onnx.importer import OnnxImportError, import_onnx
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 RNG = np.random.default_rng(0)

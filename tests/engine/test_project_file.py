@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-import netbuilder.project as project_module
+import netbuilder.files.project as project_module
 from netbuilder.errors import ProjectError
-from netbuilder.project import (
+from netbuilder.files.project import (
     DEFAULT_TRAINING,
     FORMAT,
     VERSION,
@@ -334,7 +334,7 @@ def test_no_pickle_anywhere_in_netbuilder() -> None:
 def test_file_format_doc_lists_every_key_and_training_default() -> None:
     doc = (ROOT / "docs" / "file-format.md").read_text("utf-8")
     rows = {line.split("`")[1]: line for line in doc.splitlines() if line.startswith("| `")}
-    schema = json.loads((ROOT / "netbuilder" / "schema" / "project.schema.json").read_text())
+    schema = json.loads((ROOT / "netbuilder" / "files" / "schema" / "project.schema.json").read_text())
     for key in schema["properties"]:
         assert key in rows, key
     for key, default in DEFAULT_TRAINING.items():

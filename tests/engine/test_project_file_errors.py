@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-import netbuilder.project as project_module
+import netbuilder.files.project as project_module
 from netbuilder.errors import ProjectError
-from netbuilder.project import (
+from netbuilder.files.project import (
     FORMAT,
     VERSION,
     Project,

@@ -11,12 +11,12 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from netbuilder.errors import ProjectError
-from netbuilder.graph import name_problem
-from netbuilder.layers import CATALOG
-from netbuilder.project import (
+from netbuilder.files.project import (
     Project,
     loads_project,
 )
+from netbuilder.layers import CATALOG
+from netbuilder.model.graph import name_problem
 from tests.engine.project_samples import DOCS, RAW, doc_of, parent_exists
 
 # ---- the invariants a loaded project keeps ------------------------------------------------

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from netbuilder import Edge, Graph, build_module, infer_shapes
+from netbuilder.analysis.shape_inference import ShapeInference
 from netbuilder.layers import CATALOG, CATEGORIES
-from netbuilder.shape_inference import ShapeInference
 
 
 def single(kind: str, in_shape: list[int], dtype: str = "float32", **params):

@@ -11,9 +11,9 @@ import torch
 from netbuilder import Edge, Graph, build_module, load_project
 from netbuilder.data.dataset import Dataset
 from netbuilder.examples import example_path
+from netbuilder.files.training_settings import SettingsError, TrainingSettings
 from netbuilder.training.events import Failed, Finished, Steps
 from netbuilder.training.run import prepare
-from netbuilder.training.settings import SettingsError, TrainingSettings
 from netbuilder.training.trainer import Trainer
 
 

@@ -9,11 +9,11 @@ from PySide6.QtGui import QCursor, QGuiApplication
 from PySide6.QtTest import QTest
 
 from netbuilder import Project, load_project
-from netbuilder.edits import Move
 from netbuilder.examples import example_path
-from netbuilder.fragment import parse_fragment
-from netbuilder.layout import layered_positions
-from ui.canvas_items import NodeItem
+from netbuilder.files.fragment import parse_fragment
+from netbuilder.model.edits import Move
+from netbuilder.model.layout import layered_positions
+from ui.canvas.items import NodeItem
 from ui.document import Document
 from ui.edit_menu import FRAGMENT_MIME, paste_fragment
 

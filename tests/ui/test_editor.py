@@ -8,7 +8,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
 from netbuilder import Project
-from ui.canvas_items import NodeItem
+from ui.canvas.items import NodeItem
 
 
 def snapshot(win) -> str:

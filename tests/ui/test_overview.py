@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from netbuilder.edits import SetParams
-from ui.canvas_items import DETAIL_ZOOM
+from netbuilder.model.edits import SetParams
+from ui.canvas.items import DETAIL_ZOOM
 
 
 def _zoom_to(win, qtbot, scale: float) -> None:

@@ -18,8 +18,9 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from netbuilder import Project, load_project
 from netbuilder.examples import example_path
-from ui import autosave, file_exchange, settings, theme
+from ui import settings, theme
 from ui.document import Document
+from ui.files import autosave, file_exchange
 from ui.main_window import MainWindow
 
 
@@ -233,9 +234,9 @@ def test_window_layout_is_restored(qtbot) -> None:
 def test_import_onnx_writes_the_project_and_its_weights_and_exports_keep_them(window, tmp_path, answer_dialogs) -> None:
     import torch
 
-    from netbuilder.edits import SetParams
-    from netbuilder.onnx_export import export_onnx
-    from netbuilder.weights import read_weights
+    from netbuilder.files.weights import read_weights
+    from netbuilder.model.edits import SetParams
+    from netbuilder.onnx.exporter import export_onnx
 
     _, shown = answer_dialogs
     example = load_project(example_path("mnist_cnn"))

@@ -13,15 +13,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from netbuilder.edits import AddNode, Compound, Connect, Disconnect, Move, RemoveNode, Rename, SetParams
 from netbuilder.examples import example_path
-from netbuilder.fragment import fragment_of
-from netbuilder.project import loads_project
+from netbuilder.files.fragment import fragment_of
+from netbuilder.files.project import loads_project
+from netbuilder.model.edits import AddNode, Compound, Connect, Disconnect, Move, RemoveNode, Rename, SetParams
 from tests.engine.strategies import LAYER_KINDS, random_params
-from ui.canvas import CanvasScene
+from ui.canvas.quick_add import insert_layer
+from ui.canvas.scene import CanvasScene
 from ui.document import Document
 from ui.edit_menu import arrange, duplicate_nodes, paste_fragment
-from ui.quick_add import insert_layer
 
 EXAMPLES = {name: example_path(name).read_text("utf-8") for name in ("mnist_cnn", "lstm_sequence")}
 OPS = ("add", "remove", "connect", "disconnect", "params", "move", "rename", "duplicate", "paste", "arrange",

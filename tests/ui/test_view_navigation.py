@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
-from ui.canvas_items import GRID, NodeItem
+from ui.canvas.items import GRID, NodeItem
 
 
 def _scale(win) -> float:

@@ -1,0 +1,1 @@
+"""What the engine says about a graph: shapes, lint, parameter counts."""

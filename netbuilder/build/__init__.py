@@ -1,0 +1,1 @@
+"""A graph turned into torch: the fx GraphModule and readable PyTorch source."""

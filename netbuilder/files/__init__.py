@@ -1,0 +1,1 @@
+"""What is written to disk: project files, fragments, weights, atomic writes."""

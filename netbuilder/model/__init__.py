@@ -1,0 +1,1 @@
+"""The graph model: nodes, wires, events and the edits that change them."""

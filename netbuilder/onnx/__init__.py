@@ -1,0 +1,1 @@
+"""ONNX in and out: export with verification, import into an editable graph."""

@@ -1,0 +1,222 @@
+"""Export to ONNX, verified against ONNX Runtime before it is reported done.
+
+Exporter choice: torch's TorchScript-based exporter (``dynamo=False``) first. For the
+graphs netbuilder compiles — straight-line calls of standard modules — it gives the same
+ONNX as the dynamo exporter about ten times faster (0.3 s against 2.5 s for the seed CNN
+here), and the issue asks for under a second. The dynamo exporter (onnxscript) is the
+fallback when the TorchScript one refuses a model. Nothing half-written is left: the file
+is built beside the target and renamed into place only once it has passed the checks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+import secrets
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+import torch
+
+from netbuilder import __version__
+from netbuilder.analysis.shape_inference import ShapeInference, infer_shapes
+from netbuilder.build.compile import build_module
+from netbuilder.errors import NetbuilderError
+from netbuilder.files.project import Project
+from netbuilder.files.weights import load_into
+from netbuilder.model.fingerprint import graph_fingerprint
+from netbuilder.model.graph import Graph
+
+DEFAULT_OPSET = 17
+RTOL, ATOL = 1e-3, 1e-5
+
+
+class ExportError(NetbuilderError):
+    """An export failed; the message names the node or the numbers, and nothing was written."""
+
+
+@dataclass
+class ExportReport:
+    path: Path
+    exporter: str
+    opset: int
+    seconds: float
+    size_bytes: int
+    max_abs_error: dict[int, float] = field(default_factory=dict)  # batch size -> error
+
+    def summary(self) -> str:
+        errors = ", ".join(f"batch {b}: {e:.2e}" for b, e in self.max_abs_error.items())
+        return (f"wrote {self.path} ({self.size_bytes / 1024:.1f} KiB, opset {self.opset}, {self.exporter} exporter) "
+                f"in {self.seconds:.2f} s; ONNX Runtime matches torch (max abs error {errors})")
+
+
+def sample_inputs(graph: Graph, batch: int, seed: int = 0) -> list[torch.Tensor]:
+    """One random tensor per Input, in forward's argument order (ids 0 and 1 for int64 inputs)."""
+    gen = torch.Generator().manual_seed(seed)
+    out = []
+    for node in graph:
+        if node.kind == "Input":
+            shape = (batch, *node.params["shape"])
+            out.append(torch.randint(0, 2, shape, generator=gen) if node.params["dtype"] == "int64"
+                       else torch.randn(shape, generator=gen))
+    return out
+
+
+def _names(graph: Graph, kind: str) -> list[str]:
+    return [n.name for n in graph if n.kind == kind]
+
+
+def _export(module: torch.nn.Module, args: tuple, path: Path, graph: Graph, opset: int, static: bool,
+            dynamo: bool) -> None:
+    inputs, outputs = _names(graph, "Input"), _names(graph, "Output")
+    with _quiet():
+        if dynamo:
+            batch = torch.export.Dim("N", min=1)
+            shapes = None if static else tuple({0: batch} for _ in args)
+            program = torch.onnx.export(module, args, dynamo=True, input_names=inputs, output_names=outputs,
+                                        dynamic_shapes=shapes, opset_version=max(opset, 18), verbose=False)
+            program.save(str(path))
+        else:
+            axes = None if static else {name: {0: "N"} for name in [*inputs, *outputs]}
+            torch.onnx.export(module, args, str(path), dynamo=False, input_names=inputs, output_names=outputs,
+                              dynamic_axes=axes, opset_version=opset, do_constant_folding=True)
+
+
+@contextlib.contextmanager
+def _quiet():
+    """Hold back the exporters' chatter (deprecation notices, IR dumps, registry logs): the
+    exporter was chosen deliberately, and a failure is reported in our own words."""
+    loggers = [logging.getLogger(n) for n in ("torch.onnx", "torch._dynamo", "torch.export", "onnxscript")]
+    levels = [lg.level for lg in loggers]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = {fd: os.dup(fd) for fd in (1, 2)}  # torch logs IR dumps from C++, past Python's streams
+    sink = os.open(os.devnull, os.O_WRONLY)
+    for fd in saved:
+        os.dup2(sink, fd)
+    try:
+        for lg in loggers:
+            lg.setLevel(logging.ERROR)
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \
+                contextlib.redirect_stderr(io.StringIO()):
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        for fd, copy in saved.items():
+            os.dup2(copy, fd)
+            os.close(copy)
+        os.close(sink)
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+
+
+def _failing_node(graph: Graph, inference: ShapeInference, module: torch.nn.Module, opset: int) -> str:
+    """Export layer by layer to find the first node the exporter refuses, for the message."""
+    for node_id in graph.topological_order():
+        node = graph.node(node_id)
+        if not hasattr(module, node.name):
+            continue
+        info = inference.info(node_id)
+        sub = getattr(module, node.name).eval()
+        args = tuple(torch.randn(2, *t.shape) if t.dtype == "float32" else torch.zeros(2, *t.shape, dtype=torch.int64)
+                     for t in info.inputs.values())
+        try:
+            with _quiet():
+                torch.onnx.export(sub, args, os.devnull if os.name != "nt" else "NUL", dynamo=False,
+                                  opset_version=opset)
+        except Exception as exc:
+            return f"{node.kind} '{node.name}' cannot be exported to ONNX opset {opset} ({type(exc).__name__}: " \
+                   f"{str(exc).splitlines()[0][:200]})"
+    return ""
+
+
+def _stamp(path: Path, project: Project, exporter: str, extra: dict[str, Any]) -> None:
+    model = onnx.load(str(path))
+    model.producer_name = "netbuilder"
+    model.producer_version = __version__
+    meta = {"netbuilder_version": __version__, "project": project.name, "graph_hash": graph_fingerprint(project.graph),
+            "exporter": exporter, **{k: str(v) for k, v in extra.items() if v is not None}}
+    del model.metadata_props[:]
+    for key, value in meta.items():
+        model.metadata_props.add(key=key, value=value)
+    onnx.save(model, str(path))
+
+
+def verify(path: Path, module: torch.nn.Module, graph: Graph, batches: tuple[int, ...]) -> dict[int, float]:
+    """Run the file in ONNX Runtime (CPU) against torch; ExportError with the numbers if they differ."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    names = [i.name for i in session.get_inputs()]
+    errors = {}
+    for batch in batches:
+        args = sample_inputs(graph, batch, seed=batch)
+        with torch.no_grad():
+            expected = module(*args)
+        expected = expected if isinstance(expected, tuple) else (expected,)
+        got = session.run(None, {n: a.numpy() for n, a in zip(names, args, strict=True)})
+        worst = 0.0
+        for name, e, g in zip(_names(graph, "Output"), expected, got, strict=True):
+            e = e.numpy()
+            if e.shape != g.shape:
+                raise ExportError(f"ONNX Runtime gives output '{name}' the shape {list(g.shape)} at batch {batch}, "
+                                  f"torch {list(e.shape)}; the export is wrong and was not kept")
+            diff = float(np.max(np.abs(e - g))) if e.size else 0.0
+            if not np.allclose(g, e, rtol=RTOL, atol=ATOL):
+                raise ExportError(f"ONNX Runtime differs from torch on output '{name}' at batch {batch}: max abs "
+                                  f"error {diff:.3g} (tolerance rtol {RTOL}, atol {ATOL}); the export was not kept")
+            worst = max(worst, diff)
+        errors[batch] = worst
+    return errors
+
+
+def export_onnx(project: Project, path: str | Path, weights: str | Path | None = None, opset: int = DEFAULT_OPSET,
+                static_batch: bool = False, run_id: int | None = None) -> ExportReport:
+    """Export ``project`` to ``path`` and prove the file computes what the model does."""
+    start = time.perf_counter()
+    path = Path(path)
+    graph = project.graph
+    inference = infer_shapes(graph)
+    if inference.errors:
+        lines = "\n".join(f"  - {p.message}" for p in inference.errors)
+        raise ExportError(f"the graph has problems to fix before it can be exported:\n{lines}")
+    module = build_module(graph, inference).eval()
+    if weights is not None:
+        meta = load_into(module, weights)
+        run_id = run_id if run_id is not None else meta.get("run_id")
+    args = tuple(sample_inputs(graph, 2))
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    exporter = "torchscript"
+    try:
+        try:
+            _export(module, args, tmp, graph, opset, static_batch, dynamo=False)
+        except Exception as first:
+            exporter = "dynamo"
+            try:
+                _export(module, args, tmp, graph, opset, static_batch, dynamo=True)
+            except Exception:
+                culprit = _failing_node(graph, inference, module, opset)
+                raise ExportError(culprit or f"the model cannot be exported to ONNX ({type(first).__name__}: "
+                                  f"{str(first).splitlines()[0][:300]})") from None
+        _stamp(tmp, project, exporter, {"run_id": run_id, "weights": Path(weights).name if weights else None})
+        try:
+            onnx.checker.check_model(str(tmp), full_check=True)
+        except onnx.checker.ValidationError as exc:
+            raise ExportError(f"the exported file fails onnx.checker: {str(exc).splitlines()[0]}") from None
+        errors = verify(tmp, module, graph, (args[0].shape[0],) if static_batch else (2, 5))
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+        Path(str(tmp) + ".data").unlink(missing_ok=True)
+    opset_used = max(opset, 18) if exporter == "dynamo" else opset
+    return ExportReport(path, exporter, opset_used, time.perf_counter() - start, path.stat().st_size, errors)

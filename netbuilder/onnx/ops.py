@@ -1,0 +1,484 @@
+"""ONNX operators to catalog layers: the values that flow while importing, and one mapper per op.
+
+:mod:`netbuilder.onnx.importer` prepares a model (opset lifted, constants folded, shapes inferred)
+and walks its nodes in order; each node's mapper turns its inputs into catalog nodes and returns
+its outputs as :data:`Value`s. Most values are a :class:`Port` (a wire on the canvas) or a numpy
+array (a weight). The rest stand for things netbuilder has no wire for but a pattern around them
+can still use: the time-major view of a sequence that ONNX RNNs take, an RNN's raw outputs, and
+tensors computed from shapes at run time (the zero initial state torch's exporter builds).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import onnx
+import torch
+
+if TYPE_CHECKING:
+    from netbuilder.onnx.importer import LayerMaker
+
+
+class OpProblem(Exception):
+    """One node cannot be mapped; the message says why (the node's name is added by the caller)."""
+
+
+class Skip(Exception):
+    """An input failed earlier; its node was reported already, so this one stays quiet."""
+
+
+@dataclass(frozen=True)
+class Port:
+    """The output of a catalog node: a batch-first tensor on a wire."""
+
+    node: str
+
+
+@dataclass(frozen=True)
+class Fill:
+    """A tensor of one repeated value whose shape is computed at run time (ConstantOfShape)."""
+
+    value: float
+
+
+@dataclass(frozen=True)
+class Opaque:
+    """A value computed from tensor shapes at run time; only Reshape's target may be one."""
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """The output of a node that could not be mapped."""
+
+
+@dataclass(frozen=True)
+class RnnOut:
+    """A raw output of an RNN node: ``Y``, ``Y_h``, ``Y_c``, ``YT`` (Y with directions next to
+    features) or ``seq`` (the batch-first sequence, a wire once something uses it)."""
+
+    node: str
+    which: str
+
+
+@dataclass(frozen=True)
+class TimeMajor:
+    """The [T, N, F] view of a batch-first [N, T, F] value (a Port or an ``RnnOut('seq')``)."""
+
+    inner: Any
+
+
+Value = Port | Fill | Opaque | Unknown | RnnOut | TimeMajor | np.ndarray
+Mapper = Callable[["LayerMaker", onnx.NodeProto], list[Value]]
+
+
+def _attrs(n: onnx.NodeProto) -> dict[str, Any]:
+    out = {}
+    for a in n.attribute:
+        v = onnx.helper.get_attribute_value(a)
+        if isinstance(v, list) and v and isinstance(v[0], bytes):
+            v = [x.decode() for x in v]
+        out[a.name] = v.decode() if isinstance(v, bytes) else v
+    return out
+
+
+def _pick(vals: list[int], nd: int) -> int | list[int]:
+    """An int param for equal sizes, a pair otherwise (how a user would type it)."""
+    return int(vals[0]) if nd == 1 or vals[0] == vals[1] else [int(v) for v in vals]
+
+
+def _window(b: LayerMaker, n: onnx.NodeProto, kernel: list[int], nd: int) -> tuple[list[int], list[int], list[int]]:
+    """Strides, symmetric pads and dilations of a sliding-window op, refusing what has no equal."""
+    a = _attrs(n)
+    strides = list(a.get("strides", [1] * nd))
+    dil = list(a.get("dilations", [1] * nd))
+    auto = a.get("auto_pad", "NOTSET")
+    if auto in ("NOTSET", ""):
+        pads = list(a.get("pads", [0] * 2 * nd))
+    elif auto == "VALID":
+        pads = [0] * 2 * nd
+    else:  # SAME_UPPER / SAME_LOWER: the total pad depends on the input size
+        size = b.shape(n.input[0])[2:]
+        if any(s is None for s in size):
+            raise OpProblem(f"auto_pad={auto} needs a known input size")
+        total = [max((-(-s // st) - 1) * st + (k - 1) * d + 1 - s, 0)
+                 for s, st, k, d in zip(size, strides, kernel, dil, strict=True)]
+        pads = [t // 2 for t in total] + [t - t // 2 for t in total]
+    if pads[:nd] != pads[nd:]:
+        raise OpProblem(f"asymmetric padding {pads} (begin {pads[:nd]}, end {pads[nd:]}); netbuilder pads "
+                        "both sides equally: pad symmetrically, or add the extra row/column to the input")
+    return strides, pads[:nd], dil
+
+
+def _conv(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
+    x, w = b.port(n, 0), b.const(n, 1, "weight")
+    bias = b.const(n, 2, "bias") if b.has(n, 2) else None
+    nd = w.ndim - 2
+    if nd not in (1, 2):
+        raise OpProblem(f"a {nd}-D convolution has no netbuilder layer (there are Conv1d and Conv2d)")
+    k = list(w.shape[2:])
+    strides, pads, dil = _window(b, n, k, nd)
+    params = {"out_channels": w.shape[0], "kernel_size": _pick(k, nd), "stride": _pick(strides, nd),
+              "padding": _pick(pads, nd), "dilation": _pick(dil, nd), "groups": int(_attrs(n).get("group", 1)),
+              "bias": bias is not None}
+    return [b.add(f"Conv{nd}d", n, params, [x], {"weight": w, "bias": bias}, biasable=bias is None)]
+
+
+def _conv_transpose(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
+    x, w = b.port(n, 0), b.const(n, 1, "weight")
+    bias = b.const(n, 2, "bias") if b.has(n, 2) else None
+    a = _attrs(n)
+    if w.ndim != 4:
+        raise OpProblem("only 2-D transposed convolution has a netbuilder layer (ConvTranspose2d)")
+    if a.get("group", 1) != 1 or "output_shape" in a or a.get("auto_pad", "NOTSET") not in ("NOTSET", "VALID"):
+        raise OpProblem("group, output_shape and auto_pad SAME have no ConvTranspose2d parameter")
+    strides, pads, dil = _window(b, n, list(w.shape[2:]), 2)
+    params = {"out_channels": w.shape[1], "kernel_size": _pick(list(w.shape[2:]), 2), "stride": _pick(strides, 2),
+              "padding": _pick(pads, 2), "output_padding": _pick(list(a.get("output_padding", [0, 0])), 2),
+              "dilation": _pick(dil, 2), "bias": bias is not None}
+    return [b.add("ConvTranspose2d", n, params, [x], {"weight": w, "bias": bias})]
+
+
+def _pool(op: str) -> Mapper:
+    def mapper(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
+        x, a = b.port(n, 0), _attrs(n)
+        if len(n.output) > 1 and n.output[1]:
+            raise OpProblem("the Indices output of MaxPool has no netbuilder equal")
+        k = list(a["kernel_shape"])
+        nd = len(k)
+        if nd not in (1, 2):
+            raise OpProblem(f"{nd}-D pooling has no netbuilder layer")
+        strides, pads, dil = _window(b, n, k, nd)
+        if any(d != 1 for d in dil):
+            raise OpProblem("dilated pooling has no netbuilder layer")
+        if op == "Avg" and any(pads) and not a.get("count_include_pad", 0):
+            raise OpProblem("padded AveragePool with count_include_pad=0 differs from torch's AvgPool "
+                            "(which counts the padding); set count_include_pad=1 or pads to 0")
+        if a.get("ceil_mode", 0):
+            # ceil_mode only matters when a last, partial window exists; refuse only then.
+            size = b.shape(n.input[0])[2:]
+            for s, kk, st, p in zip(size, k, strides, pads, strict=True):
+                if s is None or (s + 2 * p - kk) % st:
+                    raise OpProblem("ceil_mode=1 adds a partial window here; netbuilder pools with floor")
+        params = {"kernel_size": _pick(k, nd), "stride": _pick(strides, nd), "padding": _pick(pads, nd)}
+        return [b.add(f"{op}Pool{nd}d", n, params, [x])]
+
+    return mapper
+
+
+def _global(op: str) -> Mapper:
+    def mapper(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
+        x, size = b.port(n, 0), b.shape(n.input[0])[2:]
+        nd = len(size)
+        if nd not in (1, 2):
+            raise OpProblem(f"{nd}-D global pooling has no netbuilder layer")
+        if op == "Avg":
+            return [b.add(f"AdaptiveAvgPool{nd}d", n, {"output_size": 1}, [x])]
+        # A window as large as the input is the global maximum; sizes are fixed per sample here.
+        if any(s is None for s in size):
+            raise OpProblem("GlobalMaxPool needs a known input size (it becomes a MaxPool over the whole input)")
+        return [b.add(f"MaxPool{nd}d", n, {"kernel_size": _pick(size, nd), "stride": _pick(size, nd),
+                                           "padding": 0}, [x])]
+
+    return mapper
+
+
+def _gemm(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
+    a = _attrs(n)
+    x, w = b.port(n, 0), b.const(n, 1, "weight")
+    if a.get("transA", 0) or w.ndim != 2:
+        raise OpProblem("only Gemm with transA=0 and a constant 2-D B maps to Linear")
+    # Linear stores W as [out, in]: that is B when transB=1, its transpose otherwise.
+    w = (w if a.get("transB", 0) else w.T) * a.get("alpha", 1.0)
+    bias = b.const(n, 2, "bias") * a.get("beta", 1.0) if b.has(n, 2) else None
+    if bias is not None:
+        bias = _row_bias(bias, w.shape[0])
+    out = b.add("Linear", n, {"out_features": w.shape[0], "bias": bias is not None}, [x],
+                {"weight": w, "bias": bias}, biasable=bias is None)
+    return [out]
+
+
+def _row_bias(c: np.ndarray, m: int) -> np.ndarray:
+    if c.size == 1:
+        return np.full(m, c.reshape(-1)[0], dtype=np.float32)
+    if c.size == m and c.shape[-1] == m:
+        return c.reshape(m)
+    raise OpProblem(f"a bias of shape {list(c.shape)} is not one value per output ({m})")
+
+
+def _matmul(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
+    if b.is_const(n, 0) or not b.is_const(n, 1) or b.const(n, 1, "B").ndim != 2:
+        raise OpProblem("only MatMul of a tensor by a constant 2-D weight maps to Linear")
+    x, w = b.port(n, 0), b.const(n, 1, "weight")
+    return [b.add("Linear", n, {"out_features": w.shape[1], "bias": False}, [x], {"weight": w.T}, biasable=True)]
+
+
+def _add(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
+    consts = [k for k in range(len(n.input)) if b.is_const(n, k)]
+    if not consts:
+        return _merge("Add")(b, n)
+    if len(n.input) == 2 and len(consts) == 1:
+        k = 1 - consts[0]
+        node_id = b.bias_target(n.input[k])
+        if node_id is not None:  # MatMul/Gemm/Conv without a bias, used only here
+            return [b.set_bias(node_id, b.const(n, consts[0], "bias"))]
+    raise OpProblem("adding a constant tensor has no netbuilder layer (only a bias right after MatMul, Gemm "
+                    "or Conv folds into that layer)")
+
+
+def _merge(kind: str) -> Mapper:
+    def mapper(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
+        if any(b.is_const(n, k) for k in range(len(n.input))):
+            raise OpProblem(f"{n.op_type} with a constant has no netbuilder layer ({kind} merges computed tensors)")
+        ports = [b.port(n, k) for k in range(len(n.input))]
+        if len(ports) == 1:
+            return ports
+        if len(ports) > 8:
+            raise OpProblem(f"{len(ports)} inputs; netbuilder's {kind} takes at most 8")
+        params: dict[str, Any] = {"num_inputs": len(ports)}
+        if kind == "Concat":
+            axis = int(_attrs(n)["axis"])
+            if axis == 0 or axis == -len(b.shape(n.input[0])):
+                raise OpProblem("concatenating along the batch dimension has no netbuilder layer")
+            params["dim"] = axis
+        return [b.add(kind, n, params, ports)]
+
+    return mapper
+
+
+def _batchnorm(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
+    a = _attrs(n)
+    if a.get("training_mode", 0) or any(o for o in n.output[1:]):
+        raise OpProblem("BatchNormalization in training mode has no import; export the model in eval mode")
+    x = b.port(n, 0)
+    scale, shift, mean, var = (b.const(n, k, w) for k, w in enumerate(("scale", "B", "mean", "var"), 1))
+    rank = len(b.shape(n.input[0]))
+    if rank not in (2, 3, 4):
+        raise OpProblem(f"batch norm of a rank-{rank} tensor has no netbuilder layer")
+    params = {"eps": float(a.get("epsilon", 1e-5)), "momentum": round(1.0 - float(a.get("momentum", 0.9)), 6),
+              "affine": True}
+    weights = {"weight": scale, "bias": shift, "running_mean": mean, "running_var": var,
+               "num_batches_tracked": torch.tensor(0)}
+    return [b.add("BatchNorm2d" if rank == 4 else "BatchNorm1d", n, params, [x], weights)]
+
+
+def _lrn(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
+    a = _attrs(n)
+    if a["size"] % 2 == 0:
+        raise OpProblem("an even LRN size centres its window differently from torch's LocalResponseNorm")
+    params = {"size": a["size"], "alpha": a.get("alpha", 1e-4), "beta": a.get("beta", 0.75), "k": a.get("bias", 1.0)}
+    return [b.add("LocalResponseNorm", n, params, [b.port(n, 0)])]
+
+
+def _dropout(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
+    if len(n.output) > 1 and n.output[1]:
+        raise OpProblem("Dropout's mask output has no netbuilder equal")
+    if b.has(n, 2) and bool(b.const(n, 2, "training_mode").reshape(-1)[0]):
+        raise OpProblem("Dropout in training mode; export the model in eval mode")
+    p = float(b.const(n, 1, "ratio").reshape(-1)[0]) if b.has(n, 1) else float(_attrs(n).get("ratio", 0.5))
+    x = b.port(n, 0)
+    return [x] if p == 0 else [b.add("Dropout", n, {"p": min(p, 0.99)}, [x])]
+
+
+def _act(kind: str, params: Callable[[dict[str, Any]], dict[str, Any]] = lambda a: {}) -> Mapper:
+    def mapper(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
+        return [b.add(kind, n, params(_attrs(n)), [b.port(n, 0)])]
+
+    return mapper
+
+
+def _selu(a: dict[str, Any]) -> dict[str, Any]:
+    if not (np.isclose(a.get("alpha", 1.6732632), 1.6732632) and np.isclose(a.get("gamma", 1.050701), 1.050701)):
+        raise OpProblem("Selu with its own alpha/gamma differs from torch's SELU")
+    return {}
+
+
+def _softmax(kind: str) -> Mapper:
+    def mapper(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
+        axis = int(_attrs(n).get("axis", -1))
+        if axis == 0 or axis == -len(b.shape(n.input[0])):
+            raise OpProblem(f"{n.op_type} across the batch dimension has no netbuilder layer")
+        return [b.add(kind, n, {"dim": axis}, [b.port(n, 0)])]
+
+    return mapper
+
+
+def _prelu(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
+    slope = b.const(n, 1, "slope").reshape(-1)
+    if slope.size == 0 or np.any(slope != slope[0]):
+        raise OpProblem("a PRelu with one slope per channel has no netbuilder layer (its PReLU has one slope)")
+    s = float(slope[0])
+    return [b.add("PReLU", n, {"init": min(max(s, 0.0), 1.0)}, [b.port(n, 0)], {"weight": np.array([s])})]
+
+
+def _flatten(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
+    if int(_attrs(n).get("axis", 1)) != 1:
+        raise OpProblem("Flatten with axis other than 1 merges the batch dimension; netbuilder keeps it first")
+    return [b.add("Flatten", n, {"start_dim": 1, "end_dim": -1}, [b.port(n, 0)])]
+
+
+def _reshape_to(b: LayerMaker, n: onnx.NodeProto, x: Port, rest: list[int | None]) -> list[Value]:
+    if any(d is None for d in rest):
+        raise OpProblem("the new shape is not known when importing (it depends on data)")
+    if not rest:
+        raise OpProblem("the result has only the batch dimension; netbuilder layers keep at least one more")
+    if list(b.shape(n.input[0])[1:]) == rest:
+        return [x]  # a no-op here
+    return [b.add("Reshape", n, {"shape": [int(d) for d in rest]}, [x])]
+
+
+def _reshape(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
+    v = b.value(n.input[0])
+    if isinstance(v, RnnOut) and v.which == "YT":  # torch's bidirectional [T, N, 2, H] -> [T, N, 2H]
+        return [TimeMajor(RnnOut(v.node, "seq"))]
+    x, in_shape = b.port(n, 0), b.shape(n.input[0])
+    rest = list(b.shape(n.output[0])[1:])
+    if b.is_const(n, 1):
+        target = [int(d) for d in b.const(n, 1, "shape").reshape(-1)]
+        if not target or not (target[0] in (0, -1) or target[0] == in_shape[0]):
+            raise OpProblem(f"reshaping to {target} moves the batch dimension; netbuilder keeps it first "
+                            "(use 0 or -1 as the first size)")
+        if _attrs(n).get("allowzero", 0) and 0 in target:
+            raise OpProblem("allowzero=1 with a 0 size makes an empty tensor")
+        if None in rest:  # the inferred shape is the clearest; else the target, -1 left to netbuilder
+            rest = [in_shape[k] if d == 0 and k < len(in_shape) else d for k, d in enumerate(target)][1:]
+    return _reshape_to(b, n, x, rest)
+
+
+def _axes(b: LayerMaker, n: onnx.NodeProto) -> list[int]:
+    raw = b.const(n, 1, "axes").reshape(-1) if b.has(n, 1) else _attrs(n).get("axes", [])
+    return [int(a) for a in raw]
+
+
+def _squeeze(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
+    v, axes = b.value(n.input[0]), _axes(b, n)
+    if isinstance(v, RnnOut) and v.which == "Y" and axes in ([1], [-3]) and not b.bidirectional(v.node):
+        return [TimeMajor(RnnOut(v.node, "seq"))]
+    if isinstance(v, RnnOut) and v.which == "Y_h" and axes in ([0], [-3]) and not b.bidirectional(v.node):
+        return [b.rnn_use(v.node, "last")]
+    return _unsqueeze(b, n)
+
+
+def _unsqueeze(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
+    rank = len(b.shape(n.output[0] if n.op_type == "Unsqueeze" else n.input[0]))
+    if n.op_type == "Squeeze" and not b.has(n, 1) and "axes" not in _attrs(n):
+        raise OpProblem("Squeeze without axes may drop the batch dimension; give its axes")
+    if any(a % rank == 0 for a in _axes(b, n)):
+        raise OpProblem(f"{n.op_type} of the batch dimension has no netbuilder layer")
+    return _reshape_to(b, n, b.port(n, 0), list(b.shape(n.output[0])[1:]))
+
+
+def _transpose(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
+    v = b.value(n.input[0])
+    rank = len(b.shape(n.input[0]))
+    perm = list(_attrs(n).get("perm", range(rank - 1, -1, -1)))
+    if perm == [1, 0, 2]:  # batch-first <-> time-major around RNNs
+        if isinstance(v, TimeMajor):
+            return [v.inner]
+        return [TimeMajor(v if isinstance(v, RnnOut) and v.which == "seq" else b.port(n, 0))]
+    if isinstance(v, RnnOut) and v.which == "Y" and perm == [0, 2, 1, 3]:
+        return [RnnOut(v.node, "YT")]
+    if perm[0] != 0:
+        raise OpProblem(f"perm {perm} moves the batch dimension; netbuilder keeps it first")
+    x = b.port(n, 0)
+    return [x] if perm == sorted(perm) else [b.add("Permute", n, {"dims": perm}, [x])]
+
+
+def _gather(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
+    axis = int(_attrs(n).get("axis", 0))
+    if b.is_const(n, 0) and not b.is_const(n, 1):
+        table = b.const(n, 0, "table")
+        if table.ndim != 2 or axis != 0:
+            raise OpProblem("only Gather of rows of a constant 2-D table maps to Embedding")
+        dtype = b.dtype(n.input[1])
+        if dtype != "int64":
+            raise OpProblem(f"its indices are {dtype}, but netbuilder's Embedding takes int64 ids")
+        params = {"num_embeddings": table.shape[0], "embedding_dim": table.shape[1]}
+        return [b.add("Embedding", n, params, [b.port(n, 1)], {"weight": table})]
+    v = b.value(n.input[0])
+    if b.is_const(n, 1) and b.const(n, 1, "index").size == 1:
+        index = int(b.const(n, 1, "index").reshape(-1)[0])
+        seq = v.inner if isinstance(v, TimeMajor) and axis == 0 else v if axis == 1 else None
+        steps = b.shape(n.input[0])[axis]
+        if (isinstance(seq, RnnOut) and seq.which == "seq" and not b.bidirectional(seq.node)
+                and b.const(n, 1, "index").ndim == 0 and (index == -1 or index == steps - 1)):
+            return [b.rnn_use(seq.node, "last")]  # y[:, -1]: the RNN's 'last' output
+    raise OpProblem("Gather on a computed tensor has no netbuilder layer (only an Embedding lookup, "
+                    "or the last step of an RNN's output)")
+
+
+_GATES = {"LSTM": [0, 2, 3, 1], "GRU": [1, 0, 2], "RNN": [0]}  # torch's gate order, as ONNX indices
+_ACTS = {"LSTM": ["Sigmoid", "Tanh", "Tanh"], "GRU": ["Sigmoid", "Tanh"]}
+
+
+def _recurrent(kind: str) -> Mapper:
+    def mapper(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
+        a = _attrs(n)
+        direction = a.get("direction", "forward")
+        dirs = 2 if direction == "bidirectional" else 1
+        acts = [s.lower() for s in a.get("activations", [])]
+        want = [s.lower() for s in _ACTS.get(kind, ["Tanh"])]
+        if kind == "RNN" and acts[:1] == ["relu"]:
+            want = ["relu"]
+        if direction == "reverse" or a.get("layout", 0) or "clip" in a or a.get("input_forget", 0):
+            raise OpProblem("direction=reverse, layout=1, clip and input_forget have no netbuilder equal")
+        if acts and acts != want * dirs:
+            raise OpProblem(f"activations {a['activations']} differ from torch's {kind}")
+        if kind == "GRU" and not a.get("linear_before_reset", 0):
+            raise OpProblem("a GRU with linear_before_reset=0 differs from torch's GRU")
+        x = b.value(n.input[0])
+        if not isinstance(x, TimeMajor):
+            raise OpProblem("its input is not a batch-first tensor transposed to [T, N, F]")
+        port = b.resolve(x.inner, n)
+        w, r = b.const(n, 1, "W"), b.const(n, 2, "R")
+        hidden, gates = int(a["hidden_size"]), len(_GATES[kind])
+        bias = b.const(n, 3, "B") if b.has(n, 3) else np.zeros((dirs, 2 * gates * hidden), np.float32)
+        if b.has(n, 4):
+            raise OpProblem("per-sample sequence_lens have no netbuilder equal")
+        for k in range(5, len(n.input)):  # initial_h, initial_c, P: zeros only
+            v = b.value(n.input[k]) if n.input[k] else Fill(0.0)
+            if not (v == Fill(0.0) or (isinstance(v, np.ndarray) and not v.any())):
+                raise OpProblem("a non-zero initial state or peepholes have no netbuilder equal")
+
+        def order(t: np.ndarray) -> np.ndarray:
+            return t.reshape(gates, hidden, *t.shape[1:])[_GATES[kind]].reshape(t.shape)
+
+        weights = {}
+        for d in range(dirs):
+            sfx = "_l0_reverse" if d else "_l0"
+            weights |= {f"weight_ih{sfx}": order(w[d]), f"weight_hh{sfx}": order(r[d]),
+                        f"bias_ih{sfx}": order(bias[d, :gates * hidden]),
+                        f"bias_hh{sfx}": order(bias[d, gates * hidden:])}
+        params = {"hidden_size": hidden, "num_layers": 1, "bidirectional": dirs == 2, "dropout": 0.0,
+                  "output": "sequence"}
+        if kind == "RNN":
+            params["nonlinearity"] = want[0]
+        rnn = b.add(kind, n, params, [port], weights)
+        return [RnnOut(rnn.node, w) for w in ("Y", "Y_h", "Y_c")][:len(n.output)]
+
+    return mapper
+
+
+MAPPERS: dict[str, Mapper] = {
+    "Conv": _conv, "ConvTranspose": _conv_transpose, "Gemm": _gemm, "MatMul": _matmul,
+    "MaxPool": _pool("Max"), "AveragePool": _pool("Avg"),
+    "GlobalAveragePool": _global("Avg"), "GlobalMaxPool": _global("Max"),
+    "BatchNormalization": _batchnorm, "LRN": _lrn, "Dropout": _dropout,
+    "Relu": _act("ReLU"), "LeakyRelu": _act("LeakyReLU", lambda a: {"negative_slope": a.get("alpha", 0.01)}),
+    "PRelu": _prelu, "Elu": _act("ELU", lambda a: {"alpha": a.get("alpha", 1.0)}), "Selu": _act("SELU", _selu),
+    "Sigmoid": _act("Sigmoid"), "Tanh": _act("Tanh"), "Softplus": _act("Softplus"),
+    "Gelu": _act("GELU", lambda a: {"approximate": a.get("approximate", "none")}),
+    "Softmax": _softmax("Softmax"), "LogSoftmax": _softmax("LogSoftmax"),
+    "Flatten": _flatten, "Reshape": _reshape, "Transpose": _transpose, "Squeeze": _squeeze, "Unsqueeze": _unsqueeze,
+    "Concat": _merge("Concat"), "Add": _add, "Sum": _merge("Add"), "Mul": _merge("Multiply"),
+    "Gather": _gather, "LSTM": _recurrent("LSTM"), "GRU": _recurrent("GRU"), "RNN": _recurrent("RNN"),
+    "Identity": lambda b, n: [b.value(n.input[0])],
+}
+
+# Ops that only compute shapes or fill values around them (e.g. the zero initial state of an RNN).
+SHAPE_OPS = frozenset({"Shape", "Size", "ConstantOfShape"})
+
+__all__ = ["MAPPERS", "SHAPE_OPS", "Fill", "OpProblem", "Opaque", "Port", "RnnOut", "Skip",
+           "TimeMajor", "Unknown", "Value"]

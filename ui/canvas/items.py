@@ -1,0 +1,287 @@
+"""What the canvas draws: nodes with ports, and wires labelled with their tensor shape.
+
+Items hold a node id or an edge and read everything else from the engine's graph and its
+shape inference when they paint: they never keep a copy of the truth.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsSimpleTextItem, QStyleOptionGraphicsItem
+
+from netbuilder.model.graph import Edge
+from ui import theme
+
+if TYPE_CHECKING:
+    from ui.canvas.scene import CanvasScene
+
+NODE_WIDTH = 180.0
+HEADER = 38.0
+ROW = 20.0
+FOOTER = 22.0
+PORT_RADIUS = 6.0
+GRID = 10.0  # dragged nodes snap to multiples of this
+
+
+def snap(x: float, y: float, step: float = GRID) -> tuple[float, float]:
+    """The grid point nearest (x, y)."""
+    return round(x / step) * step, round(y / step) * step
+CATEGORY_COLOURS = {
+    "Input / Output": "#5c6bc0", "Core": "#26a69a", "Reshape": "#8d6e63", "Regularisation": "#78909c",
+    "Convolution": "#42a5f5", "Pooling": "#29b6f6", "Normalisation": "#ab47bc", "Recurrent": "#ef6c00",
+    "Attention": "#ec407a", "Activation": "#66bb6a", "Merge": "#ffa726",
+}
+ERROR = QColor("#e53935")
+# Zoom (scene-to-screen scale) below which text is unreadable: the scene switches to an overview
+# where nodes draw as plain coloured boxes and ports and shape labels are hidden (so Python paints
+# nothing for them). A 1,000-node graph zoomed out to fit then repaints in about 10 ms
+# (benchmarks/bench_canvas_scale.py). Every paint call into Python costs microseconds, so wires
+# keep QGraphicsPathItem's C++ paint.
+DETAIL_ZOOM = 0.4
+
+
+class PortItem(QGraphicsItem):
+    """An input (left) or output (right) port of a node; wires are dragged from and to these."""
+
+    def __init__(self, node_item: NodeItem, name: str, is_input: bool, optional: bool = False) -> None:
+        super().__init__(node_item)
+        self.node_item = node_item
+        self.name = name
+        self.is_input = is_input
+        self.optional = optional
+        self.highlight: bool | None = None  # True: would accept the wire being drawn; False: would not
+        self.setAcceptHoverEvents(True)
+        self.setCursor(Qt.CursorShape.CrossCursor)
+
+    @property
+    def node_id(self) -> str:
+        return self.node_item.node_id
+
+    def boundingRect(self) -> QRectF:
+        r = PORT_RADIUS + 3
+        return QRectF(-r, -r, 2 * r, 2 * r)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
+        fill = QColor("#fafafa")
+        if self.highlight is True:
+            fill = QColor("#00e676")
+        elif self.highlight is False:
+            fill = QColor("#616161")
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(QColor("#212121"), 1.5, Qt.PenStyle.DashLine if self.optional else Qt.PenStyle.SolidLine))
+        painter.setBrush(fill)
+        painter.drawEllipse(QPointF(0, 0), PORT_RADIUS, PORT_RADIUS)
+
+    def mousePressEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.scene().start_wire(self)
+            event.accept()
+        else:
+            super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event) -> None:
+        self.scene().drag_wire(event.scenePos())
+
+    def mouseReleaseEvent(self, event) -> None:
+        self.scene().finish_wire(event.scenePos())
+
+
+class NodeItem(QGraphicsItem):
+    """A layer: coloured header with its name and kind, ports, and its output shape."""
+
+    def __init__(self, scene: CanvasScene, node_id: str) -> None:
+        super().__init__()
+        self.canvas = scene
+        self.node_id = node_id
+        self.ports: dict[tuple[str, bool], PortItem] = {}
+        self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsMovable | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+                      | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges)
+        self.setZValue(1)
+        self._info_shown = None  # the NodeInfo this item last showed; inference replaces it when it changes
+        self._height = HEADER + ROW + FOOTER
+        self.sync()
+
+    @property
+    def node(self):
+        return self.canvas.graph.node(self.node_id)
+
+    def height(self) -> float:
+        return self._height
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(-2, -2, NODE_WIDTH + 4, self.height() + 4)
+
+    def sync(self) -> None:
+        """Follow the graph: position, ports (a merge's count can change), tooltip."""
+        node = self.node
+        self.prepareGeometryChange()  # before the height can change
+        self.setPos(QPointF(*node.position))
+        wanted = [(p.name, True, p.optional) for p in node.input_ports()] + [(p, False, False)
+                                                                               for p in node.output_ports()]
+        self._height = HEADER + max(len(node.input_ports()), 1) * ROW + FOOTER
+        keys = {(n, i) for n, i, _ in wanted}
+        for key in list(self.ports):
+            if key not in keys:
+                self.scene().removeItem(self.ports.pop(key)) if self.scene() else self.ports.pop(key)
+        inputs = 0
+        for name, is_input, optional in wanted:
+            port = self.ports.get((name, is_input))
+            if port is None:
+                port = self.ports[(name, is_input)] = PortItem(self, name, is_input, optional)
+                port.setVisible(self.canvas.detailed)
+            if is_input:
+                port.setPos(0, HEADER + ROW * inputs + ROW / 2)
+                inputs += 1
+            else:
+                port.setPos(NODE_WIDTH, HEADER + ROW / 2)
+        self._info_shown = None
+        self.refresh_info()
+
+    def refresh_info(self) -> bool:
+        """Show the node's current shapes and problem; a no-op (False) when inference has not changed them."""
+        info = self.canvas.document.inference.info(self.node_id)
+        if info is self._info_shown:
+            return False
+        self._info_shown = info
+        node = self.node
+        tip = f"{node.kind} '{node.name}': {node.spec.doc}"
+        if info.problem is not None:
+            tip += f"\n\nProblem: {info.problem.message}"
+        if tip != self.toolTip():  # setting it costs more than comparing
+            self.setToolTip(tip)
+        self._overview_colour = ERROR if info.problem is not None else QColor(
+            CATEGORY_COLOURS.get(node.spec.category, "#90a4ae"))
+        self.update()
+        return True
+
+    def port_pos(self, name: str, is_input: bool) -> QPointF:
+        port = self.ports.get((name, is_input))
+        return port.scenePos() if port else self.scenePos()
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
+        if not self.canvas.detailed:  # zoomed out too far to read: a coloured box, as cheap as can be
+            rect = QRectF(0, 0, NODE_WIDTH, self.height())
+            painter.fillRect(rect, self._overview_colour)
+            if self.isSelected():
+                painter.setPen(QPen(QColor("#ffca28"), 0))  # cosmetic: one pixel at any zoom
+                painter.drawRect(rect)
+            return
+        node = self.node
+        info = self.canvas.document.inference.info(self.node_id)
+        h = self.height()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        body = QPainterPath()
+        body.addRoundedRect(QRectF(0, 0, NODE_WIDTH, h), 8, 8)
+        border = ERROR if info.problem is not None else QColor("#37474f")
+        if self.isSelected():
+            border = QColor("#ffca28")
+        painter.setPen(QPen(border, 3 if (self.isSelected() or info.problem) else 1.5))
+        painter.setBrush(QColor("#ffebee") if info.problem is not None else QColor("#fafafa"))
+        painter.drawPath(body)
+        header = QPainterPath()
+        header.addRoundedRect(QRectF(1, 1, NODE_WIDTH - 2, HEADER - 2), 7, 7)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(CATEGORY_COLOURS.get(node.spec.category, "#90a4ae")))
+        painter.drawPath(header)
+        painter.setPen(QColor("white"))
+        title = QFont(painter.font())
+        title.setBold(True)
+        painter.setFont(title)
+        metrics = painter.fontMetrics()
+        painter.drawText(QRectF(10, 3, NODE_WIDTH - 20, 18), Qt.AlignmentFlag.AlignLeft,
+                         metrics.elidedText(node.name, Qt.TextElideMode.ElideRight, int(NODE_WIDTH - 20)))
+        plain = QFont(painter.font())
+        plain.setBold(False)
+        plain.setPointSizeF(max(plain.pointSizeF() - 1, 6))
+        painter.setFont(plain)
+        painter.drawText(QRectF(10, 19, NODE_WIDTH - 20, 16), Qt.AlignmentFlag.AlignLeft, node.kind)
+        painter.setPen(QColor("#424242"))
+        ports = node.input_ports()
+        if len(ports) > 1 or (ports and ports[0].name != "in"):
+            for k, port in enumerate(ports):
+                painter.drawText(QRectF(12, HEADER + ROW * k + 2, NODE_WIDTH / 2, ROW - 4),
+                                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, port.name)
+        if info.outputs:
+            text = ", ".join(str(t) for t in info.outputs.values())
+        elif info.problem is not None:
+            text = "problem: hover for details"
+        elif info.waiting:
+            text = "waiting for its input"
+        else:
+            text = "" if node.kind == "Output" else "?"
+        if node.kind == "Output" and info.inputs:
+            text = "returns " + ", ".join(str(t) for t in info.inputs.values())
+        painter.setPen(ERROR if info.problem is not None else QColor("#263238"))
+        painter.drawText(QRectF(10, h - FOOTER, NODE_WIDTH - 20, FOOTER - 4),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         painter.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, int(NODE_WIDTH - 20)))
+
+    def itemChange(self, change, value):
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange and self.canvas.dragging_nodes \
+                and self.canvas.snap_to_grid:  # under the mouse it moves from grid point to grid point
+            return QPointF(*snap(value.x(), value.y()))
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged and self.scene() is not None:
+            self.canvas.node_moved(self.node_id)
+        return super().itemChange(change, value)
+
+
+class WireItem(QGraphicsPathItem):
+    """A wire from an output port to an input port, with the shape it carries."""
+
+    def __init__(self, scene: CanvasScene, edge: Edge) -> None:
+        super().__init__()
+        self.canvas = scene
+        self.edge = edge
+        self.label = QGraphicsSimpleTextItem(self)
+        self.label.setVisible(scene.detailed)
+        self._src_info = None
+        self.label.setBrush(QBrush(theme.wire_label_colour()))
+        self.setZValue(0)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.sync()
+
+    def sync(self) -> None:
+        src = self.canvas.node_items[self.edge.src].port_pos(self.edge.src_port, False)
+        dst = self.canvas.node_items[self.edge.dst].port_pos(self.edge.dst_port, True)
+        self.setPath(wire_path(src, dst))
+        self._src_info = None
+        self.refresh_label()
+        self._place_label()
+        self.restyle()
+
+    def restyle(self) -> None:
+        """Colours for the theme in use and the selection state."""
+        self.setPen(QPen(QColor("#ffca28") if self.isSelected() else theme.wire_colour(), 2.2))
+
+    def itemChange(self, change, value):
+        if change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged:
+            self.restyle()
+        return super().itemChange(change, value)
+
+    def refresh_label(self) -> None:
+        """Label the wire with the shape its source puts out, if inference has changed it."""
+        info = self.canvas.document.inference.info(self.edge.src)
+        if info is self._src_info:
+            return
+        self._src_info = info
+        text = str(info.outputs[self.edge.src_port]) if info.outputs else ""
+        if text != self.label.text():
+            self.label.setText(text)
+            self._place_label()
+
+    def _place_label(self) -> None:
+        mid = self.path().pointAtPercent(0.5)
+        rect = self.label.boundingRect()
+        self.label.setPos(mid.x() - rect.width() / 2, mid.y() - rect.height() - 2)
+
+
+def wire_path(src: QPointF, dst: QPointF) -> QPainterPath:
+    path = QPainterPath(src)
+    # Forward wires bend over half their length; a wire going back (to the next band) keeps a
+    # short bend so it does not balloon far past the nodes.
+    bend = max((dst.x() - src.x()) / 2, 40.0) if dst.x() >= src.x() else 60.0
+    path.cubicTo(QPointF(src.x() + bend, src.y()), QPointF(dst.x() - bend, dst.y()), dst)
+    return path

@@ -1,0 +1,233 @@
+"""The canvas scene: a QGraphicsScene that mirrors the engine's graph.
+
+The scene subscribes to the graph's events (as orange-canvas-core's scene does to its
+Scheme) and turns gestures into engine edits pushed on the document's undo stack.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QKeySequence, QPainter, QPen
+from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene
+
+from netbuilder.model.edits import AddNode, Compound, Connect, Disconnect, Move, RemoveNode
+from netbuilder.model.graph import Edge, Node
+from ui import theme
+from ui.canvas.items import GRID, NodeItem, PortItem, WireItem, snap, wire_path
+from ui.document import Document
+
+LAYER_MIME = "application/x-netbuilder-layer"
+GRID_LINE_EVERY = 5  # a grid line every 5 snap points, so the grid reads as a guide, not as noise
+
+
+def _frange(start: float, stop: float, step: float) -> list[float]:
+    return [start + k * step for k in range(int((stop - start) // step) + 1)]
+
+
+class CanvasScene(QGraphicsScene):
+    """Mirrors ``document.project.graph``; ``message`` tells the status bar why a gesture failed."""
+
+    message = Signal(str)
+
+    def __init__(self, document: Document, parent=None) -> None:
+        super().__init__(parent)  # owned by the window, so Qt deletes it in order at exit
+        self.document = document
+        self.graph = document.project.graph
+        self.node_items: dict[str, NodeItem] = {}
+        self.detailed = True  # False: zoomed out to an overview (see canvas_items.DETAIL_ZOOM)
+        self.wire_items: dict[Edge, WireItem] = {}
+        self._wire_from: PortItem | None = None
+        self._preview: QGraphicsPathItem | None = None
+        self._snap_to_grid = True
+        self.dragging_nodes = False  # a node drag is under way (nodes snap to the grid as they move)
+        self.setBackgroundBrush(theme.canvas_background())
+        self._subscriptions = [(self.graph.node_added, self._node_added), (self.graph.node_removed, self._node_removed),
+                               (self.graph.edge_added, self._edge_added), (self.graph.edge_removed, self._edge_removed),
+                               (self.graph.node_changed, self._node_changed)]
+        for event, callback in self._subscriptions:
+            event.sub(callback)
+        document.changed.connect(self.refresh)
+        for node in self.graph:
+            self._node_added(node)
+        for edge in self.graph.edges:
+            self._edge_added(edge)
+
+    @property
+    def snap_to_grid(self) -> bool:
+        """Whether dragged nodes land on GRID points (on: the grid is drawn); off: on whole units."""
+        return self._snap_to_grid
+
+    @snap_to_grid.setter
+    def snap_to_grid(self, on: bool) -> None:
+        self._snap_to_grid = on
+        self.update()
+
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        super().drawBackground(painter, rect)
+        if not (self._snap_to_grid and self.detailed):
+            return
+        step = GRID * GRID_LINE_EVERY
+        left, top = math.floor(rect.left() / step) * step, math.floor(rect.top() / step) * step
+        lines = [QLineF(x, rect.top(), x, rect.bottom()) for x in _frange(left, rect.right(), step)]
+        lines += [QLineF(rect.left(), y, rect.right(), y) for y in _frange(top, rect.bottom(), step)]
+        painter.setPen(QPen(theme.grid_colour(), 0))  # cosmetic: one pixel at any zoom
+        painter.drawLines(lines)
+
+    def set_detailed(self, detailed: bool) -> None:
+        """Show or hide what is unreadable when zoomed out: ports and shape labels."""
+        if detailed == self.detailed:
+            return
+        self.detailed = detailed
+        for item in self.node_items.values():
+            for port in item.ports.values():
+                port.setVisible(detailed)
+            item.update()
+        for wire in self.wire_items.values():
+            wire.label.setVisible(detailed)
+
+    def restyle(self) -> None:
+        """Take the colours of the theme in use (after the user or the system switched it)."""
+        self.setBackgroundBrush(theme.canvas_background())
+        label = QBrush(theme.wire_label_colour())
+        for wire in self.wire_items.values():
+            wire.label.setBrush(label)
+            wire.restyle()
+
+    def close(self) -> None:
+        for event, callback in self._subscriptions:
+            event.unsub(callback)
+
+    # ---- following the graph ---------------------------------------------------------
+    def _node_added(self, node: Node) -> None:
+        item = NodeItem(self, node.id)
+        self.node_items[node.id] = item
+        self.addItem(item)
+
+    def _node_removed(self, node: Node) -> None:
+        self.removeItem(self.node_items.pop(node.id))
+
+    def _edge_added(self, edge: Edge) -> None:
+        item = WireItem(self, edge)
+        self.wire_items[edge] = item
+        self.addItem(item)
+
+    def _edge_removed(self, edge: Edge) -> None:
+        self.removeItem(self.wire_items.pop(edge))
+
+    def _node_changed(self, node: Node, what: str) -> None:
+        item = self.node_items[node.id]
+        item.sync()
+        self.node_moved(node.id)
+
+    def refresh(self) -> None:
+        """Shapes and problems after an edit: re-infer (incrementally) and repaint."""
+        self.document.inference.update()
+        for item in self.node_items.values():  # cheap where nothing changed: an identity check each
+            item.refresh_info()
+        for wire in self.wire_items.values():
+            wire.refresh_label()
+
+    def node_moved(self, node_id: str) -> None:
+        for edge in [*self.graph.in_edges(node_id).values(), *self.graph.out_edges(node_id)]:
+            if edge in self.wire_items:
+                self.wire_items[edge].sync()
+
+    # ---- gestures -> edits ---------------------------------------------------------------
+    def add_layer(self, kind: str, pos: QPointF) -> str | None:
+        node = self.graph.make_node(kind, position=snap(pos.x(), pos.y()))
+        return node.id if self.document.push(AddNode(node)) else None
+
+    def mousePressEvent(self, event) -> None:
+        super().mousePressEvent(event)
+        self.dragging_nodes = isinstance(self.mouseGrabberItem(), NodeItem)
+
+    def mouseReleaseEvent(self, event) -> None:
+        self.dragging_nodes = False
+        super().mouseReleaseEvent(event)
+        moved = {}
+        step = GRID if self.snap_to_grid else 1.0
+        for node_id, item in self.node_items.items():
+            x, y = snap(item.pos().x(), item.pos().y(), step)
+            if (x, y) != self.graph.node(node_id).position:
+                moved[node_id] = (x, y)
+        if moved:  # a whole drag is one undo step
+            self.document.push(Move(moved))
+
+    def start_wire(self, port: PortItem) -> None:
+        self._wire_from = port
+        self._preview = QGraphicsPathItem()
+        self._preview.setPen(QPen(QColor("#ff7043"), 2, Qt.PenStyle.DashLine))
+        self.addItem(self._preview)
+        for item in self.node_items.values():
+            for other in item.ports.values():
+                if other.is_input != port.is_input and other.node_id != port.node_id:
+                    other.highlight = self.graph.connect_problem(self._edge(port, other)) is None
+                    other.update()
+
+    @staticmethod
+    def _edge(a: PortItem, b: PortItem) -> Edge:
+        src, dst = (b, a) if a.is_input else (a, b)
+        return Edge(src.node_id, src.name, dst.node_id, dst.name)
+
+    def drag_wire(self, pos: QPointF) -> None:
+        if self._wire_from is None or self._preview is None:
+            return
+        start = self._wire_from.scenePos()
+        self._preview.setPath(wire_path(pos, start) if self._wire_from.is_input else wire_path(start, pos))
+
+    def finish_wire(self, pos: QPointF) -> None:
+        source, self._wire_from = self._wire_from, None
+        if self._preview is not None:
+            self.removeItem(self._preview)
+            self._preview = None
+        for item in self.node_items.values():
+            for port in item.ports.values():
+                port.highlight = None
+                port.update()
+        if source is None:
+            return
+        target = next((i for i in self.items(pos) if isinstance(i, PortItem)), None)
+        if target is None or target is source:
+            return
+        if target.is_input == source.is_input:
+            self.message.emit("a wire joins an output (right side) to an input (left side)")
+            return
+        self.document.push(Connect(*self._edge(source, target)))
+
+    def selected_node_ids(self) -> list[str]:
+        """The selected nodes' ids, in graph order."""
+        chosen = {i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)}
+        return [n.id for n in self.graph if n.id in chosen]
+
+    def select_nodes(self, node_ids: list[str]) -> None:
+        """Make exactly these nodes the selection."""
+        self.clearSelection()
+        for node_id in node_ids:
+            if node_id in self.node_items:
+                self.node_items[node_id].setSelected(True)
+
+    def delete_selection(self) -> None:
+        nodes = [i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)]
+        wires = [i.edge for i in self.selectedItems() if isinstance(i, WireItem)
+                 and i.edge.src not in nodes and i.edge.dst not in nodes]
+        edits = [Disconnect(e) for e in wires] + [RemoveNode(n) for n in nodes]
+        if edits:
+            self.document.push(Compound(f"Delete {len(edits)} items" if len(edits) > 1 else edits[0].text, edits))
+
+    def keyPressEvent(self, event) -> None:
+        if event.matches(QKeySequence.StandardKey.Delete) or event.key() == Qt.Key.Key_Backspace:
+            self.delete_selection()
+            return
+        super().keyPressEvent(event)
+
+    def dragEnterEvent(self, event) -> None:
+        event.setAccepted(event.mimeData().hasFormat(LAYER_MIME))
+
+    dragMoveEvent = dragEnterEvent
+
+    def dropEvent(self, event) -> None:
+        kind = bytes(event.mimeData().data(LAYER_MIME)).decode()
+        self.add_layer(kind, event.scenePos())
+        event.acceptProposedAction()

@@ -1,0 +1,119 @@
+"""The canvas view: zoom around the cursor, pan, frame; and the drag payload the palette sends."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QMimeData, QRectF, Qt
+from PySide6.QtGui import QPainter
+from PySide6.QtWidgets import QGraphicsView
+
+from ui.canvas.items import DETAIL_ZOOM
+from ui.canvas.scene import LAYER_MIME, CanvasScene
+
+
+def layer_mime(kind: str) -> QMimeData:
+    data = QMimeData()
+    data.setData(LAYER_MIME, kind.encode())
+    data.setText(kind)
+    return data
+
+
+class CanvasView(QGraphicsView):
+    """Zoom around the cursor (wheel, Ctrl +/-), pan with the middle button or space + drag,
+    F frames the selection (everything when nothing is selected)."""
+
+    def __init__(self, scene: CanvasScene) -> None:
+        super().__init__(scene)
+        self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
+        self.setAcceptDrops(True)
+        self._pan_from = None
+        self._space_held = False
+
+    def paintEvent(self, event) -> None:
+        scene = self.scene()
+        if isinstance(scene, CanvasScene):  # every zoom path (wheel, keys, fit, reset) ends in a paint
+            scene.set_detailed(self.transform().m11() >= DETAIL_ZOOM)
+        super().paintEvent(event)
+
+    def wheelEvent(self, event) -> None:
+        self.zoom(1.15 if event.angleDelta().y() > 0 else 1 / 1.15)
+
+    def zoom(self, factor: float) -> None:
+        scale = self.transform().m11() * factor
+        if 0.02 <= scale <= 4:  # far enough out to see 1,000 nodes at once
+            self.scale(factor, factor)
+
+    def reset_zoom(self) -> None:
+        """Back to 100 %, keeping the centre of the view where it is."""
+        centre = self.mapToScene(self.viewport().rect().center())
+        self.resetTransform()
+        self.centerOn(centre)
+
+    def frame_selection(self) -> None:
+        """Fit the selected items in the view; everything when nothing is selected."""
+        selected = self.scene().selectedItems()
+        if not selected:
+            self.frame_all()
+            return
+        rect = QRectF()
+        for item in selected:
+            rect = rect.united(item.sceneBoundingRect())
+        self._frame(rect)
+
+    def frame_all(self) -> None:
+        self._frame(self.scene().itemsBoundingRect())
+
+    def _frame(self, rect: QRectF) -> None:
+        rect = rect.adjusted(-40, -40, 40, 40)
+        if not rect.isEmpty():
+            self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
+            if self.transform().m11() > 1.25:
+                self.resetTransform()
+                self.centerOn(rect.center())
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space_held = True
+            self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
+        else:  # F, Ctrl +/- and the rest are the window's View actions, added to this view
+            super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space_held = False
+            if self._pan_from is None:
+                self.viewport().unsetCursor()
+        else:
+            super().keyReleaseEvent(event)
+
+    def focusOutEvent(self, event) -> None:
+        self._space_held = False  # a space released elsewhere must not leave the view panning
+        super().focusOutEvent(event)
+
+    def mousePressEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.MiddleButton or (
+                event.button() == Qt.MouseButton.LeftButton and self._space_held):
+            self._pan_from = event.position()
+            self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event) -> None:
+        if self._pan_from is not None:
+            delta = event.position() - self._pan_from
+            self._pan_from = event.position()
+            self.horizontalScrollBar().setValue(int(self.horizontalScrollBar().value() - delta.x()))
+            self.verticalScrollBar().setValue(int(self.verticalScrollBar().value() - delta.y()))
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:
+        if self._pan_from is not None and event.button() in (Qt.MouseButton.MiddleButton, Qt.MouseButton.LeftButton):
+            self._pan_from = None
+            if self._space_held:
+                self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
+            else:
+                self.viewport().unsetCursor()
+            return
+        super().mouseReleaseEvent(event)

@@ -1,0 +1,1 @@
+"""The dock widgets beside the canvas: palette, inspector, problems, undo history."""

@@ -1,0 +1,161 @@
+"""The inspector: typed editors for the selected node's parameters, and what the node computes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDockWidget,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QWidget,
+)
+
+from netbuilder.analysis.summary import node_row
+from netbuilder.layers.spec import ParamSpec
+from netbuilder.model.edits import Rename, SetParams
+from ui.document import Document
+
+INT_MAX = 2**31 - 1
+INVALID_STYLE = "QLineEdit { border: 2px solid #e53935; }"
+
+
+def check_as_typed(line: QLineEdit, problem: Callable[[str], str | None], form: QFormLayout) -> None:
+    """While the text of ``line`` is not acceptable, mark it red and say why in a line under it."""
+    plain_tip = line.toolTip()
+    reason_label = QLabel()
+    reason_label.setWordWrap(True)
+    reason_label.setStyleSheet("color: #e53935;")
+    reason_label.hide()
+    form.addRow("", reason_label)
+
+    def recheck(text: str) -> None:
+        reason = problem(text)
+        line.setStyleSheet(INVALID_STYLE if reason else "")
+        line.setToolTip(reason or plain_tip)
+        line.setProperty("problem", reason or "")
+        reason_label.setText(reason or "")
+        reason_label.setVisible(bool(reason))
+
+    line.textChanged.connect(recheck)
+
+
+def _json_problem(spec: ParamSpec, text: str) -> str | None:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        return f"{spec.name}: '{text}' is not a value; write e.g. 3 or [3, 3]"
+    reason = spec.check(value)
+    return f"{spec.name} {reason}" if reason else None
+
+
+class InspectorDock(QDockWidget):
+    def __init__(self, document: Document) -> None:
+        super().__init__("Inspector")
+        self.setObjectName("InspectorDock")
+        self.node_id: str | None = None
+        self.editors: dict[str, QWidget] = {}
+        self.set_document(document)
+
+    def set_document(self, document: Document) -> None:
+        self.document = document
+        document.changed.connect(self._refresh)
+        self.show_node(None)
+
+    def _refresh(self) -> None:
+        if self.node_id is not None and self.node_id not in self.document.project.graph.nodes:
+            self.node_id = None
+        self.show_node(self.node_id)
+
+    def show_node(self, node_id: str | None) -> None:
+        self.node_id = node_id
+        body = QWidget()
+        form = QFormLayout(body)
+        self.editors = {}
+        if node_id is None:
+            form.addRow(QLabel("Select a layer to edit it."))
+            self.setWidget(body)
+            return
+        graph = self.document.project.graph
+        node = graph.node(node_id)
+        name = QLineEdit(node.name)
+        name.editingFinished.connect(
+            lambda: name.text() != node.name and self.document.push(Rename(node_id, name.text())))
+        form.addRow("Name", name)
+        check_as_typed(name, lambda text: None if text == node.name else graph.rename_problem(node_id, text), form)
+        self.editors["name"] = name
+        doc = QLabel(f"<b>{node.kind}</b>: {node.spec.doc}")
+        doc.setWordWrap(True)
+        form.addRow(doc)
+        for spec in node.spec.params:
+            editor = self._editor(spec, node.params[spec.name])
+            editor.setToolTip(spec.doc)
+            self.editors[spec.name] = editor
+            form.addRow(spec.name, editor)
+            if isinstance(editor, QLineEdit):
+                check_as_typed(editor, lambda text, spec=spec: _json_problem(spec, text), form)
+        row = node_row(graph, self.document.inference, node_id)
+        info = self.document.inference.info(node_id)
+        form.addRow("Output", QLabel(row.output))
+        form.addRow("Parameters", QLabel(f"{row.params:,}"))
+        form.addRow("Multiply-adds", QLabel(f"{row.macs:,} per sample"))
+        if info.problem is not None:
+            problem = QLabel(f"<span style='color:#c62828'>{info.problem.message}</span>")
+            problem.setWordWrap(True)
+            form.addRow(problem)
+        self.setWidget(body)
+
+    def _set(self, name: str, value: Any) -> None:
+        node = self.document.project.graph.node(self.node_id)
+        if node.params.get(name) != value:
+            self.document.push(SetParams(self.node_id, {name: value}))
+
+    def _editor(self, spec: ParamSpec, value: Any) -> QWidget:
+        if spec.kind == "int":
+            box = QSpinBox()
+            box.setRange(int(spec.minimum if spec.minimum is not None else -INT_MAX),
+                         int(min(spec.maximum if spec.maximum is not None else INT_MAX, INT_MAX)))
+            box.setValue(value)
+            box.setKeyboardTracking(False)  # one edit when typing is done, not one per digit
+            box.valueChanged.connect(lambda v, n=spec.name: self._set(n, v))
+            return box
+        if spec.kind == "float":
+            box = QDoubleSpinBox()
+            box.setDecimals(6)
+            box.setRange(spec.minimum if spec.minimum is not None else -1e9,
+                         spec.maximum if spec.maximum is not None else 1e9)
+            box.setSingleStep(0.01)
+            box.setValue(value)
+            box.setKeyboardTracking(False)
+            box.valueChanged.connect(lambda v, n=spec.name: self._set(n, v))
+            return box
+        if spec.kind == "bool":
+            check = QCheckBox()
+            check.setChecked(value)
+            check.toggled.connect(lambda v, n=spec.name: self._set(n, v))
+            return check
+        if spec.kind == "choice":
+            combo = QComboBox()
+            combo.addItems([str(c) for c in spec.choices])
+            combo.setCurrentText(str(value))
+            combo.currentTextChanged.connect(lambda v, n=spec.name: self._set(n, v))
+            return combo
+        # Lists and "int or pair" values: typed as JSON, e.g. [1, 28, 28] or 3 or null.
+        line = QLineEdit(json.dumps(value))
+        line.setPlaceholderText(spec.kind)
+
+        def commit(line=line, spec=spec) -> None:
+            if problem := _json_problem(spec, line.text()):
+                self.document.refused.emit(problem)  # the status bar says why; the field stays red
+                return
+            self._set(spec.name, json.loads(line.text()))
+
+        line.editingFinished.connect(commit)
+        return line

@@ -1,0 +1,1 @@
+"""Files around the document: autosave and recovery, recent files, import and export."""
