@@ -36,20 +36,40 @@ def _ordered(i: In) -> list[tuple[str, TensorType]]:
 
 
 def broadcast_shapes(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
-    """torch's broadcasting rule for two per-sample shapes; ValueError where they do not broadcast."""
-    n = max(len(a), len(b))
+    """torch's broadcasting rule for two per-sample shapes of the same rank; ValueError where they
+    do not broadcast. Callers check the ranks first: see :func:`_rank_problem`."""
+    if len(a) != len(b):
+        raise ValueError(f"ranks {len(a) + 1} and {len(b) + 1} differ")
     out = []
-    for x, y in zip((1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b), strict=True):
+    for x, y in zip(a, b, strict=True):
         if x != y and 1 not in (x, y):
             raise ValueError(f"{x} and {y} do not broadcast")
         out.append(y if x == 1 else x)
     return tuple(out)
 
 
+def _rank_problem(items: list[tuple[str, TensorType]]) -> ShapeError | None:
+    """Inputs of different ranks, refused: torch lines full shapes up from the right, batch
+    included, so [N, 4] against [N, 3, 4] meets the 3 with its batch size N. That silently
+    computes something else at batch 3 and raises at batch 2, so no rank difference is safe for
+    every N; a Reshape that adds leading 1s makes the ranks equal and the broadcast per sample."""
+    widest_port, widest = max(items, key=lambda kv: kv[1].rank)
+    for port, t in items:
+        if t.rank != widest.rank:
+            padded = [1] * (widest.rank - t.rank) + list(t.shape)
+            return ShapeError(
+                port, f"rank {widest.rank} like {widest_port} {widest}",
+                f"insert Reshape to [{', '.join(map(str, padded))}] before '{port}' (torch lines shapes up "
+                f"from the right, batch included, so this batch N would meet a size of {widest_port})")
+    return None
+
+
 def _broadcast(kind: str):
     def infer(p: Params, i: In) -> dict[str, TensorType]:
         items = _ordered(i)
         first_port, first = items[0]
+        if problem := _rank_problem(items):
+            raise problem
         shape = first.shape
         for port, t in items[1:]:
             if t.dtype != first.dtype:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from typing import Any
 
 from hypothesis import strategies as st
@@ -84,23 +85,51 @@ def grow_graph(seed: int, steps: int, with_ints: bool = True) -> tuple[Graph, Sh
             continue
         ports = [p.name for p in node.input_ports()]
         g.connect(Edge(src.id, "out", node.id, ports[0]))
-        # Merges and attention take more inputs: prefer earlier outputs of the same type.
+        # Merges and attention take more inputs: prefer earlier outputs of the same type; merges
+        # also take outputs of other shapes and ranks, which must broadcast the way torch does.
         for port in ports[1:]:
             same = [n for n in ready if inference.outputs(n.id)["out"] == t and n.id != src.id]
-            if same and rng.random() < 0.8:
+            other = [n for n in ready if n.id != src.id and inference.outputs(n.id)["out"].dtype == t.dtype]
+            if CATALOG[kind].category == "Merge" and other and rng.random() < 0.5:
+                g.connect(Edge(rng.choice(other).id, "out", node.id, port))
+            elif same and rng.random() < 0.8:
                 g.connect(Edge(rng.choice(same).id, "out", node.id, port))
             elif not CATALOG[kind].input_ports(node.params)[ports.index(port)].optional:
                 g.connect(Edge(src.id, "out", node.id, port))
+        added = [node.id, *_follow_reshape_fix(g, inference, node.id)]
         info = inference.info(node.id)
         if info.problem is not None or info.outputs is None:
-            for e in list(g.in_edges(node.id).values()):
+            for node_id in added:
+                for e in list(g.in_edges(node_id).values()):
+                    g.disconnect(e)
+            for e in [e for e in g.edges if e.src in added]:
                 g.disconnect(e)
-            g.remove_node(node.id)
+            for node_id in added:
+                g.remove_node(node_id)
     leaves = [n for n in g if not g.out_edges(n.id) and n.kind != "Input"] or [list(g)[-1]]
     for leaf in leaves[:3]:
         out = g.add_node(g.make_node("Output"))
         g.connect(Edge(leaf.id, "out", out.id, "in"))
     return g, inference
+
+
+_RESHAPE_FIX = re.compile(r"insert Reshape to \[([\d, ]+)\] before '(\w+)'")
+
+
+def _follow_reshape_fix(g: Graph, inference: ShapeInference, node_id: str) -> list[str]:
+    """Do what a merge's rank problem says, as a user would: insert the Reshape it names before
+    the port it names. Returns the ids of the Reshapes added, so merges of different ranks
+    stay in the graphs."""
+    added = []
+    while (problem := inference.info(node_id).problem) and (fix := _RESHAPE_FIX.search(problem.message)):
+        shape, port = [int(d) for d in fix.group(1).split(", ")], fix.group(2)
+        edge = g.in_edges(node_id)[port]
+        reshape = g.add_node(g.make_node("Reshape", params={"shape": shape}))
+        g.disconnect(edge)
+        g.connect(Edge(edge.src, edge.src_port, reshape.id, "in"))
+        g.connect(Edge(reshape.id, "out", node_id, port))
+        added.append(reshape.id)
+    return added
 
 
 graphs = st.builds(grow_graph, st.integers(0, 2**31 - 1), st.integers(1, 30))

@@ -9,7 +9,7 @@ from torch.fx.passes.shape_prop import ShapeProp
 
 from netbuilder import CompileError, Edge, Graph, build_module, infer_shapes, load_project
 from netbuilder.examples import example_path
-from tests.engine.strategies import graphs
+from tests.engine.strategies import graphs, grow_graph
 
 
 def _sample_inputs(graph: Graph, batch: int = 2) -> list[torch.Tensor]:
@@ -32,18 +32,40 @@ def test_random_graphs_compile_and_real_shapes_equal_inferred(built) -> None:
     assert not inference.errors, [p.message for p in inference.errors]
     module = build_module(graph, inference)
     module.eval()
-    ShapeProp(module).propagate(*_sample_inputs(graph))
-    by_name = {n.name: n for n in module.graph.nodes}
-    checked = 0
-    for node in graph:
-        if node.kind == "Output" or node.name not in by_name:
-            continue
-        meta = by_name[node.name].meta.get("tensor_meta")
-        inferred = inference.outputs(node.id)["out"]
-        assert tuple(meta.shape) == (2, *inferred.shape), f"{node.kind} '{node.name}'"
-        assert str(meta.dtype) == f"torch.{inferred.dtype}", f"{node.kind} '{node.name}'"
-        checked += 1
-    assert checked >= 1
+    # Two batch sizes: torch broadcasts full shapes, batch included, so a merge that lines the
+    # batch up with a sample's size can agree with inference at one batch size and not another.
+    for batch in (1, 3):
+        ShapeProp(module).propagate(*_sample_inputs(graph, batch))
+        by_name = {n.name: n for n in module.graph.nodes}
+        checked = 0
+        for node in graph:
+            if node.kind == "Output" or node.name not in by_name:
+                continue
+            meta = by_name[node.name].meta.get("tensor_meta")
+            inferred = inference.outputs(node.id)["out"]
+            assert tuple(meta.shape) == (batch, *inferred.shape), f"{node.kind} '{node.name}' at batch {batch}"
+            assert str(meta.dtype) == f"torch.{inferred.dtype}", f"{node.kind} '{node.name}'"
+            checked += 1
+        assert checked >= 1
+
+
+def test_random_graphs_hold_merges_of_different_ranks() -> None:
+    """The strategy above must reach the merges that broadcasting gets wrong, or it proves nothing."""
+    ranks_differ = 0
+    for seed in range(60):
+        graph, inference = grow_graph(seed, 30)
+        for node in graph:
+            if node.kind in ("Add", "Multiply", "Concat"):
+                sources = {graph.in_edges(node.id)[p.name].src for p in node.input_ports()}
+                firsts = {_before_reshape(graph, s) for s in sources}
+                ranks = {inference.outputs(s)["out"].rank for s in firsts}
+                ranks_differ += len(ranks) > 1
+    assert ranks_differ >= 3
+
+
+def _before_reshape(graph: Graph, node_id: str) -> str:
+    node = graph.node(node_id)
+    return graph.in_edges(node_id)["in"].src if node.kind == "Reshape" else node_id
 
 
 def test_generated_forward_is_straight_line_code_named_after_nodes() -> None:

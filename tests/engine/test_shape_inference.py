@@ -6,6 +6,8 @@ import re
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from netbuilder import Edge, Graph, build_module, infer_shapes
 from netbuilder.analysis.shape_inference import ShapeInference
@@ -172,3 +174,86 @@ def test_one_edit_reinfers_only_downstream() -> None:
     assert inference.outputs(ids[-1])["out"].shape == (8,)
     g.move(ids[0], (50, 50))
     assert inference.update() == 0
+
+
+# ---- merges: held against torch on full shapes, batch included ------------------------------
+def merge_graph(kind: str, shapes: list[list[int]], **params):
+    """One Input per shape -> kind -> Output; returns (graph, inference, merge node)."""
+    g = Graph()
+    merge = g.add_node(g.make_node(kind, "merge", {"num_inputs": len(shapes), **params}))
+    for k, shape in enumerate(shapes, start=1):
+        x = g.add_node(g.make_node("Input", f"x{k}", {"shape": shape}))
+        g.connect(Edge(x.id, "out", merge.id, f"in{k}"))
+    out = g.add_node(g.make_node("Output", "y"))
+    g.connect(Edge(merge.id, "out", out.id, "in"))
+    return g, infer_shapes(g), merge
+
+
+def torch_merge(kind: str, shapes: list[list[int]], batch: int, dim: int = 1) -> tuple[int, ...] | None:
+    """The full shape torch gives for ``kind`` on these per-sample shapes at ``batch``, or None."""
+    xs = [torch.zeros(batch, *s, device="meta") for s in shapes]
+    try:
+        if kind == "Concat":
+            return tuple(torch.cat(xs, dim=dim).shape)
+        op = torch.add if kind == "Add" else torch.mul
+        y = xs[0]
+        for x in xs[1:]:
+            y = op(y, x)
+        return tuple(y.shape)
+    except (RuntimeError, IndexError):
+        return None
+
+
+sample_shapes = st.lists(st.sampled_from([1, 2, 3, 4]), min_size=1, max_size=3)
+
+
+@settings(max_examples=300, deadline=None)  # the first torch call warms up
+@given(st.sampled_from(["Add", "Multiply", "Concat"]), st.lists(sample_shapes, min_size=2, max_size=3),
+       st.sampled_from([1, 2, -1]))
+def test_merges_accept_exactly_what_torch_computes_the_same_way_at_every_batch_size(kind, shapes, dim) -> None:
+    _, inference, merge = merge_graph(kind, shapes, **({"dim": dim} if kind == "Concat" else {}))
+    outputs = inference.outputs(merge.id)
+    # Batch sizes 1, 2 and 3: torch lines full shapes up from the right, so a batch N that meets a
+    # sample's size of 1 or 3 can pass at one batch size and fail or differ at another.
+    by_batch = {b: torch_merge(kind, shapes, b, dim) for b in (1, 2, 3)}
+    if outputs is not None:
+        for b, got in by_batch.items():
+            assert got == (b, *outputs["out"].shape), (b, inference.outputs(merge.id))
+    else:
+        same_everywhere = all(got is not None and got[0] == b and got[1:] == by_batch[1][1:]
+                              for b, got in by_batch.items())
+        assert not same_everywhere, inference.info(merge.id).problem.message
+
+
+@pytest.mark.parametrize("kind", ["Add", "Multiply"])
+def test_merge_of_different_ranks_is_refused_with_the_reshape_that_fixes_it(kind) -> None:
+    _, inference, merge = merge_graph(kind, [[3, 4], [4]])
+    problem = inference.info(merge.id).problem
+    assert problem is not None and problem.node == merge.id and problem.port == "in2"
+    assert re.search(rf"{kind} 'merge' needs rank 3 like in1 \[N, 3, 4\] at 'in2'; got \[N, 4\]: "
+                     r"insert Reshape to \[1, 4\] before 'in2'", problem.message), problem.message
+    # The lower-rank input may come first: the problem still points at it.
+    _, inference, merge = merge_graph(kind, [[5], [2, 3, 5]])
+    problem = inference.info(merge.id).problem
+    assert problem.port == "in1" and "insert Reshape to [1, 1, 5] before 'in1'" in problem.message
+
+
+def test_merge_of_same_rank_broadcasts_per_sample_and_runs() -> None:
+    g, inference, merge = merge_graph("Add", [[3, 4], [1, 4]])
+    assert inference.outputs(merge.id)["out"].shape == (3, 4)
+    module = build_module(g, inference)
+    for batch in (1, 3):
+        a, b = torch.randn(batch, 3, 4), torch.randn(batch, 1, 4)
+        torch.testing.assert_close(module(a, b), a + b)
+
+
+def test_the_reshape_the_problem_names_fixes_the_merge() -> None:
+    g, inference, merge = merge_graph("Multiply", [[3, 4], [4]])
+    edge = g.in_edges(merge.id)["in2"]
+    g.disconnect(edge)
+    reshape = g.add_node(g.make_node("Reshape", "lift", {"shape": [1, 4]}))
+    g.connect(Edge(edge.src, "out", reshape.id, "in"))
+    g.connect(Edge(reshape.id, "out", merge.id, "in2"))
+    assert not inference.errors and inference.outputs(merge.id)["out"].shape == (3, 4)
+    a, b = torch.randn(2, 3, 4), torch.randn(2, 4)
+    torch.testing.assert_close(build_module(g, inference)(a, b), a * b[:, None, :])
