@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The wheel as a user gets it: built from the checkout's files, installed with the tested versions
+# (constraints.txt: torch==2.13.0 is the CPU build; a looser pin pulls a multi-GB CUDA one) into a fresh
+# venv outside the checkout, and run from another folder, so nothing can come from the source tree.
+# First without the GUI extra (the headless commands must not need Qt), then with it (the window opens).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+checkout=$(pwd)
+PY=${PY:-python3}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# Build from a copy of the files git knows (tracked, or new and not ignored): a stale build/ folder or a
+# stray local file in the checkout must not make a wheel that CI's clean clone would not.
+mkdir "$work/src" "$work/elsewhere"
+git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
+    [ -e "$f" ] && cp --parents -- "$f" "$work/src/"   # a file deleted but not yet staged is not copied
+done
+"$PY" -m venv "$work/venv"
+pip="$work/venv/bin/pip"
+"$pip" wheel -q --no-deps -w "$work/dist" "$work/src"
+wheel=$(ls "$work"/dist/netbuilder-*.whl)
+echo "built $(basename "$wheel")"
+
+"$pip" install -q -c "$checkout/constraints.txt" "$wheel"
+cd "$work/elsewhere"
+export PATH="$work/venv/bin:$PATH"
+py="$work/venv/bin/python"
+
+# Every file git tracks in the packages is installed (modules, the schema, examples, data and its licence).
+"$py" - "$checkout" <<'EOF'
+import subprocess, sys
+from importlib.metadata import files
+checkout = sys.argv[1]
+tracked = subprocess.run(["git", "-C", checkout, "ls-files", "netbuilder", "ui", "resources"],
+                         capture_output=True, text=True, check=True).stdout.split()
+wanted = {p.replace("resources/", "netbuilder_resources/", 1) for p in tracked}
+installed = {str(p) for p in files("netbuilder")}
+missing = sorted(wanted - installed)
+if missing:
+    sys.exit("the wheel lacks files the checkout has (package discovery or package-data in setup.py/pyproject.toml "
+             "must include them):\n  " + "\n  ".join(missing))
+import netbuilder
+if not netbuilder.__file__.startswith(sys.prefix):
+    sys.exit(f"netbuilder was imported from {netbuilder.__file__}, not from the installed wheel in {sys.prefix}")
+print(f"wheel installs all {len(wanted)} files of netbuilder/, ui/ and resources/")
+EOF
+
+if "$py" -c "import PySide6" 2>/dev/null; then
+    echo "PySide6 came with the plain wheel: Qt must stay in the [gui] extra"; exit 1
+fi
+netbuilder --help >/dev/null
+netbuilder check mnist_cnn
+netbuilder summary mnist_cnn >/dev/null
+echo "netbuilder --help, check mnist_cnn and summary mnist_cnn run from the wheel without Qt"
+
+"$pip" install -q -c "$checkout/constraints.txt" "$wheel[gui]"
+# The GUI as the netbuilder script opens it (ui.app, as ui.entry calls it), exiting at its first paint.
+QT_QPA_PLATFORM=offscreen timeout 120 "$py" - <<'EOF'
+import os, sys
+from ui.app import open_window
+app, window, startup = open_window()
+def painted():
+    print(f"the main window painted, from the wheel ({window.windowTitle()})", flush=True)
+    os._exit(0)
+startup.painted.connect(painted)
+app.exec()
+sys.exit("the window closed before its first paint")
+EOF
