@@ -12,7 +12,7 @@ import torch.nn as nn
 
 from netbuilder.analysis.shape_inference import ShapeInference, infer_shapes
 from netbuilder.errors import CompileError
-from netbuilder.model.graph import Graph
+from netbuilder.model.graph import Graph, Node
 
 
 def build_module(graph: Graph, inference: ShapeInference | None = None) -> fx.GraphModule:
@@ -53,22 +53,45 @@ def build_module(graph: Graph, inference: ShapeInference | None = None) -> fx.Gr
         if node.kind == "Output":
             results[node_id] = args[0]
             continue
-        spec = node.spec
-        info = inference.info(node_id)
-        if spec.build is not None:
-            root.add_module(node.name, spec.build(node.params, info.inputs))
-        if spec.emit is not None:
-            # The module's raw result gets its own name; the node's name goes to its output.
-            def call(*a, _target=node.name, **kw):
-                return code.create_node("call_module", _target, a, kw, name=f"{_target}_raw")
-
-            out = spec.emit(code, call, args, node.params, info.inputs, info.outputs)
-        else:
-            out = code.call_module(node.name, tuple(a for a in args if a is not None))
-        if out.name != node.name:
-            out._rename(node.name)  # the generated code reads in the user's names
-        out.meta["netbuilder_node"] = node_id  # for code export: which node a line computes
-        values[node_id, "out"] = out
+        try:
+            values[node_id, "out"] = _emit_node(root, code, node, args, inference)
+        except Exception as exc:  # torch's bare KeyError/TypeError would not say which node
+            raise CompileError(f"{node.kind} '{node.name}' could not be built as a torch module "
+                               f"({type(exc).__name__}: {exc}); rename the node or change its "
+                               "parameters, and please report this") from exc
     ordered = [results[n] for n in output_ids]
     code.output(ordered[0] if len(ordered) == 1 else tuple(ordered))
-    return fx.GraphModule(root, code, class_name="Net")
+    try:
+        module = fx.GraphModule(root, code, class_name="Net")
+    except Exception as exc:
+        raise CompileError(f"the graph could not be built as a torch module ({type(exc).__name__}: {exc}); "
+                           "please report this") from exc
+    for node_id in used:
+        # A name a newer torch gives GraphModule (as it gave 'graph' and 'code') would shadow the
+        # layer and break forward; name_problem refuses the names known today.
+        name = graph.node(node_id).name
+        if name in module._modules and getattr(module, name, None) is not module._modules[name]:
+            raise CompileError(f"{graph.node(node_id).kind} '{name}': the name clashes with an attribute "
+                               "of torch's GraphModule; rename the node")
+    return module
+
+
+def _emit_node(root: nn.Module, code: fx.Graph, node: Node, args: list[fx.Node | None],
+               inference: ShapeInference) -> fx.Node:
+    """Add ``node``'s submodule to ``root`` and its line to ``code``; returns its output value."""
+    spec = node.spec
+    info = inference.info(node.id)
+    if spec.build is not None:
+        root.add_module(node.name, spec.build(node.params, info.inputs))
+    if spec.emit is not None:
+        # The module's raw result gets its own name; the node's name goes to its output.
+        def call(*a, _target=node.name, **kw):
+            return code.create_node("call_module", _target, a, kw, name=f"{_target}_raw")
+
+        out = spec.emit(code, call, args, node.params, info.inputs, info.outputs)
+    else:
+        out = code.call_module(node.name, tuple(a for a in args if a is not None))
+    if out.name != node.name:
+        out._rename(node.name)  # the generated code reads in the user's names
+    out.meta["netbuilder_node"] = node.id  # for code export: which node a line computes
+    return out

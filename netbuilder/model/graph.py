@@ -18,26 +18,26 @@ from netbuilder.layers import CATALOG, LayerSpec, PortSpec
 from netbuilder.model.events import Event
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-# Node names become attribute names on the compiled nn.Module, so none may shadow one of its
-# attributes. This is dir(torch.nn.Module) written out (importing torch here would cost a second
-# at start-up); tests/engine/test_lazy_torch.py checks it against the installed torch.
-NN_MODULE_ATTRIBUTES = frozenset("""
-    T_destination __annotations__ __call__ __class__ __delattr__ __dict__ __dir__ __doc__ __eq__ __format__
-    __ge__ __getattr__ __getattribute__ __getstate__ __gt__ __hash__ __init__ __init_subclass__ __le__ __lt__
-    __module__ __ne__ __new__ __reduce__ __reduce_ex__ __repr__ __setattr__ __setstate__ __sizeof__ __str__
-    __subclasshook__ __weakref__ _apply _call_impl _compiled_call_impl _get_backward_hooks
-    _get_backward_pre_hooks _get_name _load_from_state_dict _maybe_warn_non_full_backward_hook _named_members
-    _register_load_state_dict_pre_hook _register_state_dict_hook _replicate_for_data_parallel
-    _save_to_state_dict _slow_forward _version _wrapped_call_impl add_module apply bfloat16 buffers
-    call_super_init children compile cpu cuda double dump_patches eval extra_repr float forward get_buffer
-    get_extra_state get_parameter get_submodule half ipu load_state_dict modules mtia named_buffers
-    named_children named_modules named_parameters parameters register_backward_hook register_buffer
-    register_forward_hook register_forward_pre_hook register_full_backward_hook register_full_backward_pre_hook
-    register_load_state_dict_post_hook register_load_state_dict_pre_hook register_module register_parameter
-    register_state_dict_post_hook register_state_dict_pre_hook requires_grad_ set_extra_state set_submodule
-    share_memory state_dict to to_empty train type xpu zero_grad
+# Node names become attribute names on the compiled module (a torch.fx.GraphModule, which is an
+# nn.Module), so none may shadow one of its attributes: add_module refuses 'training' and
+# '_modules' with a bare KeyError, and 'graph', 'code' or 'recompile' break forward. These are the
+# public names of both classes and of their instances (dir() of an instance adds 'training',
+# 'graph', 'code', 'meta'), written out because importing torch here would cost a second at
+# start-up; tests/engine/test_node_names.py checks them against the installed torch. Names with a
+# leading _ are refused as a whole: torch keeps its private state there ('_modules', '_parameters').
+MODULE_ATTRIBUTES = frozenset("""
+    T_destination add_module add_submodule apply bfloat16 buffers call_super_init children code compile cpu
+    cuda delete_all_unused_submodules delete_submodule double dump_patches eval extra_repr float forward
+    get_buffer get_extra_state get_parameter get_submodule graph half ipu load_state_dict meta modules mtia
+    named_buffers named_children named_modules named_parameters parameters print_readable recompile
+    register_backward_hook register_buffer register_forward_hook register_forward_pre_hook
+    register_full_backward_hook register_full_backward_pre_hook register_load_state_dict_post_hook
+    register_load_state_dict_pre_hook register_module register_parameter register_state_dict_post_hook
+    register_state_dict_pre_hook requires_grad_ set_extra_state set_submodule shape_env share_memory
+    state_dict to to_empty to_folder train training type xpu zero_grad
 """.split())
-_RESERVED = NN_MODULE_ATTRIBUTES | {"self", "torch", "operator", "getitem"}
+# Names the generated forward itself uses.
+CODE_NAMES = frozenset({"self", "torch", "operator", "getitem"})
 
 
 class Edge(NamedTuple):
@@ -95,21 +95,30 @@ def _deep_copy(params: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def name_problem(name: str) -> str | None:
-    """Why ``name`` cannot name a node, or None."""
+    """Why ``name`` cannot name a node, or None; the reason says what the name clashes with."""
     if not isinstance(name, str) or not _NAME.match(name):
         return (f"name {name!r} must start with a letter or _ and hold only letters, digits and _ "
                 "(it becomes a Python attribute)")
-    if keyword.iskeyword(name) or name in _RESERVED:
-        return f"name {name!r} is reserved by Python or torch; choose another"
+    if keyword.iskeyword(name):
+        return f"name {name!r} is a Python keyword; choose another, e.g. '{name}1'"
+    if name.startswith("_"):
+        return (f"name {name!r} starts with _, where torch keeps a module's private attributes "
+                f"(such as '_modules'); choose a name starting with a letter, e.g. '{name_stem(name)}1'")
+    if name in MODULE_ATTRIBUTES:
+        return (f"name {name!r} clashes with the attribute '{name}' of torch's nn.Module / fx.GraphModule, "
+                f"which the compiled model is; choose another, e.g. '{name}1'")
+    if name in CODE_NAMES:
+        return f"name {name!r} is used by the generated forward code; choose another, e.g. '{name}1'"
     return None
 
 
 def name_stem(text: str) -> str:
-    """``text`` made into the start of a valid name: ASCII letters, digits and _, not starting
-    with a digit, trailing digits dropped (``conv12`` -> ``conv``, ``1a`` -> ``layer_1a``, ``é`` -> ``layer``).
-    Any number appended to the stem gives a name that :func:`name_problem` accepts unless reserved."""
-    stem = re.sub(r"\d+$", "", re.sub(r"[^A-Za-z0-9_]", "_", text))
-    if not stem.strip("_"):
+    """``text`` made into the start of a valid name: ASCII letters, digits and _, starting with a
+    letter, trailing digits dropped (``conv12`` -> ``conv``, ``1a`` -> ``layer_1a``, ``_x`` -> ``x``,
+    ``é`` -> ``layer``). Any number appended to the stem gives a name that :func:`name_problem`
+    accepts unless reserved."""
+    stem = re.sub(r"\d+$", "", re.sub(r"[^A-Za-z0-9_]", "_", text)).lstrip("_")
+    if not stem:
         return "layer"
     return f"layer_{stem}" if stem[0].isdigit() else stem
 
