@@ -82,6 +82,12 @@ class TrainingSettings:
             ("learning_rate", 0 < self.learning_rate <= 100, "above 0 and at most 100"),
             ("batch_size", isinstance(self.batch_size, int) and self.batch_size >= 1, "a whole number, 1 or more"),
             ("epochs", isinstance(self.epochs, int) and self.epochs >= 1, "a whole number, 1 or more"),
+        # The loss is always computed; any other watched metric must be asked for, or the
+        # run would only find out after its first epoch.
+        if self.monitor != "loss" and self.monitor not in self.metrics:
+            raise SettingsError(
+                f"training setting 'monitor' is {self.monitor!r}, but 'metrics' ({', '.join(self.metrics)}) "
+                f"does not compute it: add {self.monitor!r} to metrics, or monitor 'loss'")
             ("validation_split", 0 <= self.validation_split <= 0.9, "from 0 to 0.9"),
             ("momentum", 0 <= self.momentum <= 1, "between 0 and 1"),
             ("weight_decay", self.weight_decay >= 0, "0 or more"),

@@ -1,4 +1,4 @@
-"""Running under torchrun: process group, sharding, gradient and metric averaging.
+"""Running under torchrun: process group, sharding, summing shares of losses, gradients and metrics.
 
 Without torchrun every method is a no-op, so the Trainer has one code path.
 """
@@ -52,12 +52,13 @@ class DistContext:
             dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
         return tensor
 
-    def mean_across(self, tensor: torch.Tensor) -> torch.Tensor:
+    def sum_across(self, tensor: torch.Tensor) -> torch.Tensor:
+        """The sum over ranks, in a new tensor (``tensor`` is left as it is)."""
         if self.world_size == 1:
             return tensor
         tensor = tensor.clone()
         dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
-        return tensor / self.world_size
+        return tensor
 
     def close(self, finished: bool = True) -> None:
         """Leave the process group. After a normal end every rank first waits for the others

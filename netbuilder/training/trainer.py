@@ -91,9 +91,6 @@ class Trainer:
         if settings.precision != "fp32" and self.device.type != "cuda":
             raise SettingsError(f"precision {settings.precision} needs a CUDA GPU; this run is on "
                                 f"{self.device.type}: set precision to fp32")
-        if settings.batch_size % self.dist.world_size:
-            raise SettingsError(f"batch_size {settings.batch_size} must divide evenly among "
-                                f"{self.dist.world_size} processes")
         # On the device before the optimizer exists, so its state (and a resumed one) lives there too.
         self.module = module.to(self.device)
         self.optimizer = make_optimizer(self.module.parameters(), settings)
@@ -145,8 +142,12 @@ class Trainer:
         final: dict[str, float] = {}
         best: dict[str, float] = {}
         reason = "completed"
+        # The epoch in progress, for messages: state.epoch counts finished epochs and moves on
+        # before the checkpoints and events of the epoch that just ended.
+        running = self.state.epoch
         try:
             for epoch in range(self.state.epoch, s.epochs):
+                running = epoch
                 train_metrics = self._train_epoch(epoch)
                 val_metrics = self.evaluate(self.val_data) if self.val_data is not None else None
                 watched = val_metrics if val_metrics is not None else train_metrics
@@ -180,7 +181,7 @@ class Trainer:
                               f"{s.batch_size}: lower the batch size or use a smaller model", self.state.step,
                               "out_of_memory")
         except Exception as exc:  # the caller's process must survive any error in the model
-            return self._fail(f"training stopped at step {self.state.step} (epoch {self.state.epoch + 1}): "
+            return self._fail(f"training stopped at step {self.state.step} (epoch {running + 1}): "
                               f"{type(exc).__name__}: {exc}", self.state.step, "error")
         self.on_event(Finished(reason, self.state.epoch, self.state.step, final, best))
         return RunResult(reason, self.state.epoch, self.state.step, final, best)
@@ -222,13 +223,24 @@ class Trainer:
         for b in range(self.steps_per_epoch):
             self._checkpoint_between_batches()
             index = order[b * s.batch_size:(b + 1) * s.batch_size]
+            batch_n = len(index)
             if dist.world_size > 1:
                 index = index[dist.rank::dist.world_size]
             xb, yb = x.index_select(0, index), y.index_select(0, index)
             with amp:
                 out = self._net(xb)
-            loss = self.loss_fn(out, yb)
-            total = loss + l1 * sum(p.abs().sum() for p in self.module.parameters()) if l1 else loss
+            # Each rank's share of the global batch's mean loss, weighted by its rows out of the
+            # batch's global count: the shares sum to the loss one process would compute, even
+            # for a last batch that splits unevenly or leaves a rank no rows (whose mean is nan).
+            local = self.loss_fn(out, yb) if len(index) else None
+            if local is None:
+                loss = out.float().sum() * 0.0  # still reaches every weight, so DDP's reduction runs
+            else:
+                loss = local if len(index) == batch_n else local * (len(index) / batch_n)
+            # DDP averages gradients over ranks; times world_size that average is the sum of shares.
+            total = loss * dist.world_size if dist.world_size > 1 else loss
+            if l1:
+                total = total + l1 * sum(p.abs().sum() for p in self.module.parameters())
             self.optimizer.zero_grad(set_to_none=True)
             if scaler is not None:
                 scaler.scale(total).backward()
@@ -244,7 +256,8 @@ class Trainer:
                 self.optimizer.step()
             self.schedule.after_step()
             pending[k] = loss.detach()
-            metrics.update(out, yb, loss)
+            if local is not None:
+                metrics.update(out, yb, local)
             k += 1
             self.state.step += 1
             if k == s.report_every or b == self.steps_per_epoch - 1:
@@ -255,7 +268,7 @@ class Trainer:
     def _report(self, losses: torch.Tensor, first: int, epoch: int, batch: int, t_epoch: float,
                 samples: int) -> None:
         """The one host sync per interval: read losses, stop on NaN, snapshot good weights."""
-        values = self.dist.mean_across(losses).tolist()
+        values = self.dist.sum_across(losses).tolist()  # the ranks' shares add up to each step's loss
         bad = next((i for i, v in enumerate(values) if not math.isfinite(v)), None)
         if bad is not None:
             raise _Diverged(first + bad, values[bad], self._snapshot_step, self.settings)

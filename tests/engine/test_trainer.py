@@ -240,3 +240,30 @@ def test_regression_metrics() -> None:
     train, val = data.split(0.2, 0)
     result = Trainer(build_module(g), train, s, val).run()
     assert result.final["val_r2"] > 0.99 and result.final["val_mae"] < 0.1
+
+
+def test_a_monitored_metric_that_is_not_computed_is_refused_before_training() -> None:
+    with pytest.raises(SettingsError, match=r"'monitor' is 'accuracy', but 'metrics' \(loss\) does not compute it: "
+                                            r"add 'accuracy' to metrics, or monitor 'loss'"):
+        TrainingSettings.from_dict({"monitor": "accuracy", "metrics": ["loss"]})
+    with pytest.raises(SettingsError, match="'monitor' is 'r2'"):
+        Trainer(mlp(), blobs(), TrainingSettings(monitor="r2", device="cpu"))
+    # Asked for, it is watched: the best checkpoint is the epoch of the highest accuracy.
+    s = TrainingSettings(loss="cross_entropy", monitor="accuracy", metrics=("loss", "accuracy"), epochs=3,
+                         batch_size=30, device="cpu")
+    train, val = blobs().split(0.2, 0)
+    events = []
+    result = Trainer(mlp(), train, s, val, on_event=events.append).run()
+    accuracies = [e.val["accuracy"] for e in events if type(e).__name__ == "Epoch"]
+    assert result.status == "completed" and result.best["val_accuracy"] == max(accuracies)
+
+
+def test_a_failure_after_an_epoch_names_that_epoch() -> None:
+    def checkpoint(tag: str, trainer: Trainer, state) -> None:
+        if state.epoch == 2:
+            raise OSError("No space left on device")
+
+    s = TrainingSettings(loss="cross_entropy", batch_size=100, epochs=3, device="cpu", validation_split=0.0)
+    result = Trainer(mlp(), blobs(), s, checkpoint=checkpoint).run()
+    assert result.status == "failed"
+    assert "training stopped at step 6 (epoch 2): OSError: No space left on device" in result.message
