@@ -1,13 +1,17 @@
 """Readable, standalone PyTorch source for a graph: one attribute per layer, one line per node.
 
 The code is written from the compiled torch.fx graph (so it computes exactly what the app
-trains), imports only torch, and loads the app's weights with ``load_state_dict``.
+trains), builds each layer with the call the catalog's builder makes (so the same seed gives
+the same initial weights), imports only torch, and loads the app's weights with
+``load_state_dict``.
 """
 
 from __future__ import annotations
 
+import math
 import operator
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +24,7 @@ from netbuilder.analysis.shape_inference import infer_shapes
 from netbuilder.build.compile import build_module
 from netbuilder.errors import NetbuilderError
 from netbuilder.files.project import Project
+from netbuilder.layers.spec import LayerSpec, TensorType
 
 _OPERATORS = {operator.add: "+", operator.mul: "*"}
 
@@ -28,22 +33,79 @@ class CodegenError(NetbuilderError):
     """The graph cannot be written as code; the message says why."""
 
 
-def module_source(module: nn.Module) -> str:
-    """A constructor call that rebuilds ``module`` (weights aside)."""
-    if isinstance(module, nn.MultiheadAttention):
-        return (f"nn.MultiheadAttention({module.embed_dim}, {module.num_heads}, dropout={module.dropout}, "
-                f"bias={module.in_proj_bias is not None}, kdim={module.kdim}, vdim={module.vdim}, batch_first=True)")
-    if isinstance(module, nn.TransformerEncoderLayer):
-        act = "gelu" if getattr(module, "activation_relu_or_gelu", 1) == 2 else "relu"
-        return (f"nn.TransformerEncoderLayer({module.self_attn.embed_dim}, {module.self_attn.num_heads}, "
-                f"dim_feedforward={module.linear1.out_features}, dropout={module.dropout.p}, activation={act!r}, "
-                f"batch_first=True, norm_first={module.norm_first})")
-    text = repr(module)
-    if "\n" in text or not hasattr(nn, type(module).__name__):
-        raise CodegenError(f"no constructor is known for {type(module).__name__}")
-    if isinstance(module, nn.RNN):  # its repr leaves the nonlinearity out
-        text = f"{text[:-1]}, nonlinearity={module.nonlinearity!r})"
-    return f"nn.{text}"
+def constructor_call(spec: LayerSpec, params: dict[str, Any], inputs: Mapping[str, TensorType]) -> str:
+    """The ``nn.X(...)`` call that builds the layer ``spec`` builds from ``params`` and ``inputs``.
+
+    The call is the one the catalog's own builder makes, recorded as it runs, so the generated
+    model gets every argument the app's does (``repr()`` leaves some out: PReLU's ``init``, an
+    RNN's ``nonlinearity``) and, from the same seed, the same initial weights.
+    """
+    cls = type(spec.build(params, inputs))
+    if getattr(nn, cls.__name__, None) is not cls:
+        raise CodegenError(f"{spec.kind} builds a {cls.__module__}.{cls.__name__}, which is not in torch.nn; "
+                           "no constructor can be written for it")
+    args, kwargs, built = _record_construction(cls, lambda: spec.build(params, inputs))
+    if args is None:
+        raise CodegenError(f"{spec.kind}'s builder did not construct its {cls.__name__} directly; "
+                           "no constructor can be written for it")
+    call = f"nn.{cls.__name__}({_call_literals(args, kwargs, spec.kind)})"
+    rebuilt = cls(*args, **kwargs)
+    if repr(rebuilt) != repr(built) or _shapes(rebuilt) != _shapes(built):
+        # The builder changed the module after constructing it; the call alone would differ.
+        raise CodegenError(f"{spec.kind}: the layer is more than its constructor call {call}; "
+                           "it cannot be written as code")
+    return call
+
+
+_RECORDING = threading.Lock()
+
+
+def _record_construction(cls: type, build: Callable[[], nn.Module]) -> tuple[Any, dict[str, Any], nn.Module]:
+    """Run ``build`` and catch the arguments of its outermost ``cls(...)`` in this thread.
+
+    torch has no hook on module construction, so the class's ``__init__`` is wrapped for the
+    duration; other threads building the same class meanwhile go straight through.
+    """
+    seen: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+    me = threading.get_ident()
+    own = cls.__dict__.get("__init__")
+    original = cls.__init__
+
+    def recording(self: Any, *args: Any, **kwargs: Any) -> None:
+        if not seen and type(self) is cls and threading.get_ident() == me:
+            seen.append((args, kwargs))
+        original(self, *args, **kwargs)
+
+    with _RECORDING:
+        cls.__init__ = recording
+        try:
+            built = build()
+        finally:
+            if own is None:
+                del cls.__init__
+            else:
+                cls.__init__ = own
+    return (*seen[0], built) if seen else (None, {}, built)
+
+
+def _shapes(module: nn.Module) -> dict[str, tuple[int, ...]]:
+    return {k: tuple(v.shape) for k, v in module.state_dict().items()}
+
+
+def _literal(value: Any, kind: str) -> str:
+    if value is None or isinstance(value, (bool, int, str)):
+        return repr(value)
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else f"float({str(value)!r})"
+    if isinstance(value, (list, tuple)):
+        inner = ", ".join(_literal(v, kind) for v in value)
+        return f"[{inner}]" if isinstance(value, list) else f"({inner}{',' if len(value) == 1 else ''})"
+    raise CodegenError(f"{kind}: its constructor takes a {type(value).__name__} ({value!r}), which cannot be "
+                       "written as code")
+
+
+def _call_literals(args: tuple[Any, ...], kwargs: dict[str, Any], kind: str) -> str:
+    return ", ".join([*(_literal(a, kind) for a in args), *(f"{k}={_literal(v, kind)}" for k, v in kwargs.items())])
 
 
 def _arg(value: Any) -> str:
@@ -100,7 +162,10 @@ def generate_source(project: Project, source_file: str | None = None, class_name
         lines = "\n".join(f"  - {p.message}" for p in inference.errors)
         raise CodegenError(f"the graph has problems to fix before it can be written as code:\n{lines}")
     module = build_module(graph, inference)
-    init = [f"        self.{name} = {module_source(child)}" for name, child in module.named_children()]
+    init = []
+    for name, _child in module.named_children():  # in the app's order, so a seed gives the same weights
+        node = graph.by_name(name)
+        init.append(f"        self.{name} = {constructor_call(node.spec, node.params, inference.info(node.id).inputs)}")
     inputs = [n.name for n in module.graph.nodes if n.op == "placeholder"]
     body = []
     for node in module.graph.nodes:
