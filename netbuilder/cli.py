@@ -66,16 +66,21 @@ def _summary(args: argparse.Namespace) -> int:
         return 1 if errors else 0
     header = ("name", "kind", "output", "params", "MACs")
     rows = [(r.name, r.kind, r.output, f"{r.params:,}", f"{r.macs:,}") for r in summary.rows]
+    if summary.dead_rows:  # layers reaching no Output are not compiled: marked, and not in the totals
+        header += ("",)
+        rows = [(*row, "" if r.compiled else "dead: not counted") for row, r in zip(rows, summary.rows, strict=True)]
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]
-    line = "  ".join(f"{{:{'<' if k < 3 else '>'}{w}}}" for k, w in enumerate(widths))
+    line = "  ".join(f"{{:{'<' if k < 3 or k > 4 else '>'}{w}}}" for k, w in enumerate(widths))
     print(f"{project.name} ({args.file})")
-    print(line.format(*header))
+    print(line.format(*header).rstrip())
     print("  ".join("-" * w for w in widths))
     for row in rows:
-        print(line.format(*row))
+        print(line.format(*row).rstrip())
     print("  ".join("-" * w for w in widths))
     print(f"Total parameters: {summary.total_params:,} (trainable {summary.trainable_params:,})")
     print(f"Multiply-adds per sample: {summary.total_macs:,}")
+    if dead := summary.dead_rows:
+        print(f"Not counted: {summary.dead_params:,} parameters in {len(dead)} layer(s) that reach no Output")
     for p in problems:
         print(f"{p.severity}: {p.message}")
     return 1 if errors else 0

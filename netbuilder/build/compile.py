@@ -34,17 +34,17 @@ def build_module(graph: Graph, inference: ShapeInference | None = None) -> fx.Gr
         raise CompileError(f"the graph has {len(errors)} problem(s) to fix before it can run:\n{lines}")
 
     output_ids = [n.id for n in graph if n.kind == "Output"]
-    used = graph.upstream(output_ids)
+    used = graph.live_nodes()
     root = nn.Module()
     code = fx.Graph()
     values: dict[tuple[str, str], fx.Node] = {}
     results: dict[str, fx.Node] = {}
     for node_id in graph.topological_order():
         node = graph.node(node_id)
+        if node_id not in used:
+            continue
         if node.kind == "Input":
             values[node_id, "out"] = code.placeholder(node.name)
-            continue
-        if node_id not in used:
             continue
         in_edges = graph.in_edges(node_id)
         # One entry per input port, None where an optional port is left unwired.

@@ -243,6 +243,12 @@ class Graph:
                 stack.extend(e.dst for e in self._out[n])
         return seen
 
+    def live_nodes(self) -> set[str]:
+        """The nodes a compiled module computes: those whose result reaches an Output, and every
+        Input (``forward`` takes them all). Summaries count these; the rest are dead ends."""
+        outputs = [n.id for n in self if n.kind == "Output"]
+        return self.upstream(outputs) | {n.id for n in self if n.kind == "Input"}
+
     # ---- checks --------------------------------------------------------------------
     def add_problem(self, node: Node) -> str | None:
         if node.id in self._nodes:

@@ -104,7 +104,9 @@ class InspectorDock(QDockWidget):
         row = node_row(graph, self.document.inference, node_id)
         info = self.document.inference.info(node_id)
         form.addRow("Output", QLabel(row.output))
-        form.addRow("Parameters", QLabel(f"{row.params:,}"))
+        # A layer reaching no Output is left out of the compiled model: its weights would never train.
+        counted = "" if row.compiled else " (not in the model: it reaches no Output)"
+        form.addRow("Parameters", QLabel(f"{row.params:,}{counted}"))
         form.addRow("Multiply-adds", QLabel(f"{row.macs:,} per sample"))
         if info.problem is not None:
             problem = QLabel(f"<span style='color:#c62828'>{info.problem.message}</span>")
