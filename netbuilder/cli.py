@@ -1,18 +1,25 @@
 """The headless command line: ``netbuilder check|summary ...``. Never imports Qt.
 
-Exit codes: 0 success, 1 the input has problems (reported), 2 usage error.
+Exit codes: 0 success, 1 the input has problems (reported), 2 usage error, 3 internal error
+(a bug: "please report", with the traceback in a log file whose path is printed).
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import json
+import os
 import sys
+import tempfile
+import time
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 SUBCOMMANDS = ("check", "summary", "train", "export", "codegen", "import")
+LOG_DIR_ENV = "NETBUILDER_LOG_DIR"  # where internal-error logs go, instead of the user log folder
 
 
 def _load(target: str):
@@ -97,9 +104,10 @@ def _train(args: argparse.Namespace) -> int:
     import gc
     import signal
 
+    from netbuilder.files.atomic import check_writable
     from netbuilder.training.console import EpochLines, JsonLog, ProgressDisplay
     from netbuilder.training.distributed import DistContext
-    from netbuilder.training.run import train_project
+    from netbuilder.training.run import runs_dir, train_project
 
     project = _load(args.file)
     out = Path(args.out) if args.out else None
@@ -108,6 +116,12 @@ def _train(args: argparse.Namespace) -> int:
     overrides = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size),
                                    ("device", args.device), ("precision", args.precision)) if v is not None}
     dist = DistContext.from_environment(args.device or project.training.get("device", "auto"))
+    if dist.is_main and (out is not None or project.path is not None):
+        # Before any data is fetched or an epoch run: a folder that cannot hold the runs is
+        # named now (a read-only one would otherwise fail inside SQLite, in its own words).
+        folder = runs_dir(project, out)
+        folder.mkdir(parents=True, exist_ok=True)  # like the default folder, made when missing
+        check_writable(folder / "history.sqlite")
     show = None
     if dist.is_main:
         show = JsonLog() if args.json_log else ProgressDisplay() if sys.stderr.isatty() else EpochLines()
@@ -140,51 +154,77 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    from netbuilder.files.atomic import check_writable
+
     project = _load(args.file)
+    check_writable(args.output)  # before the work: a missing folder is named, not blamed on the model
     if args.format == "onnx":
         from netbuilder.onnx.exporter import export_onnx
 
-        report = export_onnx(project, args.output, args.weights, args.opset, args.static_batch)
+        report = export_onnx(project, args.output, args.weights, args.opset, args.static_batch,
+                             fresh_weights=args.fresh_weights)
         if args.json:
             print(json.dumps({"path": str(report.path), "exporter": report.exporter, "opset": report.opset,
                               "seconds": report.seconds, "bytes": report.size_bytes,
-                              "max_abs_error": report.max_abs_error}, indent=1))
+                              "max_abs_error": report.max_abs_error, **_weights_json(report.weights)}, indent=1))
         else:
             print(report.summary())
+            print(_weights_line(report.weights), file=sys.stderr)
         return 0
     from netbuilder.build.compile import build_module
-    from netbuilder.files.weights import load_into, save_weights
+    from netbuilder.files.weights import load_project_weights, save_weights
     from netbuilder.model.fingerprint import graph_fingerprint
 
     module = build_module(project.graph)
-    if args.weights:
-        load_into(module, args.weights)
+    used = load_project_weights(module, project.path, args.weights, args.fresh_weights)
     path = save_weights(module, args.output, {"project": project.name, "graph_hash": graph_fingerprint(project.graph)})
-    print(f"wrote {path} ({len(module.state_dict())} tensors)")
+    if args.json:
+        print(json.dumps({"path": str(path), "tensors": len(module.state_dict()), **_weights_json(used)}, indent=1))
+    else:
+        print(f"wrote {path} ({len(module.state_dict())} tensors)")
+        print(_weights_line(used), file=sys.stderr)
     return 0
+
+
+def _weights_line(used) -> str:
+    line = f"with {used.describe()}"
+    if used.file is None and used.reason != "as asked":
+        line += "; pass --weights FILE for trained ones, or --fresh-weights to say fresh is meant"
+    return line
+
+
+def _weights_json(used) -> dict[str, Any]:
+    return {"weights": str(used.file) if used.file else None, "fresh_tensors": list(used.fresh),
+            "weights_note": used.describe()}
 
 
 def _codegen(args: argparse.Namespace) -> int:
     from netbuilder.build.codegen import generate_source
-    from netbuilder.files.project_json import write_atomic
+    from netbuilder.files.atomic import check_writable, write_atomic
 
     project = _load(args.file)
-    training = None
+    to_stdout = args.output in (None, "-")
+    if args.with_training and to_stdout:
+        print("error: --with-training needs -o FILE.py (the data is written beside it)", file=sys.stderr)
+        return 2
+    if not to_stdout:
+        check_writable(args.output)
+    training = arrays = data_path = None
     if args.with_training:
-        from netbuilder.training.training_script import training_source, write_training_data
+        from netbuilder.training.training_script import training_source
 
-        if args.output in (None, "-"):
-            print("error: --with-training needs -o FILE.py (the data is written beside it)", file=sys.stderr)
-            return 2
         data_path = Path(args.output).with_name(Path(args.output).stem + "_data.npz")
         training, arrays = training_source(project, data_path.name)
-        write_training_data(data_path, arrays)
-    source = generate_source(project, args.file, training=training)
-    if args.output in (None, "-"):
+    source = generate_source(project, args.file, training=training)  # refused graphs write nothing
+    if to_stdout:
         sys.stdout.write(source)
-    else:
-        write_atomic(Path(args.output), source.encode("utf-8"))
-        print(f"wrote {args.output}", file=sys.stderr)
+        return 0
+    if data_path is not None:
+        from netbuilder.training.training_script import write_training_data
+
+        write_training_data(data_path, arrays)
+    write_atomic(Path(args.output), source.encode("utf-8"))
+    print(f"wrote {args.output}" + (f" and its data {data_path}" if data_path else ""), file=sys.stderr)
     return 0
 
 
@@ -226,7 +266,11 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("file", help="a .nbproj project file, or the name of a built-in example")
     e.add_argument("--format", choices=("onnx", "safetensors"), default="onnx")
     e.add_argument("-o", "--output", required=True, help="the file to write")
-    e.add_argument("--weights", help="trained weights: a checkpoint (best/last.safetensors) or weights file")
+    w = e.add_mutually_exclusive_group()
+    w.add_argument("--weights", help="trained weights: a checkpoint (best/last.safetensors) or weights file "
+                   "(default: the project's own PROJECT.safetensors beside it, where it fits)")
+    w.add_argument("--fresh-weights", action="store_true",
+                   help="freshly initialised weights, even where the project has its own")
     e.add_argument("--opset", type=int, default=17, help="ONNX opset (default 17)")
     e.add_argument("--static-batch", action="store_true", help="fix the batch size instead of a dynamic axis")
     e.add_argument("--json", action="store_true", help="machine-readable report")
@@ -259,3 +303,57 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except BrokenPipeError:  # `netbuilder summary x | head`
         return 0
+    except OSError as exc:  # the disk or the file system, not netbuilder: say which file and why
+        if exc.filename is None:
+            return _internal_error(args)
+        print(f"error: {_os_problem(exc)}", file=sys.stderr)
+        return 1
+    except Exception:
+        return _internal_error(args)
+
+
+_OS_FIXES = {errno.EACCES: "choose a place you can write to, or change its permissions",
+             errno.EPERM: "choose a place you can write to, or change its permissions",
+             errno.EROFS: "the file system is read-only; choose another place",
+             errno.ENOSPC: "free some disk space and try again",
+             errno.ENOENT: "check the path"}
+
+
+def _os_problem(exc: OSError) -> str:
+    fix = _OS_FIXES.get(exc.errno or 0)
+    return f"{exc.filename}: {exc.strerror or exc}" + (f"; {fix}" if fix else "")
+
+
+def _internal_error(args: argparse.Namespace) -> int:
+    """A bug: keep the traceback in a log file, name it, and exit 3 (1 means the input has problems)."""
+    text = traceback.format_exc()
+    name = f"netbuilder-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+    log = None
+    for folder in _log_folders():
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            log = folder / name
+            log.write_text(f"netbuilder {_version()} {' '.join(sys.argv)}\ncommand: {args.command}\n\n{text}",
+                           encoding="utf-8")
+            break
+        except OSError:
+            log = None
+    last = text.rstrip().splitlines()[-1]
+    where = f"the traceback is in {log}" if log else f"no log file could be written, so here it is:\n{text}"
+    print(f"internal error, please report it (with the log): {last}\n{where}", file=sys.stderr)
+    return 3
+
+
+
+def _log_folders() -> list[Path]:
+    if os.environ.get(LOG_DIR_ENV):
+        return [Path(os.environ[LOG_DIR_ENV])]
+    from platformdirs import user_log_dir
+
+    return [Path(user_log_dir("netbuilder")), Path(tempfile.gettempdir())]
+
+
+def _version() -> str:
+    from netbuilder import __version__
+
+    return __version__

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from netbuilder.data.dataset import DataError
+from netbuilder.files.atomic import write_atomic
 
 _TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
           0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
@@ -54,4 +55,4 @@ def write_idx(path: Path, array: np.ndarray, compress: bool = False) -> None:
     big = array.astype(array.dtype.newbyteorder(">")) if array.dtype.itemsize > 1 else array
     header = bytes([0, 0, code[big.dtype], array.ndim]) + b"".join(d.to_bytes(4, "big") for d in array.shape)
     data = header + big.tobytes()
-    Path(path).write_bytes(gzip.compress(data) if compress else data)
+    write_atomic(path, gzip.compress(data) if compress else data)

@@ -15,6 +15,7 @@ import torch
 
 from netbuilder.data.dataset import DataError, Dataset
 from netbuilder.data.idx import read_idx
+from netbuilder.files.atomic import atomic_path
 
 Progress = Callable[[str, int, int], None]  # (what, bytes done, bytes total or 0)
 
@@ -69,8 +70,7 @@ def download(url: str, target: Path, algorithm: str, digest: str, progress: Prog
              timeout: float = 30.0) -> Path:
     """Fetch ``url`` into ``target`` via a temporary file; keep it only if its checksum matches."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".part")
-    try:
+    with atomic_path(target) as tmp:  # a damaged or cut-off download is never kept
         with urllib.request.urlopen(url, timeout=timeout) as response, open(tmp, "wb") as out:
             total = int(response.headers.get("Content-Length") or 0)
             done = 0
@@ -83,10 +83,7 @@ def download(url: str, target: Path, algorithm: str, digest: str, progress: Prog
         if actual != digest:
             raise DataError(f"{url}: the download is damaged ({algorithm} {actual}, expected {digest}); "
                             "it was not kept. Try again, or put the files in a folder yourself")
-        os.replace(tmp, target)
-        return target
-    finally:
-        tmp.unlink(missing_ok=True)
+    return target
 
 
 def fetch(source: Source, folder: Path, progress: Progress | None = None,

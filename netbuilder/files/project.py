@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from netbuilder.errors import EditRefused, ProjectError
+from netbuilder.files.atomic import WriteError, write_atomic
 from netbuilder.files.project_json import (
     MAX_DEPTH,
     MAX_DIGITS,
@@ -23,7 +24,6 @@ from netbuilder.files.project_json import (
     decode_json,
     schema_problem_of,
     structure_problem,
-    write_atomic,
 )
 from netbuilder.files.training_settings import TrainingSettings
 from netbuilder.layers import CATALOG
@@ -91,6 +91,8 @@ class Project:
             raise ProjectError("no file name given; choose where to save the project")
         try:
             write_atomic(target, self.to_json().encode("utf-8"))
+        except WriteError as exc:  # the folder: named in the reason, and nothing was written
+            raise ProjectError(f"cannot save the project: {exc.reason}", file=str(target)) from None
         except OSError as exc:
             raise ProjectError(f"cannot save the project ({exc.strerror or exc}); any file that was "
                                "there is unchanged", file=str(target)) from None
@@ -258,4 +260,4 @@ def _find_cycle(graph: Graph, edges: list[Edge]) -> tuple[int, list[str]] | None
 
 
 __all__ = ["FORMAT", "MAX_DEPTH", "MAX_DIGITS", "VERSION", "Node", "Project", "ProjectError", "load_project",
-           "loads_project", "write_atomic"]
+           "loads_project"]

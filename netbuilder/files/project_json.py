@@ -9,11 +9,8 @@ from __future__ import annotations
 import codecs
 import json
 import math
-import os
 import re
-import secrets
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 from netbuilder.errors import ProjectError
@@ -37,43 +34,6 @@ def _schema_validator():
         schema = json.loads(text)
         _validator = Draft202012Validator(schema)
     return _validator
-
-
-def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
-    """Replace ``path`` by ``data`` so that a crash leaves either the old file or the new one.
-
-    The bytes go to a temporary file beside the target, are fsynced, then renamed over it.
-    A new file gets the usual permissions (the umask applies), a replaced one keeps its own;
-    a symbolic link is followed, so its target is replaced and the link stays.
-    """
-    target = Path(os.path.realpath(path))
-    try:
-        mode: int | None = os.stat(target).st_mode & 0o7777
-    except FileNotFoundError:
-        mode = None
-    tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    try:
-        dir_fd = os.open(target.parent, os.O_RDONLY)
-    except OSError:  # some platforms cannot open directories; the rename is done anyway
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:  # nor can every file system sync one
-        pass
-    finally:
-        os.close(dir_fd)
 
 
 def _reject_constant(name: str) -> None:

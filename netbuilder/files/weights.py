@@ -7,8 +7,7 @@ a training checkpoint holds the same under ``model.`` next to optimizer state. B
 from __future__ import annotations
 
 import json
-import os
-import secrets
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 from netbuilder.errors import NetbuilderError
+from netbuilder.files.atomic import atomic_path
 
 
 class WeightsError(NetbuilderError):
@@ -24,18 +24,12 @@ class WeightsError(NetbuilderError):
 
 
 def write_safetensors(path: str | Path, tensors: dict[str, torch.Tensor], metadata_json: str) -> Path:
-    """Write tensors (+ netbuilder metadata) like a project save: temp file, fsync, rename.
-    A crash mid-write leaves the previous file whole."""
+    """Write tensors (+ netbuilder metadata) atomically (:mod:`netbuilder.files.atomic`): a crash
+    mid-write leaves the previous file whole; a missing folder is a WriteError naming it."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
+    with atomic_path(path) as tmp:
         save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(tmp),
                   metadata={"netbuilder": metadata_json})
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 
@@ -95,3 +89,51 @@ def load_fitting(module: torch.nn.Module, path: str | Path) -> list[str]:
     fitting = {k: v for k, v in weights.items() if k in own and v.shape == own[k].shape}
     module.load_state_dict(fitting, strict=False)
     return [k for k in own if k not in fitting]
+
+
+@dataclass(frozen=True)
+class WeightsUsed:
+    """Which weights a model was given for an export, so the user is told.
+
+    ``file`` is the file they came from (None: all freshly initialised, for ``reason``);
+    ``fresh`` names the tensors left freshly initialised although a file was used.
+    """
+
+    file: Path | None
+    fresh: tuple[str, ...] = ()
+    reason: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def describe(self, name_only: bool = False) -> str:
+        """'the weights in FILE ...' or 'freshly initialised weights (REASON)'; ``name_only`` shows
+        the file's name without its folder (a status bar)."""
+        if self.file is None:
+            return f"freshly initialised weights ({self.reason})" if self.reason else "freshly initialised weights"
+        note = f"the weights in {self.file.name if name_only else self.file}"
+        if self.fresh:
+            shown = ", ".join(self.fresh[:4]) + (f" and {len(self.fresh) - 4} more" if len(self.fresh) > 4 else "")
+            note += f" (fresh for {shown}: not in that file, or reshaped since)"
+        return note
+
+
+def load_project_weights(module: torch.nn.Module, project_path: str | Path | None,
+                         weights: str | Path | None = None, fresh: bool = False) -> WeightsUsed:
+    """Give ``module`` the weights an export of the project should carry, as the app and the
+    command line both do.
+
+    ``weights`` (a weights file or checkpoint) must fit exactly. Without it, the weights beside
+    the project (:func:`weights_beside`, written by import) are used where they still fit, since
+    dropping an imported model's weights without a word loses them; ``fresh`` asks for freshly
+    initialised weights instead.
+    """
+    if weights is not None:
+        return WeightsUsed(Path(weights), metadata=load_into(module, weights))
+    if fresh:
+        return WeightsUsed(None, reason="as asked")
+    if project_path is None:
+        return WeightsUsed(None, reason="the project is not saved, so it has no weights file")
+    beside = weights_beside(project_path)
+    if not beside.is_file():
+        return WeightsUsed(None, reason=f"there is no {beside.name} beside the project")
+    left = load_fitting(module, beside)
+    return WeightsUsed(beside, tuple(left), metadata=read_metadata(beside))

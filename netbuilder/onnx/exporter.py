@@ -5,7 +5,8 @@ graphs netbuilder compiles — straight-line calls of standard modules — it gi
 ONNX as the dynamo exporter about ten times faster (0.3 s against 2.5 s for the seed CNN
 here), and the issue asks for under a second. The dynamo exporter (onnxscript) is the
 fallback when the TorchScript one refuses a model. Nothing half-written is left: the file
-is built beside the target and renamed into place only once it has passed the checks.
+is built beside the target (:mod:`netbuilder.files.atomic`) and renamed into place only once
+it has passed the checks.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import contextlib
 import io
 import logging
 import os
-import secrets
 import sys
 import time
 import warnings
@@ -30,8 +30,9 @@ from netbuilder import __version__
 from netbuilder.analysis.shape_inference import ShapeInference, infer_shapes
 from netbuilder.build.compile import build_module
 from netbuilder.errors import NetbuilderError
+from netbuilder.files.atomic import atomic_path, check_writable
 from netbuilder.files.project import Project
-from netbuilder.files.weights import load_into
+from netbuilder.files.weights import WeightsUsed, load_project_weights
 from netbuilder.model.fingerprint import graph_fingerprint
 from netbuilder.model.graph import Graph
 
@@ -51,6 +52,7 @@ class ExportReport:
     seconds: float
     size_bytes: int
     max_abs_error: dict[int, float] = field(default_factory=dict)  # batch size -> error
+    weights: WeightsUsed = field(default_factory=lambda: WeightsUsed(None))
 
     def summary(self) -> str:
         errors = ", ".join(f"batch {b}: {e:.2e}" for b, e in self.max_abs_error.items())
@@ -138,7 +140,8 @@ def _failing_node(graph: Graph, inference: ShapeInference, module: torch.nn.Modu
     return ""
 
 
-def _stamp(path: Path, project: Project, exporter: str, extra: dict[str, Any]) -> None:
+def _stamp(path: Path, project: Project, exporter: str, extra: dict[str, Any], batch: int | None) -> None:
+    """Name the producer, write our metadata, and put back the Inputs the exporter pruned."""
     model = onnx.load(str(path))
     model.producer_name = "netbuilder"
     model.producer_version = __version__
@@ -147,7 +150,33 @@ def _stamp(path: Path, project: Project, exporter: str, extra: dict[str, Any]) -
     del model.metadata_props[:]
     for key, value in meta.items():
         model.metadata_props.add(key=key, value=value)
+    _keep_every_input(model, project.graph, batch)
     onnx.save(model, str(path))
+
+
+def _keep_every_input(model: onnx.ModelProto, graph: Graph, batch: int | None) -> None:
+    """Give the file one input per Input node, in the project's order.
+
+    torch's exporter drops a forward argument that no output uses (an Input that reaches no
+    Output, which the app only warns about), so the file would take fewer inputs than the model
+    it came from, and a caller feeding every input would be refused. An unused graph input is
+    valid ONNX, so it is put back with its declared shape; ``batch`` None means a dynamic batch.
+    """
+    present = {i.name: i for i in model.graph.input}
+    wanted = []
+    for node in graph:
+        if node.kind != "Input":
+            continue
+        if node.name in present:
+            wanted.append(present[node.name])
+            continue
+        elem = onnx.TensorProto.INT64 if node.params["dtype"] == "int64" else onnx.TensorProto.FLOAT
+        dims = ["N" if batch is None else batch, *node.params["shape"]]
+        wanted.append(onnx.helper.make_tensor_value_info(node.name, elem, dims))
+    names = {i.name for i in wanted}
+    rest = [i for i in model.graph.input if i.name not in names]  # initializers listed as inputs
+    del model.graph.input[:]
+    model.graph.input.extend([*wanted, *rest])
 
 
 def verify(path: Path, module: torch.nn.Module, graph: Graph, batches: tuple[int, ...]) -> dict[int, float]:
@@ -181,42 +210,46 @@ def verify(path: Path, module: torch.nn.Module, graph: Graph, batches: tuple[int
 
 
 def export_onnx(project: Project, path: str | Path, weights: str | Path | None = None, opset: int = DEFAULT_OPSET,
-                static_batch: bool = False, run_id: int | None = None) -> ExportReport:
-    """Export ``project`` to ``path`` and prove the file computes what the model does."""
+                static_batch: bool = False, run_id: int | None = None, fresh_weights: bool = False) -> ExportReport:
+    """Export ``project`` to ``path`` and prove the file computes what the model does.
+
+    The weights are ``weights`` (a weights file or checkpoint that must fit), else the ones
+    beside the project where they fit, else (or with ``fresh_weights``) fresh ones; the
+    report's ``weights`` says which (:func:`netbuilder.files.weights.load_project_weights`).
+    """
     start = time.perf_counter()
     path = Path(path)
+    check_writable(path)  # a missing folder is named before the work, not blamed on the model
     graph = project.graph
     inference = infer_shapes(graph)
     if inference.errors:
         lines = "\n".join(f"  - {p.message}" for p in inference.errors)
         raise ExportError(f"the graph has problems to fix before it can be exported:\n{lines}")
     module = build_module(graph, inference).eval()
-    if weights is not None:
-        meta = load_into(module, weights)
-        run_id = run_id if run_id is not None else meta.get("run_id")
+    used = load_project_weights(module, project.path, weights, fresh_weights)
+    run_id = run_id if run_id is not None else used.metadata.get("run_id")
     args = tuple(sample_inputs(graph, 2))
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     exporter = "torchscript"
-    try:
+    with atomic_path(path) as tmp:  # the file appears only once it has passed every check
         try:
-            _export(module, args, tmp, graph, opset, static_batch, dynamo=False)
-        except Exception as first:
-            exporter = "dynamo"
             try:
-                _export(module, args, tmp, graph, opset, static_batch, dynamo=True)
-            except Exception:
-                culprit = _failing_node(graph, inference, module, opset)
-                raise ExportError(culprit or f"the model cannot be exported to ONNX ({type(first).__name__}: "
-                                  f"{str(first).splitlines()[0][:300]})") from None
-        _stamp(tmp, project, exporter, {"run_id": run_id, "weights": Path(weights).name if weights else None})
-        try:
-            onnx.checker.check_model(str(tmp), full_check=True)
-        except onnx.checker.ValidationError as exc:
-            raise ExportError(f"the exported file fails onnx.checker: {str(exc).splitlines()[0]}") from None
-        errors = verify(tmp, module, graph, (args[0].shape[0],) if static_batch else (2, 5))
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-        Path(str(tmp) + ".data").unlink(missing_ok=True)
+                _export(module, args, tmp, graph, opset, static_batch, dynamo=False)
+            except Exception as first:
+                exporter = "dynamo"
+                try:
+                    _export(module, args, tmp, graph, opset, static_batch, dynamo=True)
+                except Exception:
+                    culprit = _failing_node(graph, inference, module, opset)
+                    raise ExportError(culprit or f"the model cannot be exported to ONNX ({type(first).__name__}: "
+                                      f"{str(first).splitlines()[0][:300]})") from None
+            _stamp(tmp, project, exporter, {"run_id": run_id, "weights": used.file.name if used.file else None},
+                   args[0].shape[0] if static_batch and args else None)
+            try:
+                onnx.checker.check_model(str(tmp), full_check=True)
+            except onnx.checker.ValidationError as exc:
+                raise ExportError(f"the exported file fails onnx.checker: {str(exc).splitlines()[0]}") from None
+            errors = verify(tmp, module, graph, (args[0].shape[0],) if static_batch else (2, 5))
+        finally:
+            Path(str(tmp) + ".data").unlink(missing_ok=True)  # external weights the dynamo exporter may write
     opset_used = max(opset, 18) if exporter == "dynamo" else opset
-    return ExportReport(path, exporter, opset_used, time.perf_counter() - start, path.stat().st_size, errors)
+    return ExportReport(path, exporter, opset_used, time.perf_counter() - start, path.stat().st_size, errors, used)

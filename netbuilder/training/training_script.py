@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from netbuilder.files.atomic import atomic_file
 from netbuilder.files.project import Project
 from netbuilder.training.run import prepare
 
@@ -109,4 +110,5 @@ if __name__ == "__main__":
 
 
 def write_training_data(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    np.savez_compressed(path, **arrays)
+    with atomic_file(path) as f:  # written whole or not at all, like every file netbuilder writes
+        np.savez_compressed(f, **arrays)

@@ -87,8 +87,8 @@ def test_layer_that_cannot_be_exported_is_named_and_nothing_is_written(tmp_path,
 def test_a_file_that_computes_something_else_fails_with_the_numbers(tmp_path, monkeypatch) -> None:
     real = onnx_export._stamp
 
-    def corrupt(path, project, exporter, extra) -> None:
-        real(path, project, exporter, extra)
+    def corrupt(path, *args) -> None:
+        real(path, *args)
         model = onnx.load(str(path))
         for init in model.graph.initializer:
             if init.name.endswith("weight"):
@@ -214,3 +214,38 @@ def test_export_from_a_training_run_records_the_run(tmp_path) -> None:
     export_onnx(project, tmp_path / "m.onnx", weights=run_dir / "best.safetensors")
     meta = {p.key: p.value for p in onnx.load(str(tmp_path / "m.onnx")).metadata_props}
     assert meta["run_id"] == "1" and meta["weights"] == "best.safetensors"
+
+
+def test_an_input_that_reaches_no_output_is_kept_in_the_onnx_file(tmp_path) -> None:
+    project = load_project(example_path("softmax_regression"))
+    g = project.graph
+    g.add_node(g.make_node("Input", "unused", {"shape": [3]}))  # a warning in the app, not an error
+    report = export_onnx(project, tmp_path / "m.onnx")
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    assert [(i.name, i.shape) for i in session.get_inputs()][1] == ("unused", ["N", 3])
+    x, unused = sample_inputs(g, 4)
+    got = session.run(None, {"x": x.numpy(), "unused": unused.numpy()})[0]
+    assert got.shape[0] == 4
+    assert (session.run(None, {"x": x.numpy(), "unused": 0 * unused.numpy()})[0] == got).all()
+    assert set(report.max_abs_error) == {2, 5}  # checked against torch, fed every input
+    export_onnx(project, tmp_path / "static.onnx", static_batch=True)
+    static = onnx.load(str(tmp_path / "static.onnx"))
+    assert [d.dim_value for d in static.graph.input[1].type.tensor_type.shape.dim] == [2, 3]
+
+
+def test_onnx_export_uses_the_weights_beside_the_project_and_says_so(tmp_path) -> None:
+    project = load_project(example_path("softmax_regression"))
+    project.save(tmp_path / "p.nbproj")
+    module = build_module(project.graph)
+    with torch.no_grad():
+        module.scores.weight.fill_(0.5)
+    save_weights(module, tmp_path / "p.safetensors")
+    report = export_onnx(project, tmp_path / "m.onnx")
+    assert report.weights.file == tmp_path / "p.safetensors" and report.weights.fresh == ()
+    assert {p.key: p.value for p in onnx.load(str(tmp_path / "m.onnx")).metadata_props}["weights"] == "p.safetensors"
+    weight = next(t for t in onnx.load(str(tmp_path / "m.onnx")).graph.initializer if t.name.endswith("weight"))
+    assert (onnx.numpy_helper.to_array(weight) == 0.5).all()
+    fresh = export_onnx(project, tmp_path / "fresh.onnx", fresh_weights=True)
+    assert fresh.weights.file is None and fresh.weights.describe() == "freshly initialised weights (as asked)"
+    weight = next(t for t in onnx.load(str(tmp_path / "fresh.onnx")).graph.initializer if t.name.endswith("weight"))
+    assert not (onnx.numpy_helper.to_array(weight) == 0.5).all()

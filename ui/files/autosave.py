@@ -23,8 +23,8 @@ from PySide6.QtCore import QObject, QStandardPaths, QTimer
 from PySide6.QtWidgets import QMessageBox
 
 from netbuilder.errors import NetbuilderError
+from netbuilder.files.atomic import write_atomic
 from netbuilder.files.project import load_project
-from netbuilder.files.project_json import write_atomic
 from ui.document import Document
 
 if TYPE_CHECKING:

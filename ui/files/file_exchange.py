@@ -71,20 +71,13 @@ def import_onnx_dialog(window: MainWindow) -> None:
 # ---- export -----------------------------------------------------------------------------------
 def _module(document: Document) -> tuple[Any, str]:
     """The compiled model with the project's own weights (beside its file) where they still fit,
-    and a note saying which weights it holds."""
+    and a note saying which weights it holds (the same choice as ``netbuilder export``)."""
     from netbuilder.build.compile import build_module
-    from netbuilder.files.weights import load_fitting, weights_beside
+    from netbuilder.files.weights import load_project_weights
 
     module = build_module(document.project.graph)
-    path = document.project.path
-    if path is None or not weights_beside(path).is_file():
-        return module, "freshly initialised weights"
-    fresh = load_fitting(module, weights_beside(path))
-    note = f"the weights in {weights_beside(path).name}"
-    if fresh:
-        shown = ", ".join(fresh[:4]) + (f" and {len(fresh) - 4} more" if len(fresh) > 4 else "")
-        note += f" (fresh for {shown}: not in that file, or reshaped since)"
-    return module, note
+    used = load_project_weights(module, document.project.path)
+    return module, used.describe(name_only=True)
 
 
 def _graph_problems(window: MainWindow) -> str | None:
@@ -108,7 +101,7 @@ def _write_onnx(document: Document, path: Path) -> str:
 
 def _write_code(document: Document, path: Path) -> str:
     from netbuilder.build.codegen import generate_source
-    from netbuilder.files.project_json import write_atomic
+    from netbuilder.files.atomic import write_atomic
 
     project = document.project
     write_atomic(path, generate_source(project, str(project.path) if project.path else None).encode("utf-8"))
