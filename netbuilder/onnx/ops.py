@@ -1,77 +1,25 @@
-"""ONNX operators to catalog layers: the values that flow while importing, and one mapper per op.
+"""ONNX operators to catalog layers: one mapper per op.
 
 :mod:`netbuilder.onnx.importer` prepares a model (opset lifted, constants folded, shapes inferred)
-and walks its nodes in order; each node's mapper turns its inputs into catalog nodes and returns
-its outputs as :data:`Value`s. Most values are a :class:`Port` (a wire on the canvas) or a numpy
-array (a weight). The rest stand for things netbuilder has no wire for but a pattern around them
-can still use: the time-major view of a sequence that ONNX RNNs take, an RNN's raw outputs, and
-tensors computed from shapes at run time (the zero initial state torch's exporter builds).
+and walks its nodes in order; each node's mapper turns its inputs into catalog nodes through a
+:class:`~netbuilder.onnx.layer_maker.LayerMaker` and returns its outputs as
+:data:`~netbuilder.onnx.values.Value`s. This module imports neither the importer nor anything
+that imports it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import onnx
 import torch
 
-if TYPE_CHECKING:
-    from netbuilder.onnx.importer import LayerMaker
+from netbuilder.onnx.layer_maker import LayerMaker
+from netbuilder.onnx.values import Fill, OpProblem, Port, RnnOut, TimeMajor, Value
 
-
-class OpProblem(Exception):
-    """One node cannot be mapped; the message says why (the node's name is added by the caller)."""
-
-
-class Skip(Exception):
-    """An input failed earlier; its node was reported already, so this one stays quiet."""
-
-
-@dataclass(frozen=True)
-class Port:
-    """The output of a catalog node: a batch-first tensor on a wire."""
-
-    node: str
-
-
-@dataclass(frozen=True)
-class Fill:
-    """A tensor of one repeated value whose shape is computed at run time (ConstantOfShape)."""
-
-    value: float
-
-
-@dataclass(frozen=True)
-class Opaque:
-    """A value computed from tensor shapes at run time; only Reshape's target may be one."""
-
-
-@dataclass(frozen=True)
-class Unknown:
-    """The output of a node that could not be mapped."""
-
-
-@dataclass(frozen=True)
-class RnnOut:
-    """A raw output of an RNN node: ``Y``, ``Y_h``, ``Y_c``, ``YT`` (Y with directions next to
-    features) or ``seq`` (the batch-first sequence, a wire once something uses it)."""
-
-    node: str
-    which: str
-
-
-@dataclass(frozen=True)
-class TimeMajor:
-    """The [T, N, F] view of a batch-first [N, T, F] value (a Port or an ``RnnOut('seq')``)."""
-
-    inner: Any
-
-
-Value = Port | Fill | Opaque | Unknown | RnnOut | TimeMajor | np.ndarray
-Mapper = Callable[["LayerMaker", onnx.NodeProto], list[Value]]
+Mapper = Callable[[LayerMaker, onnx.NodeProto], list[Value]]
 
 
 def _attrs(n: onnx.NodeProto) -> dict[str, Any]:
@@ -480,5 +428,4 @@ MAPPERS: dict[str, Mapper] = {
 # Ops that only compute shapes or fill values around them (e.g. the zero initial state of an RNN).
 SHAPE_OPS = frozenset({"Shape", "Size", "ConstantOfShape"})
 
-__all__ = ["MAPPERS", "SHAPE_OPS", "Fill", "OpProblem", "Opaque", "Port", "RnnOut", "Skip",
-           "TimeMajor", "Unknown", "Value"]
+__all__ = ["MAPPERS", "SHAPE_OPS", "Mapper"]
