@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import torch
 
+from netbuilder.analysis.lint import meaning_layer
 from netbuilder.analysis.shape_inference import Problem, ShapeInference
 from netbuilder.data.dataset import Dataset
 from netbuilder.files.training_settings import INDEX_TARGET_LOSSES
@@ -37,7 +38,9 @@ def data_problems(dataset: Dataset, graph: Graph, inference: ShapeInference, los
     if result is None:
         return found
     produced = result[edge.src_port]
-    last = graph.node(edge.src)
+    last, passed = meaning_layer(graph, edge.src)
+    if any(n.kind != "Dropout" for n in passed):  # a Flatten or Reshape sets the width itself
+        last = graph.node(edge.src)
     y = dataset.y
     if not bool(torch.isfinite(dataset.x.float()).all()) or not bool(torch.isfinite(y.float()).all()):
         found.append(Problem("error", "data-nan", f"data set '{dataset.name}' contains NaN or infinite values: "

@@ -98,3 +98,18 @@ def test_the_seed_softmax_mistake_behind_a_dropout_blocks_training() -> None:
     project = model_ending_in("Softmax", "cross_entropy", ("Dropout",))
     with pytest.raises(NetbuilderError, match=r"Softmax 'act' feeds Output 'y' \(through Dropout 'dropout'\)"):
         prepare(project)
+
+
+def test_final_width_against_classes_names_the_linear_behind_a_dropout() -> None:
+    from netbuilder.analysis.shape_inference import infer_shapes
+    from netbuilder.data.fit import data_problems
+    from netbuilder.data.seed_data import seed_softmax
+
+    data = seed_softmax()  # seed 4.3: two classes; the text's model gives three outputs
+    project = model_ending_in(None, "cross_entropy", ("Dropout",))
+    g = project.graph
+    g.set_params(g.by_name("x").id, {"shape": list(data.input_type.shape)})
+    problems = [p for p in data_problems(data, g, infer_shapes(g), "cross_entropy") if p.code == "data-classes"]
+    assert len(problems) == 1 and problems[0].node == g.by_name("fc").id
+    assert "Linear 'fc' gives [N, 3] but 'seed-softmax' has 2 classes" in problems[0].message
+    assert "(set out_features to 2)" in problems[0].message
