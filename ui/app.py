@@ -49,5 +49,5 @@ def run_app(path: str | None = None) -> int:
     from ui.files.autosave import offer_recovery
 
     app, window, _startup = open_window(path)
-    offer_recovery(window)  # unsaved work left by a crash: ask once the window is up
+    offer_recovery(window, window.autosave, window.open_document)  # a crash's unsaved work: ask once the window is up
     return app.exec()

@@ -8,11 +8,11 @@ JSON under its own MIME type and as plain text, so layers travel between windows
 from __future__ import annotations
 
 import atexit
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from PySide6.QtCore import QMimeData, QObject, Qt
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QMenu
+from PySide6.QtCore import QMimeData, QObject
+from PySide6.QtGui import QAction, QGuiApplication, QUndoStack
+from PySide6.QtWidgets import QMenu, QWidget
 
 from netbuilder.files.fragment import FragmentError, fragment_of, fragment_to_json, parse_fragment, paste_edits
 from netbuilder.model.edits import Compound, Move, RemoveNode
@@ -20,11 +20,10 @@ from netbuilder.model.layout import layered_positions
 from ui.canvas.items import GRID, HEADER, NODE_WIDTH
 from ui.canvas.quick_add import QuickAdd, cursor_scene_pos
 from ui.canvas.scene import CanvasScene
+from ui.canvas.view import CanvasView
 from ui.docks.undo_history import HistoryDock
 from ui.document import Document
-
-if TYPE_CHECKING:
-    from ui.main_window import MainWindow
+from ui.shortcuts import CanvasAction
 
 FRAGMENT_MIME = "application/x-netbuilder-fragment+json"
 DUPLICATE_OFFSET = (40.0, 40.0)
@@ -109,55 +108,92 @@ def clipboard_fragment() -> dict[str, Any]:
     return parse_fragment(text)
 
 
-class EditActions(QObject):
-    """The node-editor actions of a :class:`MainWindow`; they act on whatever document it shows.
+class UndoStackAction(CanvasAction):
+    """Undo or Redo (``text`` "&Undo" or "&Redo") of an undo stack, window-wide like the canvas's keys.
 
-    :meth:`fill_edit_menu` runs each time the window rebuilds its Edit menu (a new document);
-    :meth:`fill_view_menu` once.
+    Not QUndoStack.createUndoAction: that action's keys would edit the graph while a text field is
+    being edited (Ctrl+Y is no text field's key on X11). :meth:`follow` moves it to another stack.
     """
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, text: str, stack: QUndoStack, parent: QWidget) -> None:
+        super().__init__(text, parent)
+        self._prefix = text
+        self._redo = text.replace("&", "") == "Redo"
+        self._stack: QUndoStack | None = None
+        self.triggered.connect(self._act)
+        parent.addAction(self)
+        self.follow(stack)
+
+    def follow(self, stack: QUndoStack) -> None:
+        if self._stack is not None:
+            for signal, slot in self._signals(self._stack):
+                signal.disconnect(slot)
+        self._stack = stack
+        for signal, slot in self._signals(stack):
+            signal.connect(slot)
+        self.setEnabled(stack.canRedo() if self._redo else stack.canUndo())
+        self._retitle(stack.redoText() if self._redo else stack.undoText())
+
+    def _signals(self, stack: QUndoStack) -> list:
+        if self._redo:
+            return [(stack.canRedoChanged, self.setEnabled), (stack.redoTextChanged, self._retitle)]
+        return [(stack.canUndoChanged, self.setEnabled), (stack.undoTextChanged, self._retitle)]
+
+    def _retitle(self, what: str) -> None:
+        self.setText(f"{self._prefix} {what}" if what else self._prefix)
+
+    def _act(self) -> None:
+        if self._stack is not None:
+            self._stack.redo() if self._redo else self._stack.undo()
+
+
+class EditActions(QObject):
+    """The node-editor actions on a canvas view and the document it shows.
+
+    The actions are window-wide (:class:`ui.shortcuts.CanvasAction`): ``parent``, the widget they
+    are added to, is the window, so their keys work wherever the focus is but in a text field.
+    :meth:`set_document` follows a new document; ``history`` is a dock for the window to place.
+    """
+
+    def __init__(self, view: CanvasView, document: Document, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.view = view
+        self.document = document
+        self._parent = parent
         self._pasted: tuple[str, int] = ("", 0)  # the last pasted text and how often, to stagger repeats
-        self.history = HistoryDock(window.document)
-        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.history)
+        self.history = HistoryDock(document)
         self.history.hide()
-        self.quick_add = QuickAdd(window.view)
-        self.select_all = self._action("Select &All", QKeySequence.StandardKey.SelectAll, self._select_all)
-        self.cut = self._action("Cu&t", QKeySequence.StandardKey.Cut, self._cut)
-        self.copy = self._action("&Copy", QKeySequence.StandardKey.Copy, lambda: copy_to_clipboard(self.scene))
-        self.paste = self._action("&Paste", QKeySequence.StandardKey.Paste, self._paste)
-        self.duplicate = self._action("Dupl&icate", QKeySequence("Ctrl+D"), self._duplicate)
-        self.add_layer = self._action("Quick Add &Layer…\tTab", None, self.quick_add.open)
-        self.arrange = self._action("Arra&nge Layers", QKeySequence("Ctrl+L"), self._arrange)
-        self.snap = self._action("Snap to &Grid", None, self._set_snap)
+        self.quick_add = QuickAdd(view)
+        self.select_all = self._action("Select &All", self._select_all)
+        self.cut = self._action("Cu&t", self._cut)
+        self.copy = self._action("&Copy", lambda: copy_to_clipboard(self.scene))
+        self.paste = self._action("&Paste", self._paste)
+        self.duplicate = self._action("Dupl&icate", self._duplicate)
+        self.add_layer = self._action("Quick Add &Layer…\tTab", self.quick_add.open)
+        self.arrange = self._action("Arra&nge Layers", self._arrange)
+        self.snap = QAction("Snap to &Grid", self)
+        self.snap.triggered.connect(self._set_snap)
         self.snap.setCheckable(True)
         self.snap.setChecked(True)
 
-    def _action(self, text: str, key: QKeySequence | QKeySequence.StandardKey | None, slot) -> QAction:
-        """A menu action whose keys work while the canvas has the focus: Del or Ctrl+A typed in
-        the palette or the inspector edit the text there, not the graph."""
-        action = QAction(text, self)
-        if key is not None:  # every binding of a standard key (Redo: Ctrl+Shift+Z and Ctrl+Y)
-            action.setShortcuts(key) if isinstance(key, QKeySequence.StandardKey) else action.setShortcut(key)
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            self.window.view.addAction(action)
-        action.triggered.connect(slot)
+    def _action(self, text: str, slot) -> QAction:
+        action = CanvasAction(text, self)
+        action.triggered.connect(lambda _checked=False: slot())
+        self._parent.addAction(action)  # its keys work in the whole window, also before the menu shows
         return action
 
     @property
     def scene(self) -> CanvasScene:
-        return self.window.scene
+        return self.view.scene()
 
-    @property
-    def document(self) -> Document:
-        return self.window.document
+    def set_document(self, document: Document) -> None:
+        """Act on ``document`` (shown in the view's new scene) from now on."""
+        self.document = document
+        self.history.set_document(document)
+        self.scene.snap_to_grid = self.snap.isChecked()
 
     def fill_edit_menu(self, menu: QMenu) -> None:
-        """Add the actions after Undo/Redo/Delete, and follow the window's (new) document."""
-        self.history.set_document(self.document)
-        self.scene.snap_to_grid = self.snap.isChecked()
+        """Add the actions after Undo/Redo/Delete."""
         for action in (self.select_all, None, self.cut, self.copy, self.paste, self.duplicate, None,
                        self.add_layer, self.arrange, self.snap, None, self.history.toggleViewAction()):
             menu.addSeparator() if action is None else menu.addAction(action)
@@ -190,7 +226,7 @@ class EditActions(QObject):
         except FragmentError as exc:
             self.scene.message.emit(f"Cannot paste: {exc}")
             return
-        at = cursor_scene_pos(self.window.view)
+        at = cursor_scene_pos(self.view)
         text = fragment_to_json(fragment)
         repeats = self._pasted[1] + 1 if self._pasted[0] == text else 1
         self._pasted = (text, repeats)
@@ -206,7 +242,7 @@ class EditActions(QObject):
         if not len(self.document.project.graph):
             self.scene.message.emit("Nothing to arrange: add some layers first")
         elif arrange(self.document):
-            self.window.view.frame_all()
+            self.view.frame_all()
         else:
             self.scene.message.emit("The layers are arranged already")
 
@@ -214,5 +250,5 @@ class EditActions(QObject):
         self.scene.snap_to_grid = on
 
 
-__all__ = ["FRAGMENT_MIME", "EditActions", "arrange", "clipboard_fragment", "copy_to_clipboard", "duplicate_nodes",
-           "paste_fragment"]
+__all__ = ["FRAGMENT_MIME", "EditActions", "UndoStackAction", "arrange", "clipboard_fragment", "copy_to_clipboard",
+           "duplicate_nodes", "paste_fragment"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBox
 
 from netbuilder.errors import ProjectError
@@ -19,10 +19,11 @@ from ui.docks.inspector import InspectorDock
 from ui.docks.palette import PaletteDock
 from ui.docks.problems import ProblemsDock
 from ui.document import Document
-from ui.edit_menu import EditActions
+from ui.edit_menu import EditActions, UndoStackAction
 from ui.files.autosave import Autosaver
-from ui.files.file_exchange import build_export_menu, import_onnx_dialog
+from ui.files.file_exchange import build_export_menu, export_dialog, import_onnx_dialog, import_onnx_file
 from ui.files.recent_menu import RecentFilesMenu
+from ui.shortcuts import action_keys, canvas_action
 from ui.theme import apply_theme, install_theme_menu
 
 FILE_FILTER = "netbuilder projects (*.nbproj)"
@@ -45,13 +46,16 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.problems)
         self.palette.add_requested.connect(self.add_at_centre)
         self.problems.node_clicked.connect(self.focus_node)
+        self.edit_actions = EditActions(self.view, self.document, self)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.edit_actions.history)
+        self.autosave = Autosaver(self.document, self)
+        self.autosave.failed.connect(lambda message: self.statusBar().showMessage(message, 8000))
         self._build_menus()
         install_theme_menu(self)
         self._attach()
         self.resize(1400, 860)
         self._laid_out = False
         self._restored = settings.restore_window(self)  # size, place and docks as last closed
-        self.autosave = Autosaver(self)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -61,6 +65,7 @@ class MainWindow(QMainWindow):
                 self.resizeDocks([self.problems], [130], Qt.Orientation.Vertical)
                 self.resizeDocks([self.palette, self.inspector], [250, 300], Qt.Orientation.Horizontal)
             QTimer.singleShot(0, self.view.frame_all)
+            self.view.setFocus()  # Tab (quick add) and the arrow keys go to the canvas from the start
 
     # ---- wiring a document ---------------------------------------------------------------
     def _attach(self) -> None:
@@ -80,12 +85,22 @@ class MainWindow(QMainWindow):
         self.document = document
         self.scene = CanvasScene(document, self)
         self.view.setScene(self.scene)
-        self.autosave.discard()  # the old document was saved or given up
+        self.autosave.set_document(document)  # the old document was saved or given up
         self.inspector.set_document(document)
         self.problems.set_document(document)
-        self._rebuild_undo_actions()
+        self.edit_actions.set_document(document)
+        self.undo_action.follow(document.undo_stack)
+        self.redo_action.follow(document.undo_stack)
         self._attach()
         self.view.frame_all()
+        self.view.setFocus()  # the new graph's keys work at once (an open or an import moved the focus)
+
+    def open_document(self, document: Document) -> bool:
+        """Show ``document`` instead, once the open one's unsaved work is saved or given up."""
+        if not self._may_discard():
+            return False
+        self.set_document(document)
+        return True
 
     def _update_title(self, *_: object) -> None:
         path = self.document.project.path
@@ -98,63 +113,49 @@ class MainWindow(QMainWindow):
         self.inspector.show_node(nodes[0] if len(nodes) == 1 else None)
 
     # ---- actions ---------------------------------------------------------------------------
+    def _file_action(self, menu, text: str, slot) -> QAction:
+        action = menu.addAction(text, slot)
+        action.setShortcuts(action_keys(text.replace("&", "")))
+        return action
+
     def _build_menus(self) -> None:
         file = self.menuBar().addMenu("&File")
-        file.addAction("&New", self.new).setShortcuts(QKeySequence.StandardKey.New)
-        file.addAction("&Open…", self.open_dialog).setShortcuts(QKeySequence.StandardKey.Open)
+        self._file_action(file, "&New", self.new)
+        self._file_action(file, "&Open…", self.open_dialog)
         self.recent_menu = RecentFilesMenu(self.open_recent, self)
         file.addMenu(self.recent_menu)
         examples = file.addMenu("&Examples")
         for name in EXAMPLE_NAMES:
-            examples.addAction(load_project(example_path(name)).name, lambda n=name: self.open_example(n))
+            project = load_project(example_path(name))
+            action = examples.addAction(project.name, lambda n=name: self.open_example(n))
+            action.setStatusTip(project.description)
         file.addSeparator()
-        file.addAction("&Save", self.save).setShortcuts(QKeySequence.StandardKey.Save)
-        file.addAction("Save &As…", self.save_as).setShortcuts(QKeySequence.StandardKey.SaveAs)
+        self._file_action(file, "&Save", self.save)
+        self._file_action(file, "Save &As…", self.save_as)
         file.addSeparator()
-        file.addAction("&Import ONNX…", lambda: import_onnx_dialog(self))
-        build_export_menu(self, file)
+        file.addAction("&Import ONNX…", self.import_onnx_dialog)
+        build_export_menu(file, self.export_dialog)
         file.addSeparator()
-        file.addAction("&Quit", QApplication.closeAllWindows).setShortcuts(
-            QKeySequence.keyBindings(QKeySequence.StandardKey.Quit) or [QKeySequence("Ctrl+Q")])
+        self._file_action(file, "&Quit", QApplication.closeAllWindows)
         self.edit_menu = self.menuBar().addMenu("&Edit")
-        self.delete_action = QAction("&Delete", self)
-        self.delete_action.setShortcuts(QKeySequence.StandardKey.Delete)
-        self.delete_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)  # Del in a text box
-        self.view.addAction(self.delete_action)                                                # edits the text
-        self.delete_action.triggered.connect(lambda: self.scene.delete_selection())
-        self.edit_actions = EditActions(self)
-        self._rebuild_undo_actions()
+        self.undo_action = UndoStackAction("&Undo", self.document.undo_stack, self)
+        self.redo_action = UndoStackAction("&Redo", self.document.undo_stack, self)
+        self.delete_action = canvas_action("&Delete", self, lambda: self.scene.delete_selection(), [self])
+        for action in (self.undo_action, self.redo_action, None, self.delete_action):
+            self.edit_menu.addSeparator() if action is None else self.edit_menu.addAction(action)
+        self.edit_actions.fill_edit_menu(self.edit_menu)
         view = self.menuBar().addMenu("&View")
-        for text, slot, key in (("Zoom &In", lambda: self.view.zoom(1.15),  # Ctrl+= too: the + key without Shift
-                                 [*QKeySequence.keyBindings(QKeySequence.StandardKey.ZoomIn), QKeySequence("Ctrl+=")]),
-                                ("Zoom &Out", lambda: self.view.zoom(1 / 1.15), QKeySequence.StandardKey.ZoomOut),
-                                ("&Actual Size", self.view.reset_zoom, QKeySequence("Ctrl+0")),
-                                ("&Frame Selection", self.view.frame_selection, QKeySequence(Qt.Key.Key_F)),
-                                ("Frame A&ll", self.view.frame_all, QKeySequence(Qt.Key.Key_Home))):
-            action = view.addAction(text, slot)
-            action.setShortcuts(key) if isinstance(key, (QKeySequence.StandardKey, list)) else action.setShortcut(key)
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            self.view.addAction(action)  # the canvas's keys: F typed in a search box stays a letter
+        for text, slot in (("Zoom &In", lambda: self.view.zoom(1.15)),
+                           ("Zoom &Out", lambda: self.view.zoom(1 / 1.15)),
+                           ("&Actual Size", lambda: self.view.reset_zoom()),
+                           ("&Frame Selection", lambda: self.view.frame_selection()),
+                           ("Frame A&ll", lambda: self.view.frame_all())):
+            # Window-wide but not in text fields: F typed in a search box stays a letter.
+            view.addAction(canvas_action(text, self, slot, [self]))
         view.addSeparator()
         for dock in (self.palette, self.inspector, self.problems):
             view.addAction(dock.toggleViewAction())
         self.edit_actions.fill_view_menu(view)
-
-    def _rebuild_undo_actions(self) -> None:
-        for action in self.edit_menu.actions():  # not clear(): PySide's clear() kills the kept actions' wrappers
-            self.edit_menu.removeAction(action)
-        for old in (getattr(self, "undo_action", None), getattr(self, "redo_action", None)):
-            if old is not None:  # they follow the previous document's stack
-                old.deleteLater()
-        self.undo_action = self.document.undo_stack.createUndoAction(self, "&Undo")
-        self.undo_action.setShortcuts(QKeySequence.StandardKey.Undo)
-        self.redo_action = self.document.undo_stack.createRedoAction(self, "&Redo")
-        self.redo_action.setShortcuts(QKeySequence.StandardKey.Redo)
-        self.edit_menu.addAction(self.undo_action)
-        self.edit_menu.addAction(self.redo_action)
-        self.edit_menu.addSeparator()
-        self.edit_menu.addAction(self.delete_action)
-        self.edit_actions.fill_edit_menu(self.edit_menu)
 
     def add_at_centre(self, kind: str) -> None:
         centre = self.view.mapToScene(self.view.viewport().rect().center())
@@ -195,6 +196,25 @@ class MainWindow(QMainWindow):
             settings.remove_recent_file(path)
             self.recent_menu.rebuild()
             QMessageBox.warning(self, "Cannot open", f"{exc}\n\nIt has been taken off the Open Recent list.")
+
+    def import_onnx_dialog(self) -> None:
+        if self._may_discard() and (imported := import_onnx_dialog(self)) is not None:
+            self._opened_import(*imported)
+
+    def import_onnx_file(self, path: str | Path, out: str | Path) -> bool:
+        """Import the ONNX model ``path`` as the project ``out`` (with its weights) and open it."""
+        message = import_onnx_file(self, path, out)
+        if message is not None:
+            self._opened_import(Path(out), message)
+        return message is not None
+
+    def _opened_import(self, out: Path, message: str) -> None:
+        self.open_path(out)
+        self.statusBar().showMessage(message, 8000)
+
+    def export_dialog(self, kind: str) -> None:
+        if (message := export_dialog(self.document, self, kind)) is not None:
+            self.statusBar().showMessage(message, 8000)
 
     def open_example(self, name: str) -> None:
         if self._may_discard():

@@ -116,11 +116,16 @@ def test_autosave_writes_only_unsaved_work_and_a_save_removes_it(window, qtbot, 
     assert autosaves() == []
 
 
+def recover(win, ask) -> bool:
+    """Offer the crash leftovers in ``win``, answering each with ``ask(parent, leftover)``."""
+    return autosave.offer_recovery(win, win.autosave, win.open_document, ask=ask)
+
+
 def leave_crash(win, original: Path | None) -> str:
     """Edit ``win`` and leave its autosave as a crashed process would. Returns the unsaved graph."""
     add_layer(win)
     win.document.project.path = original
-    crashed = autosave.Autosaver(win, pid=dead_pid())
+    crashed = autosave.Autosaver(win.document, win, pid=dead_pid())
     crashed.timer.stop()
     assert crashed.autosave()
     return snapshot(win)
@@ -130,7 +135,7 @@ def test_a_crash_is_offered_and_recovered(window, tmp_path) -> None:
     unsaved = leave_crash(window(), tmp_path / "mine.nbproj")
     asked = []
     win = window("linear_regression")
-    assert autosave.offer_recovery(win, ask=lambda w, leftover: asked.append(leftover.label) or True)
+    assert recover(win, lambda w, leftover: asked.append(leftover.label) or True)
     assert len(asked) == 1 and asked[0].startswith("mine.nbproj, ")
     assert snapshot(win) == unsaved
     assert win.document.project.path == tmp_path / "mine.nbproj"
@@ -143,7 +148,7 @@ def test_recovered_work_whose_folder_is_gone_asks_where_to_save(window, tmp_path
     paths, _ = answer_dialogs
     unsaved = leave_crash(window(), tmp_path / "gone" / "mine.nbproj")
     win = window("linear_regression")
-    assert autosave.offer_recovery(win, ask=lambda w, leftover: True)
+    assert recover(win, lambda w, leftover: True)
     assert snapshot(win) == unsaved and win.document.project.path is None
     paths.append(tmp_path / "kept.nbproj")
     assert win.save()  # Save becomes Save As, instead of failing on the vanished folder
@@ -154,7 +159,7 @@ def test_work_left_before_a_reboot_is_offered_even_if_its_process_id_is_in_use_a
     win = window()
     add_layer(win)
     monkeypatch.setattr(autosave, "boot_id", lambda: "boot-before")
-    left = autosave.Autosaver(win, pid=os.getpid())  # a live pid: this very process
+    left = autosave.Autosaver(win.document, win, pid=os.getpid())  # a live pid: this very process
     left.timer.stop()
     assert left.autosave()
     assert autosave.leftovers() == []  # same boot, live process: not a crash
@@ -166,9 +171,9 @@ def test_discarding_a_crash_deletes_it_and_later_keeps_it(window) -> None:
     leave_crash(window(), None)
     win = window("linear_regression")
     before = snapshot(win)
-    assert not autosave.offer_recovery(win, ask=lambda w, leftover: None)  # Escape: ask again next time
+    assert not recover(win, lambda w, leftover: None)  # Escape: ask again next time
     assert len(autosave.leftovers()) == 1
-    assert not autosave.offer_recovery(win, ask=lambda w, leftover: False)
+    assert not recover(win, lambda w, leftover: False)
     assert autosave.leftovers() == [] and snapshot(win) == before and not win.isWindowModified()
 
 
@@ -242,23 +247,23 @@ def test_import_onnx_writes_the_project_and_its_weights_and_exports_keep_them(wi
     example = load_project(example_path("mnist_cnn"))
     export_onnx(example, tmp_path / "digits.onnx")
     win = window("linear_regression")
-    assert file_exchange.import_onnx_file(win, tmp_path / "digits.onnx", tmp_path / "digits.nbproj")
+    assert win.import_onnx_file(tmp_path / "digits.onnx", tmp_path / "digits.nbproj")
     layers = [n for n in win.document.project.graph if n.kind not in ("Input", "Output")]
     assert len(layers) == len([n for n in example.graph if n.kind not in ("Input", "Output")])
     assert win.document.project.path == tmp_path / "digits.nbproj" and not win.isWindowModified() and shown == []
     imported = read_weights(tmp_path / "digits.safetensors")
-    assert file_exchange.export_to(win, "weights", tmp_path / "out.safetensors")
+    message = file_exchange.export_to(win.document, win, "weights", tmp_path / "out.safetensors")
     exported = read_weights(tmp_path / "out.safetensors")
     assert exported.keys() == imported.keys() and all(torch.equal(exported[k], imported[k]) for k in imported)
-    assert "digits.safetensors" in win.statusBar().currentMessage()
+    assert message is not None and "digits.safetensors" in message
     # Reshape the last layer: the others keep the imported weights, and the message names the fresh ones.
     last = [n for n in win.document.project.graph if n.kind == "Linear"][-1]
     win.document.push(SetParams(last.id, {"out_features": 7}))
-    assert file_exchange.export_to(win, "weights", tmp_path / "edited.safetensors")
+    message = file_exchange.export_to(win.document, win, "weights", tmp_path / "edited.safetensors")
     edited = read_weights(tmp_path / "edited.safetensors")
     kept = [k for k in imported if not k.startswith(last.name + ".")]
     assert kept and all(torch.equal(edited[k], imported[k]) for k in kept)
-    assert f"fresh for {last.name}.weight, {last.name}.bias" in win.statusBar().currentMessage()
+    assert message is not None and f"fresh for {last.name}.weight, {last.name}.bias" in message
 
 
 def test_a_broken_onnx_file_is_refused_and_the_document_kept(window, tmp_path, answer_dialogs) -> None:
@@ -266,7 +271,7 @@ def test_a_broken_onnx_file_is_refused_and_the_document_kept(window, tmp_path, a
     (tmp_path / "broken.onnx").write_bytes(b"not a model")
     win = window("linear_regression")
     before = snapshot(win)
-    assert not file_exchange.import_onnx_file(win, tmp_path / "broken.onnx", tmp_path / "broken.nbproj")
+    assert not win.import_onnx_file(tmp_path / "broken.onnx", tmp_path / "broken.nbproj")
     assert len(shown) == 1 and shown[0].startswith("broken.onnx: ")
     assert snapshot(win) == before and not win.isWindowModified()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.onnx"]  # nothing half-written
@@ -275,15 +280,15 @@ def test_a_broken_onnx_file_is_refused_and_the_document_kept(window, tmp_path, a
 def test_exports_write_files_and_a_broken_graph_says_why(window, tmp_path, answer_dialogs) -> None:
     _, shown = answer_dialogs
     win = window("linear_regression")
-    assert file_exchange.export_to(win, "code", tmp_path / "net.py")
+    assert file_exchange.export_to(win.document, win, "code", tmp_path / "net.py")
     assert "class Net" in (tmp_path / "net.py").read_text()
-    assert file_exchange.export_to(win, "weights", tmp_path / "net.safetensors")
-    assert file_exchange.export_to(win, "onnx", tmp_path / "net.onnx")
+    assert file_exchange.export_to(win.document, win, "weights", tmp_path / "net.safetensors")
+    assert file_exchange.export_to(win.document, win, "onnx", tmp_path / "net.onnx")
     assert (tmp_path / "net.safetensors").stat().st_size > 0 and (tmp_path / "net.onnx").stat().st_size > 0
     graph = win.document.project.graph
     win.scene.clearSelection()
     win.scene.wire_items[next(e for e in graph.edges if e.dst == graph.by_name("linear").id)].setSelected(True)
     win.scene.delete_selection()  # the Linear layer loses its input
-    assert not file_exchange.export_to(win, "onnx", tmp_path / "broken.onnx")
+    assert not file_exchange.export_to(win.document, win, "onnx", tmp_path / "broken.onnx")
     assert shown and shown[-1].startswith("The graph has problems to fix") and "Traceback" not in shown[-1]
     assert not (tmp_path / "broken.onnx").exists()

@@ -1,6 +1,6 @@
 """Autosave of unsaved work, and recovery after a crash.
 
-Every ``interval_ms`` a window's :class:`Autosaver` writes its document, when it has unsaved
+Every ``interval_ms`` an :class:`Autosaver` writes its document, when it has unsaved
 changes, to ``<data dir>/autosave/<pid>-<random>.nbproj`` (atomically), with a sidecar
 ``.json`` naming the original file and the process id. A clean close, a save, or opening another
 document removes both. Files whose process is no longer running were left by a crash:
@@ -17,18 +17,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from PySide6.QtCore import QObject, QStandardPaths, QTimer
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from netbuilder.errors import NetbuilderError
 from netbuilder.files.atomic import write_atomic
 from netbuilder.files.project import load_project
 from ui.document import Document
-
-if TYPE_CHECKING:
-    from ui.main_window import MainWindow
 
 INTERVAL_MS = 30_000
 DATA_DIR_ENV = "NETBUILDER_DATA_DIR"
@@ -84,12 +81,16 @@ def pid_alive(pid: int) -> bool:
 
 
 class Autosaver(QObject):
-    """Writes a window's unsaved document every ``interval_ms`` milliseconds.
+    """Writes a document with unsaved changes every ``interval_ms`` milliseconds.
+
+    ``failed(reason)`` fires when a write fails (a full disk), for the status bar.
 
     Parameters
     ----------
-    window:
-        The main window; its *current* document is saved, so replacing the document needs nothing.
+    document:
+        The document to save; :meth:`set_document` follows the one a window shows next.
+    parent:
+        Owns the autosaver (the window), so it stops when the window goes.
     interval_ms:
         How often to check; 30 s by default, tests use less.
     pid:
@@ -97,9 +98,12 @@ class Autosaver(QObject):
         to leave files that look like a crash's).
     """
 
-    def __init__(self, window: MainWindow, interval_ms: int = INTERVAL_MS, pid: int | None = None) -> None:
-        super().__init__(window)
-        self._window = window
+    failed = Signal(str)
+
+    def __init__(self, document: Document, parent: QObject | None = None, interval_ms: int = INTERVAL_MS,
+                 pid: int | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
         self.pid = os.getpid() if pid is None else pid
         stem = f"{self.pid}-{secrets.token_hex(4)}"
         self.project_file = autosave_dir() / f"{stem}.nbproj"
@@ -109,9 +113,14 @@ class Autosaver(QObject):
         self.timer.timeout.connect(self.autosave)
         self.timer.start()
 
+    def set_document(self, document: Document) -> None:
+        """Save ``document`` from now on; the old one's autosave goes (it was saved or given up)."""
+        self.document = document
+        self.discard()
+
     def autosave(self) -> bool:
         """Write the document if it has unsaved changes (else remove an old autosave). True if written."""
-        document = self._window.document
+        document = self.document
         if document.undo_stack.isClean():
             self.discard()
             return False
@@ -123,12 +132,12 @@ class Autosaver(QObject):
                     "pid": self.pid, "boot": boot_id(), "saved_at": datetime.now().isoformat(timespec="seconds")}
             write_atomic(self.info_file, json.dumps(info, indent=1).encode("utf-8"))
         except (OSError, ValueError) as exc:  # a full disk must not interrupt editing
-            self._window.statusBar().showMessage(f"Autosave failed: {exc}", 8000)
+            self.failed.emit(f"Autosave failed: {exc}")
             return False
         return True
 
     def discard(self) -> None:
-        """Remove this window's autosave (after a save, a clean close, or another document opened)."""
+        """Remove this document's autosave (after a save, a clean close, or another document opened)."""
         self.info_file.unlink(missing_ok=True)
         self.project_file.unlink(missing_ok=True)
 
@@ -181,10 +190,10 @@ def leftovers() -> list[Leftover]:
     return sorted(found, key=lambda x: x.saved_at, reverse=True)
 
 
-def ask_user(window: MainWindow, leftover: Leftover) -> bool | None:
+def ask_user(parent: QWidget, leftover: Leftover) -> bool | None:
     """The question: True to recover, False to discard, None (Escape) to decide at the next start."""
     box = QMessageBox(QMessageBox.Icon.Question, "Recover unsaved work",
-                      f"Recover unsaved work from {leftover.label}?", parent=window)
+                      f"Recover unsaved work from {leftover.label}?", parent=parent)
     box.setInformativeText("netbuilder did not close normally; this is the last autosave of that project.")
     recover = box.addButton("Recover", QMessageBox.ButtonRole.AcceptRole)
     discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
@@ -194,33 +203,37 @@ def ask_user(window: MainWindow, leftover: Leftover) -> bool | None:
     return True if clicked is recover else False if clicked is discard else None
 
 
-def offer_recovery(window: MainWindow,
-                   ask: Callable[[MainWindow, Leftover], bool | None] = ask_user) -> bool:
-    """Offer each crash leftover, newest first; the first one recovered opens in ``window``.
+def offer_recovery(parent: QWidget, autosaver: Autosaver, open_document: Callable[[Document], bool],
+                   ask: Callable[[QWidget, Leftover], bool | None] = ask_user) -> bool:
+    """Offer each crash leftover, newest first; the first one recovered goes to ``open_document``.
 
-    A recovered project opens unsaved: its path is the original file (or none) and it is marked
-    modified, so the user decides where to save it. Discarded leftovers are deleted; once one
-    is recovered, older ones wait for the next start. Returns whether one was recovered.
+    ``open_document(document)`` shows it (the window asks first about unsaved work of its own and
+    returns False to keep that). A recovered project opens unsaved: its path is the original file
+    (or none) and it is marked modified, so the user decides where to save it; ``autosaver`` (now
+    on the recovered document) writes it before the crashed process's copy goes. Discarded
+    leftovers are deleted; once one is recovered, older ones wait for the next start. Returns
+    whether one was recovered.
     """
     for leftover in leftovers():
-        answer = ask(window, leftover)
+        answer = ask(parent, leftover)
         if answer is None:
             continue
         if not answer:
             leftover.discard()
             continue
-        if not window._may_discard():  # the window holds unsaved work of its own: keep both
-            return False
         try:
             project = load_project(leftover.project_file)
         except NetbuilderError as exc:
-            QMessageBox.warning(window, "Cannot recover", f"{leftover.label}: {exc}")
+            QMessageBox.warning(parent, "Cannot recover", f"{leftover.label}: {exc}")
             continue
         original = leftover.original  # Save goes back there; if its folder is gone, Save asks where
         project.path = original if original is not None and original.parent.is_dir() else None
-        window.set_document(Document(project))
-        window.document.undo_stack.resetClean()  # unsaved until the user saves it
-        window.autosave.autosave()  # safe under this process before the crashed one's copy goes
+        document = Document(project)
+        document.undo_stack.resetClean()  # unsaved until the user saves it
+        if not open_document(document):  # the window holds unsaved work of its own: keep both
+            return False
+        autosaver.set_document(document)
+        autosaver.autosave()  # safe under this process before the crashed one's copy goes
         leftover.discard()
         return True
     return False

@@ -3,23 +3,22 @@
 Each action calls the same engine function as the command line (:mod:`netbuilder.cli`). The
 engine modules that need torch or onnx are imported inside the actions, never at the top, so
 the window shows before torch loads. A failure is a message box naming the file and the
-reason; nothing is half-written and the open document is untouched.
+reason; nothing is half-written and the open document is untouched. The functions take the
+document and a parent widget for their dialogs, and return what the status bar should say (None
+when nothing was done); the window shows it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QMessageBox, QWidget
 
 from netbuilder.errors import NetbuilderError
 from ui.document import Document
-
-if TYPE_CHECKING:
-    from ui.main_window import MainWindow
 
 ONNX_FILTER = "ONNX models (*.onnx)"
 CODE_FILTER = "Python files (*.py)"
@@ -39,33 +38,33 @@ def _busy(work: Callable[[], Any]) -> Any:
 
 
 # ---- import -----------------------------------------------------------------------------------
-def import_onnx_file(window: MainWindow, path: str | Path, out: str | Path) -> bool:
+def import_onnx_file(parent: QWidget, path: str | Path, out: str | Path) -> str | None:
     """Import ``path`` (an ``.onnx`` file) as the project ``out`` with its weights beside it, as
-    ``netbuilder import`` does, and open it. False, with a message, if it cannot; then nothing is written."""
+    ``netbuilder import`` does; what to tell the user, for the caller to open ``out``. None, after a
+    message box saying why, when it cannot; then nothing is written."""
     path, out = Path(path), Path(out)
     try:
         from netbuilder.onnx.importer import import_onnx_project
 
         project, weights = _busy(lambda: import_onnx_project(path, out))
     except Exception as exc:  # a broken or unsupported model: say why, keep what is open
-        QMessageBox.warning(window, "Cannot import ONNX model", f"{path.name}: {_reason(exc)}")
-        return False
-    window.open_path(out)
-    window.statusBar().showMessage(f"Imported {path.name}: {len(project.graph)} layers in {out.name}, "
-                                   f"weights in {weights.name}", 8000)
-    return True
+        QMessageBox.warning(parent, "Cannot import ONNX model", f"{path.name}: {_reason(exc)}")
+        return None
+    return f"Imported {path.name}: {len(project.graph)} layers in {out.name}, weights in {weights.name}"
 
 
-def import_onnx_dialog(window: MainWindow) -> None:
-    if not window._may_discard():
-        return
-    path, _ = QFileDialog.getOpenFileName(window, "Import ONNX model", "", ONNX_FILTER)
+def import_onnx_dialog(parent: QWidget) -> tuple[Path, str] | None:
+    """Ask for an ``.onnx`` file and where to keep the project, and import it: the project file
+    written and the message, or None when cancelled or refused."""
+    path, _ = QFileDialog.getOpenFileName(parent, "Import ONNX model", "", ONNX_FILTER)
     if not path:
-        return
-    out, _ = QFileDialog.getSaveFileName(window, "Save the imported model as a project",
+        return None
+    out, _ = QFileDialog.getSaveFileName(parent, "Save the imported model as a project",
                                          str(Path(path).with_suffix(".nbproj")), PROJECT_FILTER)
-    if out:
-        import_onnx_file(window, path, out)
+    if not out:
+        return None
+    message = import_onnx_file(parent, path, out)
+    return None if message is None else (Path(out), message)
 
 
 # ---- export -----------------------------------------------------------------------------------
@@ -80,8 +79,8 @@ def _module(document: Document) -> tuple[Any, str]:
     return module, used.describe(name_only=True)
 
 
-def _graph_problems(window: MainWindow) -> str | None:
-    errors = window.document.inference.errors
+def _graph_problems(document: Document) -> str | None:
+    errors = document.inference.errors
     if not errors:
         return None
     return "The graph has problems to fix before it can be exported:\n" + "\n".join(f"  • {p.message}" for p in errors)
@@ -125,40 +124,39 @@ EXPORTS: dict[str, tuple[str, str, str, Callable[[Document, Path], str]]] = {
 }
 
 
-def export_to(window: MainWindow, kind: str, path: str | Path) -> bool:
-    """Export the window's document as ``kind`` (``onnx``, ``code``, ``weights``) to ``path``.
+def export_to(document: Document, parent: QWidget, kind: str, path: str | Path) -> str | None:
+    """Export ``document`` as ``kind`` (``onnx``, ``code``, ``weights``) to ``path``: what was written.
 
-    A graph with problems, or an export the engine refuses, shows the reason in a message box.
+    A graph with problems, or an export the engine refuses, shows the reason in a message box
+    over ``parent`` and returns None.
     """
     path = Path(path)
-    if (problems := _graph_problems(window)) is not None:
-        QMessageBox.warning(window, "Cannot export", problems)
-        return False
+    if (problems := _graph_problems(document)) is not None:
+        QMessageBox.warning(parent, "Cannot export", problems)
+        return None
     write = EXPORTS[kind][3]
     try:
-        message = _busy(lambda: write(window.document, path))
+        return _busy(lambda: write(document, path))
     except Exception as exc:
-        QMessageBox.warning(window, "Cannot export", f"{path.name}: {_reason(exc)}")
-        return False
-    window.statusBar().showMessage(message, 8000)
-    return True
+        QMessageBox.warning(parent, "Cannot export", f"{path.name}: {_reason(exc)}")
+        return None
 
 
-def export_dialog(window: MainWindow, kind: str) -> None:
+def export_dialog(document: Document, parent: QWidget, kind: str) -> str | None:
+    """Ask where to export ``document`` as ``kind``, and export it: what was written, or None."""
     title, file_filter, suffix, _ = EXPORTS[kind]
-    if (problems := _graph_problems(window)) is not None:  # before asking where: nothing would be written
-        QMessageBox.warning(window, "Cannot export", problems)
-        return
-    project = window.document.project
+    if (problems := _graph_problems(document)) is not None:  # before asking where: nothing would be written
+        QMessageBox.warning(parent, "Cannot export", problems)
+        return None
+    project = document.project
     start = str(project.path.with_suffix(suffix)) if project.path else f"{project.name}{suffix}"
-    path, _ = QFileDialog.getSaveFileName(window, f"Export {title.replace('&', '').rstrip('…')}", start, file_filter)
-    if path:
-        export_to(window, kind, path)
+    path, _ = QFileDialog.getSaveFileName(parent, f"Export {title.replace('&', '').rstrip('…')}", start, file_filter)
+    return export_to(document, parent, kind, path) if path else None
 
 
-def build_export_menu(window: MainWindow, parent: QMenu) -> QMenu:
-    """File > Export: one entry per format."""
+def build_export_menu(parent: QMenu, export: Callable[[str], object]) -> QMenu:
+    """File > Export: one entry per format, each calling ``export(kind)``."""
     menu = parent.addMenu("&Export")
     for kind, (title, *_rest) in EXPORTS.items():
-        menu.addAction(title, lambda k=kind: export_dialog(window, k))
+        menu.addAction(title, lambda k=kind: export(k))
     return menu

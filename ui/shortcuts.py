@@ -1,0 +1,146 @@
+"""The keys of every action: the platform's standard bindings, made unambiguous, and when they fire.
+
+Qt's standard keys differ per platform (``QKeySequence.keyBindings`` asks the platform theme
+at run time), and on X11 they collide with keys netbuilder documents: X11's Delete includes
+Ctrl+D (Emacs), so a Duplicate on Ctrl+D was an "Ambiguous shortcut overload" and did
+nothing; X11's Redo has no Ctrl+Y. :func:`action_keys` therefore starts from the platform's
+bindings, adds the documented keys every platform gets (:data:`ACTION_KEYS`), and drops a
+standard binding that another action claims explicitly. :data:`STANDARD_BINDINGS` holds the
+bindings of each keyboard scheme for the keys used here, so a test can check all platforms
+from one machine.
+
+The canvas's actions are window-wide (:class:`CanvasAction`): they work wherever the focus
+is in the window, except while a text field is being edited, where the keys stay the text's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QLineEdit, QPlainTextEdit, QTextEdit
+
+SK = QKeySequence.StandardKey
+
+# Qt's table (qtbase src/gui/kernel/qplatformtheme.cpp, QPlatformThemePrivate::keyBindings) for
+# the standard keys used here, as Qt 6.11 returns them. "windows" and "x11" were read back from
+# QKeySequence.keyBindings (offscreen, and xcb on Xvfb; GNOME's and KDE's schemes add nothing to
+# X11's for these keys); "macos" is transcribed from the table (Ctrl is Cmd there, Meta is Control).
+STANDARD_BINDINGS: dict[str, dict[QKeySequence.StandardKey, tuple[str, ...]]] = {
+    "windows": {
+        SK.New: ("Ctrl+N", "New"), SK.Open: ("Ctrl+O", "Open"), SK.Save: ("Ctrl+S", "Save"),
+        SK.SaveAs: ("Ctrl+Shift+S", "Shift+Save"), SK.Quit: (),
+        SK.Undo: ("Ctrl+Z", "Alt+Backspace", "Undo"),
+        SK.Redo: ("Ctrl+Y", "Alt+Shift+Backspace", "Ctrl+Shift+Z", "Redo"),
+        SK.Delete: ("Del",), SK.SelectAll: ("Ctrl+A",), SK.Cut: ("Ctrl+X", "Shift+Del", "Cut"),
+        SK.Copy: ("Ctrl+C", "Ctrl+Ins", "Copy"), SK.Paste: ("Ctrl+V", "Shift+Ins", "Paste"),
+        SK.ZoomIn: ("Ctrl++", "Zoom In"), SK.ZoomOut: ("Ctrl+-", "Zoom Out"),
+    },
+    "x11": {
+        SK.New: ("Ctrl+N", "New"), SK.Open: ("Ctrl+O", "Open"), SK.Save: ("Ctrl+S", "Save"),
+        SK.SaveAs: ("Ctrl+Shift+S", "Shift+Save"), SK.Quit: ("Ctrl+Q", "Exit"),
+        SK.Undo: ("Ctrl+Z", "F14", "Undo"), SK.Redo: ("Ctrl+Shift+Z", "Redo"),
+        SK.Delete: ("Del", "Ctrl+D"), SK.SelectAll: ("Ctrl+A",), SK.Cut: ("Ctrl+X", "Shift+Del", "F20", "Cut"),
+        SK.Copy: ("Ctrl+C", "Ctrl+Ins", "F16", "Copy"),
+        SK.Paste: ("Ctrl+V", "Ctrl+Shift+Ins", "Shift+Ins", "F18", "Paste"),
+        SK.ZoomIn: ("Ctrl++", "Zoom In"), SK.ZoomOut: ("Ctrl+-", "Zoom Out"),
+    },
+    "macos": {
+        SK.New: ("Ctrl+N", "New"), SK.Open: ("Ctrl+O", "Open"), SK.Save: ("Ctrl+S", "Save"),
+        SK.SaveAs: ("Ctrl+Shift+S", "Shift+Save"), SK.Quit: ("Ctrl+Q",),
+        SK.Undo: ("Ctrl+Z", "Undo"), SK.Redo: ("Ctrl+Shift+Z", "Redo"),
+        SK.Delete: ("Del", "Meta+D"), SK.SelectAll: ("Ctrl+A",), SK.Cut: ("Ctrl+X", "Meta+K", "Cut"),
+        SK.Copy: ("Ctrl+C", "Copy"), SK.Paste: ("Ctrl+V", "Meta+Y", "Paste"),
+        SK.ZoomIn: ("Ctrl++", "Zoom In"), SK.ZoomOut: ("Ctrl+-", "Zoom Out"),
+    },
+}
+SCHEMES = tuple(STANDARD_BINDINGS)
+
+
+@dataclass(frozen=True)
+class Keys:
+    """An action's keys: a standard key's platform bindings, plus keys it has on every platform."""
+
+    standard: QKeySequence.StandardKey | None = None
+    everywhere: tuple[str, ...] = ()
+
+
+# Every action with keys, by the menu text it has (without the &). The keys in `everywhere` are
+# the documented ones (docs/editor.md) that some platform's standard binding lacks.
+ACTION_KEYS: dict[str, Keys] = {
+    "New": Keys(SK.New), "Open…": Keys(SK.Open), "Save": Keys(SK.Save),
+    "Save As…": Keys(SK.SaveAs, ("Ctrl+Shift+S",)), "Quit": Keys(SK.Quit, ("Ctrl+Q",)),
+    "Undo": Keys(SK.Undo, ("Ctrl+Z",)), "Redo": Keys(SK.Redo, ("Ctrl+Shift+Z", "Ctrl+Y")),
+    "Delete": Keys(SK.Delete, ("Del",)), "Select All": Keys(SK.SelectAll),
+    "Cut": Keys(SK.Cut), "Copy": Keys(SK.Copy), "Paste": Keys(SK.Paste),
+    "Duplicate": Keys(None, ("Ctrl+D",)), "Arrange Layers": Keys(None, ("Ctrl+L",)),
+    "Zoom In": Keys(SK.ZoomIn, ("Ctrl+=",)),  # Ctrl+= too: the + key without Shift
+    "Zoom Out": Keys(SK.ZoomOut), "Actual Size": Keys(None, ("Ctrl+0",)),
+    "Frame Selection": Keys(None, ("F",)), "Frame All": Keys(None, ("Home",)),
+}
+
+
+def _standard(key: QKeySequence.StandardKey, scheme: str | None) -> list[QKeySequence]:
+    if scheme is None:
+        return list(QKeySequence.keyBindings(key))
+    return [QKeySequence(text) for text in STANDARD_BINDINGS[scheme][key]]
+
+
+def action_keys(name: str, scheme: str | None = None) -> list[QKeySequence]:
+    """The keys of action ``name`` (a key of :data:`ACTION_KEYS`) under ``scheme`` (None: this platform's).
+
+    The platform's standard bindings come first (the first is what the menu shows), then the keys
+    every platform gets; a standard binding another action names explicitly is left out.
+    """
+    claimed = {QKeySequence(k) for other, keys in ACTION_KEYS.items() if other != name for k in keys.everywhere}
+    keys = ACTION_KEYS[name]
+    found: list[QKeySequence] = []
+    standard = _standard(keys.standard, scheme) if keys.standard is not None else []
+    for sequence in [*(s for s in standard if s not in claimed), *map(QKeySequence, keys.everywhere)]:
+        if not sequence.isEmpty() and sequence not in found:
+            found.append(sequence)
+    return found
+
+
+def editing_text() -> bool:
+    """Whether the keyboard focus is in a text field (a line edit, a spin box, a text box)."""
+    widget = QApplication.focusWidget()
+    return isinstance(widget, (QLineEdit, QAbstractSpinBox, QTextEdit, QPlainTextEdit))
+
+
+class CanvasAction(QAction):
+    """A window-wide action whose keys decline while a text field has the focus.
+
+    The text fields keep what they handle themselves (Del, Ctrl+A, Ctrl+Z, letters); a key
+    they do not handle (Ctrl+D in a search box) does nothing there rather than edit the graph.
+    A click in the menu always acts.
+    """
+
+    def __init__(self, text: str, parent: QObject, name: str | None = None) -> None:
+        super().__init__(text, parent)
+        name = name if name is not None else text.replace("&", "").split("\t")[0]
+        if name in ACTION_KEYS:
+            self.setShortcuts(action_keys(name))
+        self.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Shortcut and editing_text():
+            return True  # taken and dropped: the text field's key, not the canvas's
+        return super().event(event)
+
+
+def canvas_action(text: str, parent: QObject, slot: Callable[[], object],
+                  widgets: Iterable[QObject] = ()) -> CanvasAction:
+    """A :class:`CanvasAction` calling ``slot``, added to ``widgets`` so its keys work in their window."""
+    action = CanvasAction(text, parent)
+    action.triggered.connect(lambda _checked=False: slot())
+    for widget in widgets:
+        widget.addAction(action)
+    return action
+
+
+def apply_keys(action: QAction, name: str) -> None:
+    """Give ``action`` (made elsewhere, e.g. by a QUndoStack) the keys of ``name``."""
+    action.setShortcuts(action_keys(name))
