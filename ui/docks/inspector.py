@@ -1,4 +1,5 @@
-"""The inspector: typed editors for the selected node's parameters, and what the node computes."""
+"""The inspector: typed editors for the selected node's parameters, and what the node computes;
+with nothing selected, the project's name and description."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -14,11 +16,13 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
     QSpinBox,
     QWidget,
 )
 
 from netbuilder.analysis.summary import node_row
+from netbuilder.files.project_edits import SetProjectInfo, project_name_problem
 from netbuilder.layers.spec import ParamSpec
 from netbuilder.model.edits import Rename, SetParams
 from ui.document import Document
@@ -56,6 +60,16 @@ def _json_problem(spec: ParamSpec, text: str) -> str | None:
     return f"{spec.name} {reason}" if reason else None
 
 
+class DescriptionEdit(QPlainTextEdit):
+    """A text box that says when the user leaves it, like QLineEdit's ``editingFinished``."""
+
+    editingFinished = Signal()
+
+    def focusOutEvent(self, event) -> None:
+        super().focusOutEvent(event)
+        self.editingFinished.emit()
+
+
 class InspectorDock(QDockWidget):
     def __init__(self, document: Document) -> None:
         super().__init__("Inspector")
@@ -80,14 +94,18 @@ class InspectorDock(QDockWidget):
         form = QFormLayout(body)
         self.editors = {}
         if node_id is None:
-            form.addRow(QLabel("Select a layer to edit it."))
+            self._show_project(form)
             self.setWidget(body)
             return
         graph = self.document.project.graph
         node = graph.node(node_id)
         name = QLineEdit(node.name)
-        name.editingFinished.connect(
-            lambda: name.text() != node.name and self.document.push(Rename(node_id, name.text())))
+
+        def rename() -> None:
+            if name.text() != node.name and not self.document.push(Rename(node_id, name.text())):
+                name.setText(node.name)  # refused: the status bar says why; the field shows the name it kept
+
+        name.editingFinished.connect(rename)
         form.addRow("Name", name)
         check_as_typed(name, lambda text: None if text == node.name else graph.rename_problem(node_id, text), form)
         self.editors["name"] = name
@@ -103,7 +121,11 @@ class InspectorDock(QDockWidget):
                 check_as_typed(editor, lambda text, spec=spec: _json_problem(spec, text), form)
         row = node_row(graph, self.document.inference, node_id)
         info = self.document.inference.info(node_id)
-        form.addRow("Output", QLabel(row.output))
+        if node.kind == "Output":  # it has no output port: what it shows is what the model returns
+            returns = ", ".join(str(t) for t in info.inputs.values()) if info.inputs else "—"
+            form.addRow("Returns", QLabel(returns))
+        else:
+            form.addRow("Output", QLabel(row.output))
         # A layer reaching no Output is left out of the compiled model: its weights would never train.
         counted = "" if row.compiled else " (not in the model: it reaches no Output)"
         form.addRow("Parameters", QLabel(f"{row.params:,}{counted}"))
@@ -113,6 +135,32 @@ class InspectorDock(QDockWidget):
             problem.setWordWrap(True)
             form.addRow(problem)
         self.setWidget(body)
+
+    def _show_project(self, form: QFormLayout) -> None:
+        """The project's name and description, each change one undo step."""
+        project = self.document.project
+        intro = QLabel("Select a layer to edit it. The project:")
+        intro.setWordWrap(True)
+        form.addRow(intro)
+        name = QLineEdit(project.name)
+        name.setToolTip("The project's name: the title bar, the examples list and the runs' folder show it")
+
+        def rename() -> None:
+            if name.text() != project.name and not self.document.push(SetProjectInfo(name=name.text())):
+                name.setText(project.name)  # refused: the status bar says why
+
+        name.editingFinished.connect(rename)
+        form.addRow("Project", name)
+        check_as_typed(name, lambda text: None if text == project.name else project_name_problem(text), form)
+        self.editors["project_name"] = name
+        description = DescriptionEdit()
+        description.setPlainText(project.description)
+        description.setPlaceholderText("What this network is for, and what to watch when it trains")
+        description.editingFinished.connect(
+            lambda: description.toPlainText() != project.description
+            and self.document.push(SetProjectInfo(description=description.toPlainText())))
+        form.addRow("Description", description)
+        self.editors["project_description"] = description
 
     def _set(self, name: str, value: Any) -> None:
         node = self.document.project.graph.node(self.node_id)

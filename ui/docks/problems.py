@@ -8,6 +8,11 @@ from PySide6.QtWidgets import QDockWidget, QListWidget, QListWidgetItem, QStyle
 from ui.document import Document
 
 
+def counted(n: int, noun: str) -> str:
+    """``1 error``, ``2 errors``, ``0 warnings``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 class ProblemsDock(QDockWidget):
     node_clicked = Signal(str)
 
@@ -35,8 +40,8 @@ class ProblemsDock(QDockWidget):
             item.setData(Qt.ItemDataRole.UserRole, p.node)
             self.list.addItem(item)
         errors = sum(p.severity == "error" for p in problems)
-        self.setWindowTitle(f"Problems ({errors} errors, {len(problems) - errors} warnings)" if problems
-                            else "Problems (none)")
+        self.setWindowTitle(f"Problems ({counted(errors, 'error')}, {counted(len(problems) - errors, 'warning')})"
+                            if problems else "Problems (none)")
 
     def _clicked(self, item: QListWidgetItem) -> None:
         node = item.data(Qt.ItemDataRole.UserRole)
