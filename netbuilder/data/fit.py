@@ -1,8 +1,8 @@
 """Does a data set fit a model and its loss? Clear problems before a run starts.
 
 Covers the teaching text's data mistakes: targets outside [0, 1] for a binary
-cross-entropy (seed 4.2), class numbers given to a loss that wants one-hot rows and a
-final layer wider than the number of classes (seed 4.3), and plain shape mismatches.
+cross-entropy (teaching text §4.2), class numbers given to a loss that wants one-hot rows and a
+final layer wider than the number of classes (teaching text §4.3), and plain shape mismatches.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def data_problems(dataset: Dataset, graph: Graph, inference: ShapeInference, los
         if lo < 0 or hi > 1:
             found.append(Problem("error", "data-bce-range",
                                  f"binary cross-entropy needs targets in [0, 1], but '{dataset.name}' has targets from "
-                                 f"{lo:.3g} to {hi:.3g} (noise added to 0/1 labels, as in seed 4.2?): use clean "
+                                 f"{lo:.3g} to {hi:.3g} (noise added to 0/1 labels, as in the teaching text's §4.2?): use clean "
                                  "0/1 labels, or a regression loss such as mse"))
     return found
 

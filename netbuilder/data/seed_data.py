@@ -18,7 +18,7 @@ def seed_linear(seed: int = 0, noise: float = 0.33) -> Dataset:
     x = np.linspace(-1, 1, 100)
     y = 2 * x + rng.randn(*x.shape) * noise
     return Dataset("seed-linear", _col(x), _col(y), "regression",
-                   description="y = 2x + noise, 100 points (seed 4.1)", feature_names=["x"])
+                   description="y = 2x + noise, 100 points (teaching text §4.1)", feature_names=["x"])
 
 
 def seed_logistic(seed: int = 0, label_noise: float = 0.33) -> Dataset:
@@ -28,7 +28,7 @@ def seed_logistic(seed: int = 0, label_noise: float = 0.33) -> Dataset:
     x = np.linspace(-1, 1, 100)
     y = np.where(x > 0, 1, 0) + rng.randn(*x.shape) * label_noise
     return Dataset("seed-logistic", _col(x), _col(y), "binary", num_classes=2,
-                   description="class = x > 0, 100 points (seed 4.2)"
+                   description="class = x > 0, 100 points (teaching text §4.2)"
                    + (f", labels with Gaussian noise σ={label_noise}" if label_noise else ""),
                    feature_names=["x"])
 
@@ -38,7 +38,7 @@ def seed_softmax(seed: int = 0) -> Dataset:
     x = torch.tensor([[1, 2], [2, 3], [3, 4]], dtype=torch.float32)
     y = torch.tensor([0, 1, 0])
     return Dataset("seed-softmax", x, y, "classification", num_classes=2,
-                   description="3 samples, 2 features, 2 classes (seed 4.3)", feature_names=["x1", "x2"])
+                   description="3 samples, 2 features, 2 classes (teaching text §4.3)", feature_names=["x1", "x2"])
 
 
 def seed_sequence(seed: int = 0) -> Dataset:
@@ -46,7 +46,7 @@ def seed_sequence(seed: int = 0) -> Dataset:
     x = torch.tensor([[1, 2], [2, 3], [3, 4]], dtype=torch.float32).reshape(3, 2, 1)
     y = torch.tensor([[0, 1], [1, 0], [0, 1]], dtype=torch.float32)
     return Dataset("seed-sequence", x, y, "classification", num_classes=2,
-                   description="3 sequences of 2 steps, one-hot labels (seed 4.5)")
+                   description="3 sequences of 2 steps, one-hot labels (teaching text §4.5)")
 
 
 def _col(values: np.ndarray) -> torch.Tensor:

@@ -124,7 +124,7 @@ def test_cli_train_refuses_data_that_does_not_fit(tmp_path, capsys) -> None:
     project.save(tmp_path / "noisy.nbproj")
     assert main(["train", str(tmp_path / "noisy.nbproj")]) == 1
     err = capsys.readouterr().err
-    assert "binary cross-entropy needs targets in [0, 1]" in err and "seed 4.2" in err
+    assert "binary cross-entropy needs targets in [0, 1]" in err and "§4.2" in err
 
 
 def test_terminal_progress_display_shows_epochs_and_the_end() -> None:

@@ -60,7 +60,7 @@ def test_a_broken_project_on_the_command_line_is_named_and_the_window_opens_on_t
     out = subprocess.run([sys.executable, "-c", BROKEN, str(broken)], capture_output=True, text=True,
                          env=private_env(tmp_path), timeout=120)
     assert out.returncode == 0, out.stderr
-    assert "title: Digits CNN (seed 4.4)[*] — netbuilder" in out.stdout, out.stdout  # the example, not the file
+    assert "title: Digits CNN[*] — netbuilder" in out.stdout, out.stdout  # the example, not the file
     assert f"message: Could not open {broken}" in out.stdout, out.stdout
 
 
