@@ -15,6 +15,8 @@ DEVICES = ("auto", "cpu", "cuda", "mps")
 # Losses that compare class numbers (int64 [N]) rather than same-shaped float targets.
 INDEX_TARGET_LOSSES = ("cross_entropy", "nll")
 PRECISIONS = ("fp32", "bf16", "fp16")
+# How 4-D tensors (images, conv weights) lie in memory while training; auto measures both.
+MEMORY_FORMATS = ("auto", "contiguous", "channels_last")
 
 
 class SettingsError(NetbuilderError):
@@ -51,6 +53,7 @@ class TrainingSettings:
     seed: int = 0
     device: str = "auto"
     precision: str = "fp32"
+    memory_format: str = "auto"
     threads: int = 0
     report_every: int = 10
 
@@ -71,23 +74,24 @@ class TrainingSettings:
 
     def validate(self) -> None:
         for name, allowed in (("loss", LOSSES), ("optimizer", OPTIMIZERS), ("schedule", SCHEDULES),
-                              ("device", DEVICES), ("precision", PRECISIONS)):
+                              ("device", DEVICES), ("precision", PRECISIONS),
+                              ("memory_format", MEMORY_FORMATS)):
             value = getattr(self, name)
             if value not in allowed:
                 raise SettingsError(f"training setting {name!r} is {value!r}; choose one of {', '.join(allowed)}")
         for m in (*self.metrics, self.monitor):
             if m not in METRICS:
                 raise SettingsError(f"unknown metric {m!r}; choose from {', '.join(METRICS)}")
-        checks = (
-            ("learning_rate", 0 < self.learning_rate <= 100, "above 0 and at most 100"),
-            ("batch_size", isinstance(self.batch_size, int) and self.batch_size >= 1, "a whole number, 1 or more"),
-            ("epochs", isinstance(self.epochs, int) and self.epochs >= 1, "a whole number, 1 or more"),
         # The loss is always computed; any other watched metric must be asked for, or the
         # run would only find out after its first epoch.
         if self.monitor != "loss" and self.monitor not in self.metrics:
             raise SettingsError(
                 f"training setting 'monitor' is {self.monitor!r}, but 'metrics' ({', '.join(self.metrics)}) "
                 f"does not compute it: add {self.monitor!r} to metrics, or monitor 'loss'")
+        checks = (
+            ("learning_rate", 0 < self.learning_rate <= 100, "above 0 and at most 100"),
+            ("batch_size", isinstance(self.batch_size, int) and self.batch_size >= 1, "a whole number, 1 or more"),
+            ("epochs", isinstance(self.epochs, int) and self.epochs >= 1, "a whole number, 1 or more"),
             ("validation_split", 0 <= self.validation_split <= 0.9, "from 0 to 0.9"),
             ("momentum", 0 <= self.momentum <= 1, "between 0 and 1"),
             ("weight_decay", self.weight_decay >= 0, "0 or more"),

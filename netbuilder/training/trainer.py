@@ -20,10 +20,12 @@ import torch
 from netbuilder.data.dataset import Dataset
 from netbuilder.files.training_settings import SettingsError, TrainingSettings
 from netbuilder.training.devices import resolve_device
+from netbuilder.training import memory_format
 from netbuilder.training.distributed import DistContext
 from netbuilder.training.events import Epoch, Event, Failed, Finished, Started, Steps
 from netbuilder.training.losses import make_loss
 from netbuilder.training.metrics import MetricAccumulator
+from netbuilder.training.memory_format import LayoutChoice, apply_layout, as_layout
 from netbuilder.training.optim import Schedule, make_optimizer
 
 HIGHER_IS_BETTER = {"accuracy", "top5", "r2"}
@@ -101,6 +103,7 @@ class Trainer:
         self._pause = threading.Event()
         self._cancel = threading.Event()
         self._resume = threading.Condition()
+        self.layout: LayoutChoice | None = None  # chosen when the run starts
 
     # ---- control, from any thread ----------------------------------------------------
     def pause(self) -> None:
@@ -137,6 +140,9 @@ class Trainer:
         self._net = self.dist.wrap(model)
         self._snapshot = [t.detach().clone() for t in model.state_dict().values()]
         self._snapshot_step = self.state.step
+        # Before DDP wraps the model: its gradient buckets take the parameters' strides as they are then.
+        self.layout = self._choose_layout()
+        apply_layout(model, self.optimizer, self.layout.torch_format)
         self.on_event(Started(str(self.device), s.epochs, self.steps_per_epoch, len(self.train_data),
                               len(self.val_data) if self.val_data else 0))
         final: dict[str, float] = {}
@@ -186,9 +192,35 @@ class Trainer:
         self.on_event(Finished(reason, self.state.epoch, self.state.step, final, best))
         return RunResult(reason, self.state.epoch, self.state.step, final, best)
 
+        finally:
+            # The layout is the run's business: the module goes back as it came, contiguous, for
+            # whatever reads it next (export, codegen, a weights file, a view()).
+            apply_layout(model, self.optimizer, torch.contiguous_format)
     def _fail(self, message: str, step: int, kind: str) -> RunResult:
         self._restore_snapshot()
         self.on_event(Failed(message, step, kind))
+    def _choose_layout(self) -> LayoutChoice:
+        """The run's memory layout (see :mod:`netbuilder.training.memory_format`), measured once per Trainer."""
+        if getattr(self, "layout", None) is not None:
+            return self.layout
+        s, dev = self.settings, self.device
+        rows = max(1, s.batch_size // self.dist.world_size)
+        xb, yb = self.train_data.x[:rows].to(dev), self.train_data.y[:rows].to(dev)
+
+        def autocast() -> contextlib.AbstractContextManager:
+            return (torch.autocast("cuda", dtype=torch.bfloat16 if s.precision == "bf16" else torch.float16)
+                    if s.precision != "fp32" else contextlib.nullcontext())
+
+        def measure() -> dict[str, list[float]]:
+            return memory_format.time_training_steps(self.module, lambda params: make_optimizer(params, s),
+                                                     self.loss_fn, xb, yb, autocast)
+
+        try:
+            choice = memory_format.choose_layout(self.module, s.memory_format, measure)
+        except Exception as exc:  # a model that fails here fails in the first step too, and says so there
+            choice = LayoutChoice("contiguous", f"could not time the layouts ({type(exc).__name__}: {exc})")
+        return memory_format.agree_across_ranks(choice, self.dist.rank, self.dist.world_size)
+
         return RunResult("failed", self.state.epoch, self.state.step, message=message)
 
     def _improved(self, value: float) -> bool:
@@ -223,10 +255,11 @@ class Trainer:
         for b in range(self.steps_per_epoch):
             self._checkpoint_between_batches()
             index = order[b * s.batch_size:(b + 1) * s.batch_size]
+        layout = self.layout.torch_format
             batch_n = len(index)
             if dist.world_size > 1:
                 index = index[dist.rank::dist.world_size]
-            xb, yb = x.index_select(0, index), y.index_select(0, index)
+            xb, yb = as_layout(x.index_select(0, index), layout), y.index_select(0, index)
             with amp:
                 out = self._net(xb)
             # Each rank's share of the global batch's mean loss, weighted by its rows out of the
