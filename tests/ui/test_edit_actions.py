@@ -110,7 +110,7 @@ def test_cut_removes_the_layers_and_paste_brings_them_back(window) -> None:
     cursor_away(win)
     keys(win, Qt.Key.Key_V)
     assert selected_names(win) == ["fc2", "logits"]
-    assert node(win, "fc2").position == (600.0 + 40, 416.0 + 40)  # offset from where it was cut
+    assert node(win, "fc2").position == (600.0 + 40, 420.0 + 40)  # offset from where it was cut
     win.undo_action.trigger()
     win.undo_action.trigger()
     assert snapshot(win) == before

@@ -13,6 +13,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsSimpleTextItem, QStyleOptionGraphicsItem
 
 from netbuilder.model.graph import Edge
+from netbuilder.model.layout import GRID
 from ui import theme
 
 if TYPE_CHECKING:
@@ -23,12 +24,13 @@ HEADER = 38.0
 ROW = 20.0
 FOOTER = 22.0
 PORT_RADIUS = 6.0
-GRID = 10.0  # dragged nodes snap to multiples of this
 
 
 def snap(x: float, y: float, step: float = GRID) -> tuple[float, float]:
     """The grid point nearest (x, y)."""
     return round(x / step) * step, round(y / step) * step
+
+
 CATEGORY_COLOURS = {
     "Input / Output": "#5c6bc0", "Core": "#26a69a", "Reshape": "#8d6e63", "Regularisation": "#78909c",
     "Convolution": "#42a5f5", "Pooling": "#29b6f6", "Normalisation": "#ab47bc", "Recurrent": "#ef6c00",
@@ -220,9 +222,11 @@ class NodeItem(QGraphicsItem):
                          painter.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, int(NODE_WIDTH - 20)))
 
     def itemChange(self, change, value):
-        if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange and self.canvas.dragging_nodes \
-                and self.canvas.snap_to_grid:  # under the mouse it moves from grid point to grid point
-            return QPointF(*snap(value.x(), value.y()))
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange and self.canvas.dragging_nodes:
+            if not self.canvas.drag_started:  # a click, not a drag yet: stay put
+                return self.pos()
+            if self.canvas.snap_to_grid:  # under the mouse it moves from grid point to grid point
+                return QPointF(*snap(value.x(), value.y()))
         if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged and self.scene() is not None:
             self.canvas.node_moved(self.node_id)
         return super().itemChange(change, value)

@@ -156,13 +156,24 @@ def insert_layer(scene: CanvasScene, kind: str, at: QPointF | None) -> str | Non
     x, y = at.x() - NODE_WIDTH / 2, at.y() - HEADER / 2
     node = graph.make_node(kind, position=snap(x, y))
     add = AddNode(node)
-    pushed = False
-    if source is not None and source.output_ports() and node.input_ports():
+    pushed, unwired = False, None
+    if source is not None:
+        unwired = (f"'{source.name}' has no output to wire from" if not source.output_ports()
+                   else f"{kind} has no input to wire into" if not node.input_ports() else None)
+    if source is not None and unwired is None:
         wire = Connect(source.id, source.output_ports()[0], node.id, node.input_ports()[0].name)
-        pushed = document.push(Compound(f"Add {kind} '{node.name}' after '{source.name}'", [add, wire]))
+        refusals: list[str] = []
+        document.refused.connect(refusals.append)
+        try:
+            pushed = document.push(Compound(f"Add {kind} '{node.name}' after '{source.name}'", [add, wire]))
+        finally:
+            document.refused.disconnect(refusals.append)
+        unwired = None if pushed else (refusals[-1] if refusals else "the wire was refused")
     if not pushed and not document.push(add):
         return None
     scene.select_nodes([node.id])
+    if unwired is not None:  # said after the add, whose edit empties the status bar
+        scene.message.emit(f"Added {kind} '{node.name}' unwired: {unwired}")
     return node.id
 
 

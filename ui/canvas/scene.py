@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QLineF, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QKeySequence, QPainter, QPen
-from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene
+from PySide6.QtWidgets import QApplication, QGraphicsPathItem, QGraphicsScene
 
 from netbuilder.model.edits import AddNode, Compound, Connect, Disconnect, Move, RemoveNode
 from netbuilder.model.graph import Edge, Node
 from ui import theme
-from ui.canvas.items import GRID, NodeItem, PortItem, WireItem, snap, wire_path
+from ui.canvas.items import GRID, HEADER, NODE_WIDTH, NodeItem, PortItem, WireItem, snap, wire_path
 from ui.document import Document
 
 LAYER_MIME = "application/x-netbuilder-layer"
@@ -27,7 +27,8 @@ def _frange(start: float, stop: float, step: float) -> list[float]:
 
 
 class CanvasScene(QGraphicsScene):
-    """Mirrors ``document.project.graph``; ``message`` tells the status bar why a gesture failed."""
+    """Mirrors ``document.project.graph``; ``message`` tells the status bar why a gesture failed
+    (and is emptied by the next edit that goes through, undo and redo included)."""
 
     message = Signal(str)
 
@@ -42,6 +43,9 @@ class CanvasScene(QGraphicsScene):
         self._preview: QGraphicsPathItem | None = None
         self._snap_to_grid = True
         self.dragging_nodes = False  # a node drag is under way (nodes snap to the grid as they move)
+        self.drag_started = False  # the pointer has left the press point by more than a click's jitter
+        self._press_screen = QPoint()
+        self._pressed_at: dict[str, QPointF] = {}  # the dragged nodes' positions at the press
         self.setBackgroundBrush(theme.canvas_background())
         self._subscriptions = [(self.graph.node_added, self._node_added), (self.graph.node_removed, self._node_removed),
                                (self.graph.edge_added, self._edge_added), (self.graph.edge_removed, self._edge_removed),
@@ -49,6 +53,7 @@ class CanvasScene(QGraphicsScene):
         for event, callback in self._subscriptions:
             event.sub(callback)
         document.changed.connect(self.refresh)
+        document.changed.connect(self._clear_message)
         for node in self.graph:
             self._node_added(node)
         for edge in self.graph.edges:
@@ -121,6 +126,10 @@ class CanvasScene(QGraphicsScene):
         item.sync()
         self.node_moved(node.id)
 
+    def _clear_message(self) -> None:
+        # A refusal or hint is about the gesture that failed; once an edit goes through it is stale.
+        self.message.emit("")
+
     def refresh(self) -> None:
         """Shapes and problems after an edit: re-infer (incrementally) and repaint."""
         self.document.inference.update()
@@ -136,22 +145,41 @@ class CanvasScene(QGraphicsScene):
 
     # ---- gestures -> edits ---------------------------------------------------------------
     def add_layer(self, kind: str, pos: QPointF) -> str | None:
-        node = self.graph.make_node(kind, position=snap(pos.x(), pos.y()))
+        """Add a ``kind`` layer with its header centred on ``pos`` (where it was dropped)."""
+        x, y = pos.x() - NODE_WIDTH / 2, pos.y() - HEADER / 2
+        node = self.graph.make_node(kind, position=snap(x, y))
         return node.id if self.document.push(AddNode(node)) else None
 
     def mousePressEvent(self, event) -> None:
-        super().mousePressEvent(event)
+        super().mousePressEvent(event)  # selects what was clicked; Qt then moves the selected movable items
         self.dragging_nodes = isinstance(self.mouseGrabberItem(), NodeItem)
+        self.drag_started = False
+        self._press_screen = event.screenPos()
+        # Only what Qt will drag can move, and a move is measured from here, not from the graph:
+        # a node loaded off the grid stays where it is until it is dragged.
+        self._pressed_at = {i.node_id: i.pos() for i in self.selectedItems() if isinstance(i, NodeItem)} \
+            if self.dragging_nodes else {}
+
+    def mouseMoveEvent(self, event) -> None:
+        if self.dragging_nodes and not self.drag_started:
+            # A hand's jitter during a click is not a drag (NodeItem.itemChange holds the nodes still).
+            travel = (event.screenPos() - self._press_screen).manhattanLength()
+            self.drag_started = travel >= QApplication.startDragDistance()
+        super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event) -> None:
         self.dragging_nodes = False
         super().mouseReleaseEvent(event)
-        moved = {}
+        pressed_at, self._pressed_at = self._pressed_at, {}
         step = GRID if self.snap_to_grid else 1.0
-        for node_id, item in self.node_items.items():
-            x, y = snap(item.pos().x(), item.pos().y(), step)
-            if (x, y) != self.graph.node(node_id).position:
-                moved[node_id] = (x, y)
+        moved = {}
+        for node_id, at in pressed_at.items():
+            item = self.node_items.get(node_id)
+            if item is None or item.pos() == at:
+                continue
+            position = snap(item.pos().x(), item.pos().y(), step)
+            if position != self.graph.node(node_id).position:
+                moved[node_id] = position
         if moved:  # a whole drag is one undo step
             self.document.push(Move(moved))
 

@@ -29,6 +29,39 @@ class CanvasView(QGraphicsView):
         self.setAcceptDrops(True)
         self._pan_from = None
         self._space_held = False
+        self._follow(scene)
+
+    # ---- the view moves only when the user moves it -----------------------------------------
+    # Left to itself, the view's scene rect is the items' bounding box, and a box smaller than the
+    # viewport is centred in it: each node added or moved then shifts everything on screen (a
+    # layer dropped on an empty canvas jumped to the middle). The view keeps its own rect instead:
+    # the items plus what is on screen, with a screenful of room around it to pan into.
+    def setScene(self, scene: CanvasScene) -> None:
+        super().setScene(scene)
+        self._follow(scene)
+
+    def _follow(self, scene: CanvasScene) -> None:
+        scene.sceneRectChanged.connect(self._scene_grew)
+        self.cover()
+
+    def _scene_grew(self, _items: QRectF) -> None:
+        self.cover()  # the items may reach past the room the view kept
+
+    def cover(self, *also: QRectF) -> None:
+        """Make the scroll area hold the items, what is on screen now, and ``also``, without moving the view."""
+        scene = self.scene()
+        if scene is None:
+            return
+        visible = self.mapToScene(self.viewport().rect()).boundingRect()
+        rect = scene.sceneRect().united(visible)
+        for extra in also:
+            rect = rect.united(extra)
+        room = max(visible.width(), visible.height(), *(r.width() for r in also), *(r.height() for r in also))
+        self.setSceneRect(rect.adjusted(-room, -room, room, room))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.cover()
 
     def paintEvent(self, event) -> None:
         scene = self.scene()
@@ -43,11 +76,13 @@ class CanvasView(QGraphicsView):
         scale = self.transform().m11() * factor
         if 0.02 <= scale <= 4:  # far enough out to see 1,000 nodes at once
             self.scale(factor, factor)
+            self.cover()
 
     def reset_zoom(self) -> None:
         """Back to 100 %, keeping the centre of the view where it is."""
         centre = self.mapToScene(self.viewport().rect().center())
         self.resetTransform()
+        self.cover()
         self.centerOn(centre)
 
     def frame_selection(self) -> None:
@@ -67,10 +102,12 @@ class CanvasView(QGraphicsView):
     def _frame(self, rect: QRectF) -> None:
         rect = rect.adjusted(-40, -40, 40, 40)
         if not rect.isEmpty():
+            self.cover(rect)  # room to centre on it at the new zoom
             self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
             if self.transform().m11() > 1.25:
                 self.resetTransform()
-                self.centerOn(rect.center())
+            self.cover()
+            self.centerOn(rect.center())
 
     def keyPressEvent(self, event) -> None:
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
@@ -105,6 +142,7 @@ class CanvasView(QGraphicsView):
             self._pan_from = event.position()
             self.horizontalScrollBar().setValue(int(self.horizontalScrollBar().value() - delta.x()))
             self.verticalScrollBar().setValue(int(self.verticalScrollBar().value() - delta.y()))
+            self.cover()  # room to pan on past the edge
             return
         super().mouseMoveEvent(event)
 
