@@ -86,8 +86,6 @@ def lint_project(project: Project) -> list[Problem]:
                 f"{_feeds(last, out, passed)}, but in training Dropout '{drop.name}' zeroes some of its "
                 f"{_NEEDS_EXACT[loss]} and scales the rest by 1/(1-p), which the {loss} loss cannot take: "
                 f"move Dropout '{drop.name}' before {last.kind} '{last.name}'", drop.id))
-    # Misspelt data options, seen when the project is checked rather than only when it trains.
-    found += [Problem("error", "data-options", message) for message in data_settings_problems(project.data)]
     return found
 
 

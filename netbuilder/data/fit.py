@@ -16,8 +16,9 @@ from netbuilder.files.training_settings import INDEX_TARGET_LOSSES
 from netbuilder.model.graph import Graph
 
 
-def data_problems(dataset: Dataset, graph: Graph, inference: ShapeInference, loss: str) -> list[Problem]:
-    found: list[Problem] = []
+def data_problems(dataset: Dataset, graph: Graph, inference: ShapeInference, loss: str,
+                  metrics: tuple[str, ...] = ()) -> list[Problem]:
+    found: list[Problem] = metric_problems(dataset, metrics)
     inputs = [n for n in graph if n.kind == "Input"]
     outputs = [n for n in graph if n.kind == "Output"]
     if len(inputs) != 1 or len(outputs) != 1:
@@ -65,7 +66,8 @@ def data_problems(dataset: Dataset, graph: Graph, inference: ShapeInference, los
     if dataset.labels_are_indices:
         found.append(Problem("error", "data-targets",
                              f"the {loss} loss compares values, but '{dataset.name}' has class numbers: use "
-                             "cross_entropy for classes"))
+                             "cross_entropy for classes, or, if these whole numbers are values to predict, set "
+                             "the data set's task option to 'regression'"))
         return found
     if tuple(y.shape[1:]) != produced.shape:
         found.append(Problem("error", "data-target-shape",
@@ -77,8 +79,8 @@ def data_problems(dataset: Dataset, graph: Graph, inference: ShapeInference, los
         if lo < 0 or hi > 1:
             found.append(Problem("error", "data-bce-range",
                                  f"binary cross-entropy needs targets in [0, 1], but '{dataset.name}' has targets from "
-                                 f"{lo:.3g} to {hi:.3g} (noise added to 0/1 labels, as in the teaching text's §4.2?): use clean "
-                                 "0/1 labels, or a regression loss such as mse"))
+                                 f"{lo:.3g} to {hi:.3g} (noise added to 0/1 labels, as in the teaching text's §4.2?): "
+                                 "use clean 0/1 labels, or a regression loss such as mse"))
     return found
 
 
@@ -88,3 +90,18 @@ def _width_problem(last, produced, dataset: Dataset) -> Problem:
                    f"{last.kind} '{last.name}' gives {produced} but '{dataset.name}' has {n} classes: give the "
                    f"last layer {n} outputs" + (f" (set out_features to {n})" if last.kind == "Linear" else ""),
                    last.id)
+
+
+def metric_problems(dataset: Dataset, metrics: tuple[str, ...]) -> list[Problem]:
+    """Metrics that cannot tell anything on ``dataset``: top5 where there are 5 classes or fewer
+    (the true class is always among the top 5, so it reads 1.0 whatever the model does)."""
+    if "top5" not in metrics:
+        return []
+    classes = dataset.num_classes if dataset.task == "classification" else None
+    if classes is not None and classes > 5:
+        return []
+    has = f"has {classes} classes" if classes is not None else f"holds no classes (task {dataset.task})"
+    return [Problem("error", "data-metric",
+                    f"the top5 metric counts a sample as right when its class is among the 5 highest scores, but "
+                    f"'{dataset.name}' {has}, so it says nothing: remove top5 from metrics (accuracy is the "
+                    "top-1 rate)")]

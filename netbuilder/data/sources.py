@@ -14,6 +14,7 @@ from netbuilder.data.digits import digits
 from netbuilder.data.images import load_image_folder
 from netbuilder.data.mnist import Progress, load_mnist
 from netbuilder.data.tabular import load_csv, load_numpy
+from netbuilder.files.data_settings import data_settings_problems
 
 BUILT_IN: dict[str, Callable[..., Dataset]] = {
     "seed-linear": seed_data.seed_linear,
@@ -27,6 +28,8 @@ BUILT_IN: dict[str, Callable[..., Dataset]] = {
 # Data sets read from files; their path options are relative to the project's folder.
 FROM_FILES = ("mnist", "fashion-mnist", "csv", "numpy", "image-folder")
 _PATH_OPTIONS = ("path", "folder", "targets")
+# Options without a default, named here so a missing one reads as a setting to fill, not a TypeError.
+_REQUIRED = {"csv": ("path",), "numpy": ("path",), "image-folder": ("path",)}
 
 
 def dataset_names() -> list[str]:
@@ -42,29 +45,30 @@ def load_dataset(data: dict[str, Any], base_dir: Path | None = None, seed: int =
     images; ``progress`` hears about downloads.
     """
     name = data.get("dataset") or ""
-    options = dict(data.get("options") or {})
-    resize = options.pop("resize", None)
     if not name:
         raise DataError("the project names no data set; choose one in the Data settings "
                         f"(built in: {', '.join(BUILT_IN)})")
+    # Refused by name before anything is read: a misspelt option must not fall back to a default.
+    if problems := data_settings_problems({"dataset": name, "options": data.get("options")}):
+        raise DataError("; ".join(problems))
+    options = dict(data.get("options") or {})
+    resize = options.pop("resize", None)
     for key in _PATH_OPTIONS:
         if isinstance(options.get(key), str) and base_dir is not None:
             options[key] = str((Path(base_dir) / Path(options[key]).expanduser()).resolve())
-    try:
-        if name in BUILT_IN:
-            dataset = BUILT_IN[name](seed=seed, **options)
-        elif name in ("mnist", "fashion-mnist"):
-            dataset = load_mnist(name, progress=progress, **options)
-        elif name == "csv":
-            dataset = load_csv(**options)
-        elif name == "numpy":
-            dataset = load_numpy(**options)
-        elif name == "image-folder":
-            dataset = load_image_folder(shape=tuple(input_shape or (3, 32, 32)), **options)
-        else:
-            raise DataError(f"unknown data set '{name}'; choose one of {', '.join(dataset_names())}")
-    except TypeError as exc:
-        raise DataError(f"data set '{name}' does not take these options: {exc}") from None
+    required = [p for p in _REQUIRED.get(name, ()) if p not in options]
+    if required:
+        raise DataError(f"data set '{name}' needs the option {required[0]!r}; set it in the Data settings")
+    if name in BUILT_IN:
+        dataset = BUILT_IN[name](seed=seed, **options)
+    elif name in ("mnist", "fashion-mnist"):
+        dataset = load_mnist(name, progress=progress, **options)
+    elif name == "csv":
+        dataset = load_csv(**options)
+    elif name == "numpy":
+        dataset = load_numpy(**options)
+    else:
+        dataset = load_image_folder(shape=tuple(input_shape or (3, 32, 32)), **options)
     if resize is not None:
         dataset = resize_images(dataset, resize)
     return dataset

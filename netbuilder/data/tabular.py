@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import math
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -60,11 +59,21 @@ def _number(value: str, row: int, column: str, path: Path) -> float:
     return number
 
 
+TASKS = ("auto", "regression", "classification")
+
+
+def _check_task(task: str, path: Path) -> None:
+    if task not in TASKS:
+        raise DataError(f"{path}: the task option is {task!r}; choose one of {', '.join(TASKS)}")
+
+
 def load_csv(path: str | Path, features: list[str | int] | None = None, target: str | int = -1,
-             task: str = "auto", **_: Any) -> Dataset:
+             task: str = "auto") -> Dataset:
     """Read a CSV with a header row. ``target`` names one column; ``features`` the inputs
-    (default: every other column). A text target, or few whole numbers, makes classes."""
+    (default: every other column). A text target, or few whole numbers, makes classes
+    (``task`` "regression" or "classification" decides instead)."""
     path = Path(path)
+    _check_task(task, path)
     table = _open_text(path)
     header, body = table[0], table[1:]
     if not body:
@@ -96,8 +105,6 @@ def load_csv(path: str | Path, features: list[str | int] | None = None, target: 
         y = torch.tensor([index[v] for v in raw_target])
         return Dataset(name, torch.from_numpy(x), y, "classification", len(classes), classes,
                        f"{len(x)} rows, {len(cols)} features, {len(classes)} classes of '{header[t]}'", feature_names)
-    if task != "regression":
-        raise DataError(f"task must be 'auto', 'regression' or 'classification', not {task!r}")
     y = np.array([_number(v, k, header[t], path) for k, v in enumerate(raw_target, start=2)], dtype=np.float32)
     return Dataset(name, torch.from_numpy(x), torch.from_numpy(y).unsqueeze(1), "regression",
                    description=f"{len(x)} rows, {len(cols)} features, target '{header[t]}'",
@@ -125,9 +132,10 @@ def _array(path: Path, what: str) -> np.ndarray:
 
 
 def load_numpy(path: str | Path, targets: str | Path | None = None, x_key: str = "x", y_key: str = "y",
-               task: str = "auto", **_: Any) -> Dataset:
+               task: str = "auto") -> Dataset:
     """Samples and targets from an .npz (keys ``x`` and ``y``), or two .npy files."""
     path = Path(path)
+    _check_task(task, path)
     if path.suffix == ".npz":
         archive = _array(path, "the archive")
         keys = list(archive.keys())

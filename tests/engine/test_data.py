@@ -10,8 +10,12 @@ from netbuilder import Edge, Graph, infer_shapes
 from netbuilder.data.dataset import DataError, Dataset
 from netbuilder.data.digits import digits
 from netbuilder.data.fit import data_problems
+from netbuilder.data.images import load_image_folder
+from netbuilder.data.mnist import load_mnist
 from netbuilder.data.seed_data import seed_linear, seed_logistic, seed_sequence, seed_softmax
 from netbuilder.data.sources import load_dataset
+from netbuilder.data.tabular import load_csv, load_numpy
+from netbuilder.files.data_settings import DATA_SETS, known_options
 
 
 def test_seed_data_is_generated_as_the_text_writes_it() -> None:
@@ -39,7 +43,7 @@ def test_unknown_or_missing_data_set_and_bad_options() -> None:
         load_dataset({"dataset": ""})
     with pytest.raises(DataError, match="unknown data set 'imagenet'"):
         load_dataset({"dataset": "imagenet"})
-    with pytest.raises(DataError, match="does not take these options"):
+    with pytest.raises(DataError, match="data set 'digits' has no option 'colour'; its options are resize"):
         load_dataset({"dataset": "digits", "options": {"colour": True}})
     with pytest.raises(DataError, match="100 samples but 99 targets"):
         Dataset("x", torch.zeros(100, 1), torch.zeros(99, 1))
@@ -116,3 +120,60 @@ def test_a_separate_validation_set_replaces_the_split(tmp_path) -> None:
     assert len(run.train) == 40 and len(run.val) == 12
     saved = load_project(project.save(tmp_path / "p.nbproj"))
     assert saved.data["validation"]["options"]["split"] == "test"
+
+
+def test_a_misspelt_csv_option_is_refused_not_ignored(tmp_path) -> None:
+    (tmp_path / "t.csv").write_text("a,b,c\n1,2,0.5\n3,4,1.5\n")
+    with pytest.raises(DataError, match=r"data set 'csv' has no option 'targte' \(did you mean 'target'\?\); "
+                                        "its options are features, path, resize, target, task"):
+        load_dataset({"dataset": "csv", "options": {"path": "t.csv", "targte": "a"}}, tmp_path)
+    assert load_dataset({"dataset": "csv", "options": {"path": "t.csv", "target": "a"}}, tmp_path).feature_names \
+        == ["b", "c"]
+    for source in ("csv", "numpy"):  # a misspelt task is refused too, not read as regression
+        with pytest.raises(DataError, match="option 'task' is 'clasification'; choose one of auto, regression"):
+            load_dataset({"dataset": source, "options": {"path": "t.csv", "task": "clasification"}}, tmp_path)
+
+
+@pytest.mark.parametrize("name", list(DATA_SETS))
+def test_every_data_source_refuses_unknown_options_and_lists_its_own(name: str) -> None:
+    with pytest.raises(DataError, match=f"data set '{name}' has no option 'bogus'; its options are "
+                                        f"{', '.join(known_options(name))}$"):
+        load_dataset({"dataset": name, "options": {"bogus": 1}})
+
+
+def test_the_option_table_is_what_the_loaders_take() -> None:
+    import functools
+    import inspect
+
+    from netbuilder.data import sources
+
+    loaders = {**sources.BUILT_IN, "mnist": functools.partial(load_mnist, "mnist"),
+               "fashion-mnist": functools.partial(load_mnist, "fashion-mnist"), "csv": load_csv,
+               "numpy": load_numpy, "image-folder": load_image_folder}
+    assert list(loaders) == list(DATA_SETS) == sources.dataset_names()
+    supplied = {"seed", "progress", "mirrors", "shape"}  # given by the app, not by the project file
+    for name, loader in loaders.items():
+        params = inspect.signature(loader).parameters.values()
+        assert all(p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL) for p in params), name  # nothing swallowed
+        assert {p.name for p in params} - supplied == set(DATA_SETS[name]), name
+
+
+def test_netbuilder_check_reports_misspelt_data_options(tmp_path, capsys) -> None:
+    from netbuilder import load_project
+    from netbuilder.cli import main
+    from netbuilder.examples import example_path
+
+    project = load_project(example_path("linear_regression"))
+    project.data = {"dataset": "csv", "options": {"path": "t.csv", "targte": "a"},
+                    "validation": {"dataset": "digits", "options": {"splt": "test"}}}
+    path = project.save(tmp_path / "p.nbproj")
+    assert main(["check", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "error: data set 'csv' has no option 'targte' (did you mean 'target'?)" in out
+    assert "error: validation data set 'digits' has no option 'splt'" in out
+
+
+def test_class_numbers_with_a_value_loss_name_the_task_option() -> None:
+    data = Dataset("counts.csv", torch.randn(6, 3), torch.tensor([0, 1, 2, 3, 4, 5]), "classification", 6)
+    (message,) = problems(data, graph_for([3], 1), "mse")
+    assert "use cross_entropy for classes" in message and "set the data set's task option to 'regression'" in message
