@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, QSizeF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsSimpleTextItem, QStyleOptionGraphicsItem
 
@@ -24,6 +24,9 @@ HEADER = 38.0
 ROW = 20.0
 FOOTER = 22.0
 PORT_RADIUS = 6.0
+WIRE_Z, NODE_Z, PREVIEW_Z = 0.0, 1.0, 2.0  # the wire being drawn shows over the nodes it crosses
+BEND = 40.0  # how far a wire runs out of a port before it turns
+CLEARANCE = 20.0  # how far a wire that loops back passes above or below a node
 
 
 def snap(x: float, y: float, step: float = GRID) -> tuple[float, float]:
@@ -101,7 +104,7 @@ class NodeItem(QGraphicsItem):
         self.ports: dict[tuple[str, bool], PortItem] = {}
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsMovable | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
                       | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges)
-        self.setZValue(1)
+        self.setZValue(NODE_Z)
         self._info_shown = None  # the NodeInfo this item last showed; inference replaces it when it changes
         self._height = HEADER + ROW + FOOTER
         self.sync()
@@ -158,6 +161,10 @@ class NodeItem(QGraphicsItem):
             CATEGORY_COLOURS.get(node.spec.category, "#90a4ae"))
         self.update()
         return True
+
+    def body_rect(self) -> QRectF:
+        """The node's box in scene coordinates (ports sit on its left and right edges)."""
+        return QRectF(self.pos(), QSizeF(NODE_WIDTH, self.height()))
 
     def port_pos(self, name: str, is_input: bool) -> QPointF:
         port = self.ports.get((name, is_input))
@@ -243,14 +250,14 @@ class WireItem(QGraphicsPathItem):
         self.label.setVisible(scene.detailed)
         self._src_info = None
         self.label.setBrush(QBrush(theme.wire_label_colour()))
-        self.setZValue(0)
+        self.setZValue(WIRE_Z)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.sync()
 
     def sync(self) -> None:
-        src = self.canvas.node_items[self.edge.src].port_pos(self.edge.src_port, False)
-        dst = self.canvas.node_items[self.edge.dst].port_pos(self.edge.dst_port, True)
-        self.setPath(wire_path(src, dst))
+        src, dst = self.canvas.node_items[self.edge.src], self.canvas.node_items[self.edge.dst]
+        self.setPath(wire_path(src.port_pos(self.edge.src_port, False), dst.port_pos(self.edge.dst_port, True),
+                               src.body_rect(), dst.body_rect()))
         self._src_info = None
         self.refresh_label()
         self._place_label()
@@ -282,10 +289,34 @@ class WireItem(QGraphicsPathItem):
         self.label.setPos(mid.x() - rect.width() / 2, mid.y() - rect.height() - 2)
 
 
-def wire_path(src: QPointF, dst: QPointF) -> QPainterPath:
+def wire_path(src: QPointF, dst: QPointF, src_body: QRectF | None = None, dst_body: QRectF | None = None
+              ) -> QPainterPath:
+    """A wire from output port ``src`` to input port ``dst``: it leaves ``src`` heading right and
+    enters ``dst`` heading right, so it reads as attached to the side it is on.
+
+    Forward, it is one S-curve. Backward (``dst`` left of ``src``), a curve would cut through both
+    nodes, so it loops: out to the right, along a lane above, below or between the two bodies
+    (``src_body``, ``dst_body``; a point when unknown), and back into ``dst`` from the left.
+    """
     path = QPainterPath(src)
-    # Forward wires bend over half their length; a wire going back (to the next band) keeps a
-    # short bend so it does not balloon far past the nodes.
-    bend = max((dst.x() - src.x()) / 2, 40.0) if dst.x() >= src.x() else 60.0
-    path.cubicTo(QPointF(src.x() + bend, src.y()), QPointF(dst.x() - bend, dst.y()), dst)
+    if dst.x() >= src.x() + BEND / 2:
+        bend = max((dst.x() - src.x()) / 2, BEND)
+        path.cubicTo(QPointF(src.x() + bend, src.y()), QPointF(dst.x() - bend, dst.y()), dst)
+        return path
+    lane = _lane(src_body or QRectF(src, src), dst_body or QRectF(dst, dst), src.y(), dst.y())
+    # Control points BEND outside the port keep each turn clear of its own node's box.
+    path.cubicTo(QPointF(src.x() + BEND, src.y()), QPointF(src.x() + BEND, lane), QPointF(src.x(), lane))
+    path.lineTo(QPointF(dst.x(), lane))
+    path.cubicTo(QPointF(dst.x() - BEND, lane), QPointF(dst.x() - BEND, dst.y()), dst)
     return path
+
+
+def _lane(a: QRectF, b: QRectF, ya: float, yb: float) -> float:
+    """The height of a horizontal run that clears both boxes: in the gap between them when
+    there is one, else over or under both, whichever is the shorter way round."""
+    upper, lower = (a, b) if a.center().y() <= b.center().y() else (b, a)
+    if lower.top() - upper.bottom() >= 2 * CLEARANCE:
+        return (upper.bottom() + lower.top()) / 2
+    above = min(a.top(), b.top()) - CLEARANCE
+    below = max(a.bottom(), b.bottom()) + CLEARANCE
+    return above if abs(ya - above) + abs(yb - above) <= abs(ya - below) + abs(yb - below) else below

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication, QGraphicsPathItem, QGraphicsScene
 from netbuilder.model.edits import AddNode, Compound, Connect, Disconnect, Move, RemoveNode
 from netbuilder.model.graph import Edge, Node
 from ui import theme
-from ui.canvas.items import GRID, HEADER, NODE_WIDTH, NodeItem, PortItem, WireItem, snap, wire_path
+from ui.canvas.items import GRID, HEADER, NODE_WIDTH, PREVIEW_Z, NodeItem, PortItem, WireItem, snap, wire_path
 from ui.document import Document
 
 LAYER_MIME = "application/x-netbuilder-layer"
@@ -187,6 +187,7 @@ class CanvasScene(QGraphicsScene):
         self._wire_from = port
         self._preview = QGraphicsPathItem()
         self._preview.setPen(QPen(QColor("#ff7043"), 2, Qt.PenStyle.DashLine))
+        self._preview.setZValue(PREVIEW_Z)
         self.addItem(self._preview)
         for item in self.node_items.values():
             for other in item.ports.values():
@@ -202,8 +203,11 @@ class CanvasScene(QGraphicsScene):
     def drag_wire(self, pos: QPointF) -> None:
         if self._wire_from is None or self._preview is None:
             return
-        start = self._wire_from.scenePos()
-        self._preview.setPath(wire_path(pos, start) if self._wire_from.is_input else wire_path(start, pos))
+        start, own = self._wire_from.scenePos(), self._wire_from.node_item.body_rect()
+        under = next((i for i in self.items(pos) if isinstance(i, NodeItem)), None)
+        other = under.body_rect() if under is not None else None
+        self._preview.setPath(wire_path(pos, start, other, own) if self._wire_from.is_input
+                              else wire_path(start, pos, own, other))
 
     def finish_wire(self, pos: QPointF) -> None:
         source, self._wire_from = self._wire_from, None
