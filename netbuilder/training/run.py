@@ -16,7 +16,7 @@ from netbuilder.data.dataset import DataError, Dataset
 from netbuilder.data.fit import data_problems
 from netbuilder.data.sources import load_dataset
 from netbuilder.files.project import Project
-from netbuilder.files.training_settings import TrainingSettings
+from netbuilder.files.training_settings import SettingsError, TrainingSettings
 from netbuilder.model.fingerprint import graph_fingerprint
 from netbuilder.training.checkpoint import resume, save_checkpoint
 from netbuilder.training.distributed import DistContext
@@ -44,23 +44,39 @@ class PreparedRun:
 
 def prepare(project: Project, overrides: dict[str, Any] | None = None,
             progress: Callable[[str, int, int], None] | None = None) -> PreparedRun:
-    """Settings, data and model for a run, after every check; raises with all problems listed."""
-    settings = TrainingSettings.from_dict({**project.training, **(overrides or {})})
+    """Settings, data and model for a run, after every check; raises with all problems listed
+    (the graph's and lint's first, then the settings', then the data's)."""
     inference = infer_shapes(project.graph)
+    lint = [p for p in lint_project(project) if p.severity == "error"]
+    problems = [p.message for p in (*inference.errors, *lint)]
+    try:
+        settings: TrainingSettings | None = TrainingSettings.from_dict({**project.training, **(overrides or {})})
+    except SettingsError as exc:
+        problems.append(str(exc))
+        settings = None
     base = project.path.parent if project.path else None
     inputs = [n for n in project.graph if n.kind == "Input"]
     shape = tuple(inputs[0].params["shape"]) if len(inputs) == 1 else None
-    dataset = load_dataset(project.data, base, settings.seed, shape, progress)
-    # A separate validation set, when the project names one, replaces validation_split.
-    separate = project.data.get("validation")
-    val = load_dataset(separate, base, settings.seed, shape, progress) if separate else None
-    problems = [*inference.errors, *(p for p in lint_project(project) if p.severity == "error")]
-    if not problems:
-        problems = [p for d in (dataset, val) if d is not None
-                    for p in data_problems(d, project.graph, inference, settings.loss) if p.severity == "error"]
+    seed = settings.seed if settings is not None else 0
+    dataset = val = None
+    # Misspelt data options are among lint's problems already; loading would only repeat them.
+    if not any(p.code == "data-settings" for p in lint):
+        try:
+            dataset = load_dataset(project.data, base, seed, shape, progress)
+            # A separate validation set, when the project names one, replaces validation_split.
+            separate = project.data.get("validation")
+            val = load_dataset(separate, base, seed, shape, progress) if separate else None
+        except DataError as exc:
+            problems.append(str(exc))
+    if not problems:  # fitting data to the model needs a model that infers and settings that hold
+        assert settings is not None and dataset is not None
+        problems = [p.message for d in (dataset, val) if d is not None
+                    for p in data_problems(d, project.graph, inference, settings.loss, settings.metrics)
+                    if p.severity == "error"]
     if problems:
-        lines = "\n".join(f"  - {p.message}" for p in problems)
+        lines = "\n".join(f"  - {p}" for p in problems)
         raise DataError(f"cannot train '{project.name}' yet:\n{lines}")
+    assert settings is not None and dataset is not None
     torch.manual_seed(settings.seed)
     module = build_module(project.graph, inference)
     if val is not None:

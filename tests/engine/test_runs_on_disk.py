@@ -127,6 +127,23 @@ def test_cli_train_refuses_data_that_does_not_fit(tmp_path, capsys) -> None:
     assert "binary cross-entropy needs targets in [0, 1]" in err and "§4.2" in err
 
 
+def test_cli_train_lists_every_problem_at_once_graph_and_lint_first(tmp_path, capsys) -> None:
+    project = copy_example(tmp_path, "logistic_regression")
+    next(n for n in project.graph if n.kind == "Input").params["dtype"] = "int64"  # a graph error
+    project.training.update(loss="bce_with_logits", monitor="r2")  # a lint error (Sigmoid) and a settings one
+    project.data = {"dataset": "", "options": {}}
+    path = project.save(tmp_path / "broken.nbproj")
+    assert main(["train", str(path), "--out", str(tmp_path / "runs")]) == 1
+    err = capsys.readouterr().err
+    listed = [line.strip() for line in err.splitlines() if line.strip().startswith("- ")]
+    assert len(listed) == 4, err
+    assert listed[0].startswith("- Linear 'linear' needs a float32 tensor")
+    assert listed[1].startswith("- Sigmoid 'probability' feeds Output 'y', but the bce_with_logits loss")
+    assert listed[2].startswith("- training setting 'monitor' is 'r2'")
+    assert listed[3].startswith("- the project names no data set")
+    assert not (tmp_path / "runs" / "run-0001").exists()
+
+
 def test_terminal_progress_display_shows_epochs_and_the_end() -> None:
     import io
 

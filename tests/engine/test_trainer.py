@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import threading
 
 import pytest
@@ -212,18 +213,39 @@ def test_early_stopping_and_settings_errors() -> None:
         Trainer(mlp(), data, TrainingSettings(precision="fp16", device="cpu"))
 
 
+# A sane learning rate for each: adaptive methods take smaller steps than plain SGD needs.
+LEARNING_RATES = {"sgd": 0.1, "adam": 0.01, "adamw": 0.01, "rmsprop": 0.005, "adagrad": 0.1}
+
+
 @pytest.mark.parametrize(("optimizer", "schedule"), [
     ("sgd", "none"), ("adam", "step"), ("adamw", "cosine"), ("rmsprop", "one_cycle"), ("adagrad", "plateau"),
     ("adagrad", "one_cycle"), ("sgd", "one_cycle")])
-def test_every_optimizer_and_schedule_trains(optimizer: str, schedule: str) -> None:
+def test_every_optimizer_and_schedule_learns(optimizer: str, schedule: str) -> None:
     torch.manual_seed(0)
-    s = TrainingSettings(loss="cross_entropy", optimizer=optimizer, schedule=schedule, batch_size=50, epochs=4,
-                         learning_rate=0.01, step_size=1, device="cpu", metrics=("loss", "accuracy", "top5"),
+    s = TrainingSettings(loss="cross_entropy", optimizer=optimizer, schedule=schedule, batch_size=20, epochs=4,
+                         learning_rate=LEARNING_RATES[optimizer], momentum=0.9 if optimizer == "sgd" else 0.0,
+                         step_size=2, gamma=0.5, plateau_patience=0, device="cpu", metrics=("loss", "accuracy"),
                          grad_clip=1.0, l1=1e-5, weight_decay=1e-4)
     train, val = blobs().split(0.2, 0)
-    result = Trainer(mlp(), train, s, val).run()
+    trainer = Trainer(mlp(), train, s, val)
+    before = trainer.evaluate(val)
+    result = trainer.run()
     assert result.status == "completed"
-    assert result.final["val_top5"] == 1.0 and 0 <= result.final["val_accuracy"] <= 1
+    assert result.final["val_loss"] < 0.5 * before["loss"]
+    assert result.final["val_accuracy"] >= 0.8  # chance is 1/3
+
+
+def test_top5_on_5_classes_or_fewer_is_refused() -> None:
+    # With 3 classes the true one is always among the top 5: the metric would read 1.0 for any model.
+    s = TrainingSettings(loss="cross_entropy", metrics=("loss", "top5"), device="cpu")
+    with pytest.raises(SettingsError, match=r"the top5 metric .* but 'blobs' has 3 classes, so it says nothing: "
+                                            r"remove top5 from metrics"):
+        Trainer(mlp(), blobs(), s)
+    gen = torch.Generator().manual_seed(0)
+    many = Dataset("ten", torch.randn(100, 4, generator=gen), torch.randint(0, 10, (100,), generator=gen),
+                   "classification", num_classes=10)
+    result = Trainer(mlp(out=10), many, dataclasses.replace(s, epochs=1)).run()
+    assert 0 < result.final["train_top5"] <= 1
 
 
 def test_regression_metrics() -> None:
