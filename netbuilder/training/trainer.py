@@ -20,13 +20,13 @@ import torch
 from netbuilder.data.dataset import Dataset
 from netbuilder.data.fit import metric_problems
 from netbuilder.files.training_settings import SettingsError, TrainingSettings
-from netbuilder.training.devices import resolve_device
 from netbuilder.training import memory_format
+from netbuilder.training.devices import resolve_device
 from netbuilder.training.distributed import DistContext
 from netbuilder.training.events import Epoch, Event, Failed, Finished, Started, Steps
 from netbuilder.training.losses import make_loss
-from netbuilder.training.metrics import MetricAccumulator
 from netbuilder.training.memory_format import LayoutChoice, apply_layout, as_layout
+from netbuilder.training.metrics import MetricAccumulator
 from netbuilder.training.optim import Schedule, make_optimizer
 
 HIGHER_IS_BETTER = {"accuracy", "top5", "r2"}
@@ -103,10 +103,10 @@ class Trainer:
         self.schedule = Schedule(self.optimizer, settings, self.steps_per_epoch)
         self.loss_fn = make_loss(settings.loss)
         self.state = TrainState()
+        self.layout: LayoutChoice | None = None  # chosen when the run starts
         self._pause = threading.Event()
         self._cancel = threading.Event()
         self._resume = threading.Condition()
-        self.layout: LayoutChoice | None = None  # chosen when the run starts
 
     # ---- control, from any thread ----------------------------------------------------
     def pause(self) -> None:
@@ -140,12 +140,12 @@ class Trainer:
         if s.threads:
             torch.set_num_threads(s.threads)
         model = self.module
-        self._net = self.dist.wrap(model)
-        self._snapshot = [t.detach().clone() for t in model.state_dict().values()]
-        self._snapshot_step = self.state.step
         # Before DDP wraps the model: its gradient buckets take the parameters' strides as they are then.
         self.layout = self._choose_layout()
         apply_layout(model, self.optimizer, self.layout.torch_format)
+        self._net = self.dist.wrap(model)
+        self._snapshot = [t.detach().clone() for t in model.state_dict().values()]
+        self._snapshot_step = self.state.step
         self.on_event(Started(str(self.device), s.epochs, self.steps_per_epoch, len(self.train_data),
                               len(self.val_data) if self.val_data else 0))
         final: dict[str, float] = {}
@@ -192,16 +192,13 @@ class Trainer:
         except Exception as exc:  # the caller's process must survive any error in the model
             return self._fail(f"training stopped at step {self.state.step} (epoch {running + 1}): "
                               f"{type(exc).__name__}: {exc}", self.state.step, "error")
-        self.on_event(Finished(reason, self.state.epoch, self.state.step, final, best))
-        return RunResult(reason, self.state.epoch, self.state.step, final, best)
-
         finally:
             # The layout is the run's business: the module goes back as it came, contiguous, for
             # whatever reads it next (export, codegen, a weights file, a view()).
             apply_layout(model, self.optimizer, torch.contiguous_format)
-    def _fail(self, message: str, step: int, kind: str) -> RunResult:
-        self._restore_snapshot()
-        self.on_event(Failed(message, step, kind))
+        self.on_event(Finished(reason, self.state.epoch, self.state.step, final, best))
+        return RunResult(reason, self.state.epoch, self.state.step, final, best)
+
     def _choose_layout(self) -> LayoutChoice:
         """The run's memory layout (see :mod:`netbuilder.training.memory_format`), measured once per Trainer."""
         if getattr(self, "layout", None) is not None:
@@ -224,6 +221,9 @@ class Trainer:
             choice = LayoutChoice("contiguous", f"could not time the layouts ({type(exc).__name__}: {exc})")
         return memory_format.agree_across_ranks(choice, self.dist.rank, self.dist.world_size)
 
+    def _fail(self, message: str, step: int, kind: str) -> RunResult:
+        self._restore_snapshot()
+        self.on_event(Failed(message, step, kind))
         return RunResult("failed", self.state.epoch, self.state.step, message=message)
 
     def _improved(self, value: float) -> bool:
@@ -255,10 +255,10 @@ class Trainer:
                if s.precision != "fp32" else contextlib.nullcontext())
         scaler = torch.amp.GradScaler("cuda") if s.precision == "fp16" else None
         l1 = s.l1
+        layout = self.layout.torch_format
         for b in range(self.steps_per_epoch):
             self._checkpoint_between_batches()
             index = order[b * s.batch_size:(b + 1) * s.batch_size]
-        layout = self.layout.torch_format
             batch_n = len(index)
             if dist.world_size > 1:
                 index = index[dist.rank::dist.world_size]
