@@ -2,12 +2,18 @@
 
 Targets (issue 5): open <= 1 s; a pan or zoom repaint <= 16 ms even zoomed out with every
 node visible; one parameter edit updates shapes and labels (and repaints) in <= 20 ms.
-Reference measured in the same run: the same view repainting a bare QGraphicsScene holding
-one rectangle per node and one line per wire, the least Qt itself can do for that many items.
+Reference measured in the same run, interleaved step by step with ours: the same view repainting
+a bare QGraphicsScene holding one rectangle per node and one line per wire, the least Qt itself
+can do for that many items. The zoomed-out repaint must stay within 1.5 x that reference (and under
+16 ms); the edit is timed against the same view's repaint without an edit (what the edit adds);
+opening has no Qt-only equivalent, so it is held to the issue's 1 s alone.
 (For scale, from the issue: NodeGraphQt took 4.8-6.0 s to build a 1,000-node chain and 40 ms
 per repaint with every node visible.)
 
-    python benchmarks/bench_canvas_scale.py [--repeats 30]
+Printed: median and range of every timing, ratios as the median (and range) of per-pair ratios,
+PASS or FAIL for each target. Exits 1 when any target is missed.
+
+    python benchmarks/bench_canvas_scale.py [--repeats 30] [--nodes 1000]
 """
 
 from __future__ import annotations
@@ -19,13 +25,14 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).parent))
 
 from bench_shape_inference import make_graph
-from PySide6.QtCore import QLineF, QRectF
+from PySide6.QtCore import QLineF
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QGraphicsScene, QGraphicsView
 
@@ -35,48 +42,71 @@ from netbuilder.model.layout import layered_positions
 from ui.document import Document
 from ui.main_window import MainWindow
 
-TARGET_OPEN_S = 1.0
+TARGET_OPEN_MS, TARGET_REPAINT_MS, TARGET_EDIT_MS = 1000.0, 16.0, 20.0
+TARGET_REPAINT_RATIO = 1.5  # netbuilder's zoomed-out repaint / the bare scene's
 COLUMNS = 25  # bands of 25 columns, so that zoomed to fit, every node is on screen
 
 
-def write_project(path: Path) -> tuple[str, str]:
-    graph, first_bn, last_edit = make_graph(1000)
+def write_project(path: Path, nodes: int) -> tuple[str, str]:
+    graph, first_bn, last_edit = make_graph(nodes)
     for node_id, position in layered_positions(graph, max_columns=COLUMNS).items():
         graph.node(node_id).position = position
-    project = Project(name="scale-1000")
+    project = Project(name=f"scale-{nodes}")
     project.graph = graph
     project.save(path)
     return first_bn, last_edit
 
 
-def median_ms(fn, repeats: int) -> float:
-    times = []
+def timed_ms(fn: Callable[[], None]) -> float:
+    start = time.perf_counter()
+    fn()
+    return (time.perf_counter() - start) * 1000
+
+
+def interleaved(ours: Callable[[], None], reference: Callable[[], None], repeats: int) -> tuple[list, list]:
+    """Times ``ours`` and ``reference`` alternately, so a change in the machine's load hits both alike."""
+    a, b = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
+        a.append(timed_ms(ours))
+        b.append(timed_ms(reference))
+    return a, b
 
 
-def repaint_after(view: QGraphicsView, move) -> callable:
+def spread(ms: list[float]) -> str:
+    return f"median {statistics.median(ms):7.2f} ms (range {min(ms):.2f}-{max(ms):.2f})"
+
+
+def pair_ratios(ours: list[float], reference: list[float]) -> list[float]:
+    return [a / b for a, b in zip(ours, reference, strict=True)]
+
+
+def ratio_text(ratios: list[float]) -> str:
+    return f"ratio median {statistics.median(ratios):.2f} (range {min(ratios):.2f}-{max(ratios):.2f})"
+
+
+def repaint_after(view: QGraphicsView, move: Callable[[], None]) -> Callable[[], None]:
     def step() -> None:
         move()
         view.viewport().repaint()  # a synchronous paint of the whole viewport
     return step
 
 
-def pan_and_zoom(view: QGraphicsView, repeats: int) -> tuple[float, float]:
+def panner(view: QGraphicsView) -> Callable[[], None]:
     flip = [1]
 
     def pan() -> None:
         flip[0] = -flip[0]
         view.horizontalScrollBar().setValue(view.horizontalScrollBar().value() + 15 * flip[0])
+    return repaint_after(view, pan)
+
+
+def zoomer(view: QGraphicsView) -> Callable[[], None]:
+    flip = [1]
 
     def zoom() -> None:
         flip[0] = -flip[0]
         view.scale(1.05 ** flip[0], 1.05 ** flip[0])
-
-    return median_ms(repaint_after(view, pan), repeats), median_ms(repaint_after(view, zoom), repeats)
+    return repaint_after(view, zoom)
 
 
 def bare_scene_view(window: MainWindow) -> QGraphicsView:
@@ -92,25 +122,42 @@ def bare_scene_view(window: MainWindow) -> QGraphicsView:
     view.resize(window.view.size())
     view.show()
     QTest.qWaitForWindowExposed(view)
-    view.fitInView(QRectF(scene.itemsBoundingRect()))
     return view
+
+
+def open_window(path: Path) -> tuple[MainWindow, float]:
+    start = time.perf_counter()
+    window = MainWindow(Document.open(path))
+    window.resize(1400, 860)
+    window.show()
+    window.view.frame_all()
+    window.view.viewport().repaint()
+    return window, (time.perf_counter() - start) * 1000
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--opens", type=int, default=3, help="how many times the window is opened on the graph")
+    parser.add_argument("--nodes", type=int, default=1000, help="graph size (200 or more)")
+    parser.add_argument("--target-scale", type=float, default=1.0,
+                        help="multiplies every target (for checking the gate itself; 1 is the real targets)")
     args = parser.parse_args()
+    scale_target = args.target_scale
     app = QApplication.instance() or QApplication([])
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "scale.nbproj"
-        _, last_edit = write_project(path)
-        start = time.perf_counter()
-        window = MainWindow(Document.open(path))
-        window.resize(1400, 860)
-        window.show()
-        window.view.frame_all()
-        window.view.viewport().repaint()
-        open_s = time.perf_counter() - start
+        _, last_edit = write_project(path, args.nodes)
+        open_ms = []
+        for _ in range(args.opens - 1):  # the last one opened stays for the rest of the run
+            window, ms = open_window(path)
+            open_ms.append(ms)
+            window.document.undo_stack.setClean()
+            window.close()
+            window.deleteLater()
+            app.processEvents()
+        window, ms = open_window(path)
+        open_ms.append(ms)
     app.processEvents()
     gc.collect()
     start = time.perf_counter()
@@ -121,53 +168,78 @@ def main() -> int:
     gc.collect()
     gc_after = time.perf_counter() - start
     view = window.view
+    bare = bare_scene_view(window)
     view.frame_all()
+    bare.setTransform(view.transform())
+    bare.centerOn(view.mapToScene(view.viewport().rect().center()))
     app.processEvents()
-    visible = sum(1 for i in window.scene.node_items.values()
-                  if view.mapToScene(view.viewport().rect()).boundingRect().contains(i.sceneBoundingRect()))
-    scale = view.transform().m11()
-    pan_out, zoom_out = pan_and_zoom(view, args.repeats)
+    on_screen = view.mapToScene(view.viewport().rect()).boundingRect()
+    visible = sum(1 for i in window.scene.node_items.values() if on_screen.contains(i.sceneBoundingRect()))
+    zoom_scale = view.transform().m11()
+    pan_out = interleaved(panner(view), panner(bare), args.repeats)
+    zoom_out = interleaved(zoomer(view), zoomer(bare), args.repeats)
     view.resetTransform()
     view.centerOn(window.scene.node_items[last_edit])
+    bare.resetTransform()
+    bare.centerOn(window.scene.node_items[last_edit].sceneBoundingRect().center())
     app.processEvents()
-    pan_in, zoom_in = pan_and_zoom(view, args.repeats)
-    bare = bare_scene_view(window)
-    app.processEvents()
-    bare_pan, bare_zoom = pan_and_zoom(bare, args.repeats)
+    pan_in = interleaved(panner(view), panner(bare), args.repeats)
+    zoom_in = interleaved(zoomer(view), zoomer(bare), args.repeats)
 
     doc = window.document
-    values = iter([32, 48] * args.repeats)
+    values = iter([32, 48] * (2 * args.repeats))
 
-    def edit(node_id: str, param: str) -> None:
-        doc.push(SetParams(node_id, {param: next(values)}))
+    def edit(node_id: str, param: str) -> Callable[[], None]:
+        def step() -> None:
+            doc.push(SetParams(node_id, {param: next(values)}))
+            view.viewport().repaint()
+        return step
+
+    def repaint_only() -> None:
         view.viewport().repaint()
 
     view.frame_all()
     app.processEvents()
-    edit_late = median_ms(lambda: edit(last_edit, "out_features"), args.repeats)
+    edit_late = interleaved(edit(last_edit, "out_features"), repaint_only, args.repeats)
     first_conv = next(n.id for n in doc.project.graph if n.kind == "Conv2d")
-    edit_early = median_ms(lambda: edit(first_conv, "out_channels"), args.repeats)
+    edit_early = interleaved(edit(first_conv, "out_channels"), repaint_only, args.repeats)
 
-    print(f"graph: {len(doc.project.graph)} nodes, {len(doc.project.graph.edges)} wires")
-    print(f"open (load, check, build the scene, first paint): {open_s * 1000:.0f} ms "
-          f"(target <= {TARGET_OPEN_S * 1000:.0f})")
-    print(f"zoomed out to fit (scale {scale:.3f}, {visible} of 1000 nodes fully on screen):")
-    print(f"  pan repaint  {pan_out:6.2f} ms   zoom repaint {zoom_out:6.2f} ms  (target <= 16)")
-    print(f"  bare QGraphicsScene, same view: pan {bare_pan:.2f} ms, zoom {bare_zoom:.2f} ms; "
-          f"ratio netbuilder/bare: pan {pan_out / bare_pan:.2f}, zoom {zoom_out / bare_zoom:.2f}")
-    print(f"at 100 % zoom: pan repaint {pan_in:.2f} ms, zoom repaint {zoom_in:.2f} ms")
-    print(f"parameter edit + repaint, zoomed out: near the end {edit_late:.2f} ms, "
-          f"at the start (re-infers the whole graph) {edit_early:.2f} ms (target <= 20)")
+    print(f"graph: {len(doc.project.graph)} nodes, {len(doc.project.graph.edges)} wires; {args.repeats} interleaved "
+          f"repeats (netbuilder, reference, netbuilder, ...)")
+    print(f"open (load, check, build the scene, first paint), {args.opens} times: {spread(open_ms)}")
+    print(f"zoomed out to fit (scale {zoom_scale:.3f}, {visible} of {args.nodes} nodes fully on screen):")
+    for name, (ours, ref) in (("pan ", pan_out), ("zoom", zoom_out)):
+        print(f"  {name} repaint {spread(ours)}; bare scene {spread(ref)}; {ratio_text(pair_ratios(ours, ref))}")
+    print("at 100 % zoom:")
+    for name, (ours, ref) in (("pan ", pan_in), ("zoom", zoom_in)):
+        print(f"  {name} repaint {spread(ours)}; bare scene {spread(ref)}; {ratio_text(pair_ratios(ours, ref))}")
+    print("parameter edit + repaint, zoomed out, against the same repaint without an edit:")
+    for name, (ours, ref) in (("near the end", edit_late), ("at the start (re-infers the whole graph)", edit_early)):
+        print(f"  {name}: {spread(ours)}; repaint alone {spread(ref)}; {ratio_text(pair_ratios(ours, ref))}")
     print(f"a full garbage collection: {gc_before * 1000:.1f} ms before gc.freeze(), {gc_after * 1000:.1f} ms after "
           f"(torch {'loaded' if 'torch' in sys.modules else 'not loaded'})")
-    failed = [name for name, value, target in (("open", open_s * 1000, 1000), ("pan", pan_out, 16),
-                                               ("zoom", zoom_out, 16), ("edit", edit_early, 20))
-              if value > target]
-    print("all targets met" if not failed else f"over target: {', '.join(failed)}")
+
+    med = statistics.median
+    checks = [
+        ("open", med(open_ms), TARGET_OPEN_MS * scale_target, "ms"),
+        ("pan repaint, zoomed out", med(pan_out[0]), TARGET_REPAINT_MS * scale_target, "ms"),
+        ("zoom repaint, zoomed out", med(zoom_out[0]), TARGET_REPAINT_MS * scale_target, "ms"),
+        ("pan repaint / bare scene, zoomed out", med(pair_ratios(*pan_out)),
+         TARGET_REPAINT_RATIO * scale_target, "x"),
+        ("zoom repaint / bare scene, zoomed out", med(pair_ratios(*zoom_out)),
+         TARGET_REPAINT_RATIO * scale_target, "x"),
+        ("edit at the start + repaint", med(edit_early[0]), TARGET_EDIT_MS * scale_target, "ms"),
+    ]
+    for name, value, target, unit in checks:
+        print(f"{'PASS' if value <= target else 'FAIL'}: {name} {value:.2f} {unit} (target <= {target:g} {unit})")
+    failed = [name for name, value, target, _ in checks if value > target]
+    if failed:
+        print(f"missed {len(failed)} of {len(checks)} targets; a loaded machine moves the ms figures but not the "
+              "ratios: rerun on a quiet one before reading a miss of ms alone as a regression")
     doc.undo_stack.setClean()
     window.close()
     bare.close()
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
