@@ -1,4 +1,5 @@
-"""Test-wide settings: Qt runs offscreen (no display on CI), hypothesis profiles."""
+"""Test-wide settings: Qt runs offscreen unless QT_QPA_PLATFORM says otherwise (`make test-gui-x` runs the
+GUI tests again with xcb on Xvfb), hypothesis profiles."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import os
 
 from hypothesis import settings
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # an explicit choice (xcb) is kept
 
 # CI=true gets a derandomised run so a red CI is reproducible from its log.
 settings.register_profile("ci", derandomize=True, print_blob=True)
