@@ -1,12 +1,23 @@
-"""Trainer throughput against an idiomatic hand-written PyTorch loop, measured in the same run.
+"""Trainer throughput against hand-written PyTorch loops, measured in the same run.
 
-The seed's MNIST CNN, Adam, one epoch over 6,000 synthetic 28×28 images. The reference is
-what a tutorial writes: TensorDataset + DataLoader(shuffle=True) and ``loss.item()`` every
-step. Each side runs in its own child process (so peak memory is its own), alternating
-A B A B to cancel drift; the ratio of medians is printed.
+The seed's MNIST CNN, Adam, two epochs over 6,000 synthetic 28×28 images; the second epoch
+is timed (the first warms caches, oneDNN/cuDNN plans and, for the Trainer, holds its
+one-off memory-layout probe, whose cost is printed on its own). Two references:
 
-    python benchmarks/bench_trainer_vs_loop.py [--batch 32 128] [--repeats 3] [--device cpu|cuda]
-        [--precision fp32|bf16|fp16] [--quick]
+- ``loop``: what a tutorial writes: TensorDataset + DataLoader(shuffle=True), default Adam,
+  ``loss.item()`` every step. The target is against this one.
+- ``tensors``: the same data path as the Trainer (batches cut from tensors already on the
+  device by a shuffled index, the loss read back every ``REPORT_EVERY`` steps) and the same
+  optimizer flags (fused Adam on CUDA), in the default contiguous layout. Trainer / tensors
+  is what the Trainer itself adds or costs on top of that: its layout choice, its
+  bookkeeping (metrics, NaN checks, snapshots, events).
+
+Each side runs in its own child process (so peak memory is its own); the sides are
+interleaved, round after round, in a rotating order so drift and neighbours' load fall on
+all of them alike. Ratios are computed per round and reported as median [min-max].
+
+    python benchmarks/bench_trainer_vs_loop.py [--batch 32 128] [--repeats 7] [--device cpu|cuda]
+        [--precision fp32|bf16|fp16]
 """
 
 from __future__ import annotations
@@ -20,6 +31,11 @@ import sys
 import time
 
 N_SAMPLES = 6000
+REPORT_EVERY = 50
+SIDES = ("trainer", "loop", "tensors")
+# Against the tutorial loop at batch 32: on the CPU the Trainer must be clearly faster
+# (it picks channels_last where that is faster); on a GPU, at least as fast.
+TARGET = {"cpu": 1.25, "cuda": 1.0}
 
 
 def _child(side: str, batch: int, device: str, precision: str) -> None:
@@ -40,35 +56,51 @@ def _child(side: str, batch: int, device: str, precision: str) -> None:
     if cuda:
         torch.cuda.reset_peak_memory_stats()
     base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
+    extra: dict[str, object] = {}
     if side == "trainer":
         settings = TrainingSettings(loss="cross_entropy", optimizer="adam", batch_size=batch, epochs=2,
-                                    validation_split=0.0, device=device, precision=precision, report_every=50)
+                                    validation_split=0.0, device=device, precision=precision,
+                                    report_every=REPORT_EVERY)
         times = []
         trainer = Trainer(model, Dataset("synthetic", x, y, "classification", 10), settings,
                           on_event=lambda e: times.append(time.perf_counter())
                           if type(e).__name__ == "Epoch" else None)
-        start = time.perf_counter()
         trainer.run()
-        # Epoch 1 is the warm-up; time epoch 2 alone.
-        seconds = times[1] - times[0] if len(times) > 1 else times[0] - start
+        seconds = times[1] - times[0]  # the Epoch events come after each epoch's last synced report
+        extra = {"layout": trainer.layout.name, "probe_s": trainer.layout.probe_seconds}
     else:
-        from torch.utils.data import DataLoader, TensorDataset
-
         model = model.to(dev)
-        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-        loader = DataLoader(TensorDataset(x, y), batch_size=batch, shuffle=True)
-        amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
         scaler = torch.amp.GradScaler("cuda") if precision == "fp16" else None
+        if side == "loop":
+            from torch.utils.data import DataLoader, TensorDataset
+
+            opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+            loader = DataLoader(TensorDataset(x, y), batch_size=batch, shuffle=True)
+
+            def batches():
+                for xb, yb in loader:
+                    yield xb.to(dev), yb.to(dev)
+        else:
+            # The Trainer's optimizer flags (netbuilder/training/optim.py): fused on CUDA.
+            opt = torch.optim.Adam(model.parameters(), lr=1e-3, **({"fused": True} if cuda else {}))
+            xd, yd = x.to(dev), y.to(dev)
+
+            def batches():
+                order = torch.randperm(N_SAMPLES).to(dev)
+                for b in range(0, N_SAMPLES, batch):
+                    index = order[b:b + batch]
+                    yield xd.index_select(0, index), yd.index_select(0, index)
         for epoch in range(2):
             if epoch == 1:
                 if cuda:
                     torch.cuda.synchronize()
                 start = time.perf_counter()
-            for xb, yb in loader:
-                xb, yb = xb.to(dev), yb.to(dev)
+            pending = []
+            for xb, yb in batches():
                 with torch.autocast(dev.type, dtype=amp_dtype, enabled=amp_dtype is not None):
                     loss = torch.nn.functional.cross_entropy(model(xb), yb)
-                opt.zero_grad()
+                opt.zero_grad(set_to_none=True)
                 if scaler:
                     scaler.scale(loss).backward()
                     scaler.step(opt)
@@ -76,50 +108,82 @@ def _child(side: str, batch: int, device: str, precision: str) -> None:
                 else:
                     loss.backward()
                     opt.step()
-                loss.item()
+                if side == "loop":
+                    loss.item()
+                else:
+                    pending.append(loss.detach())
+                    if len(pending) == REPORT_EVERY:
+                        torch.stack(pending).tolist()
+                        pending.clear()
+            if pending:
+                torch.stack(pending).tolist()
         if cuda:
             torch.cuda.synchronize()
         seconds = time.perf_counter() - start
     peak = (torch.cuda.max_memory_allocated() / 2**20 if cuda
             else (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base_rss) / 1024)
-    print(json.dumps({"samples_per_s": N_SAMPLES / seconds, "peak_mib": peak}))
+    print(json.dumps({"samples_per_s": N_SAMPLES / seconds, "peak_mib": peak, **extra}))
 
 
-def _run(side: str, batch: int, device: str, precision: str) -> dict[str, float]:
+def _run(side: str, batch: int, device: str, precision: str) -> dict:
     out = subprocess.run([sys.executable, __file__, "--child", side, "--batch", str(batch), "--device", device,
-                          "--precision", precision], capture_output=True, text=True, check=True)
+                          "--precision", precision], capture_output=True, text=True)
+    if out.returncode:
+        raise SystemExit(f"the {side} child failed:\n{out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _spread(values: list[float], fmt: str = ".3f") -> str:
+    return f"{statistics.median(values):{fmt}} [{min(values):{fmt}}-{max(values):{fmt}}]"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--child", choices=("trainer", "loop"))
+    parser.add_argument("--child", choices=SIDES)
     parser.add_argument("--batch", type=int, nargs="+", default=[32, 128])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=7, help="interleaved rounds (each runs every side once)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--precision", default="fp32")
-    parser.add_argument("--quick", action="store_true", help="one repeat, batch 32 only")
     args = parser.parse_args()
     if args.child:
         _child(args.child, args.batch[0], args.device, args.precision)
         return 0
-    if args.quick:
-        args.repeats, args.batch = 1, [32]
+    target = TARGET.get(args.device.split(":")[0], 1.0)
     ok = True
     for batch in args.batch:
-        runs: dict[str, list[dict[str, float]]] = {"trainer": [], "loop": []}
-        for _ in range(args.repeats):
-            for side in ("trainer", "loop"):
-                runs[side].append(_run(side, batch, args.device, args.precision))
-        rate = {s: statistics.median(r["samples_per_s"] for r in v) for s, v in runs.items()}
-        peak = {s: statistics.median(r["peak_mib"] for r in v) for s, v in runs.items()}
-        ratio = rate["trainer"] / rate["loop"]
-        print(f"batch {batch} on {args.device} ({args.precision}): trainer {rate['trainer']:,.0f} samples/s, "
-              f"hand-written loop {rate['loop']:,.0f} samples/s, ratio {ratio:.3f}; peak memory "
-              f"trainer {peak['trainer']:.1f} MiB, loop {peak['loop']:.1f} MiB")
+        rounds: list[dict[str, dict]] = []
+        for r in range(args.repeats):
+            order = SIDES[r % 3:] + SIDES[:r % 3]
+            rounds.append({side: _run(side, batch, args.device, args.precision) for side in order})
+        rate = {s: [rd[s]["samples_per_s"] for rd in rounds] for s in SIDES}
+        vs_loop = [rd["trainer"]["samples_per_s"] / rd["loop"]["samples_per_s"] for rd in rounds]
+        vs_tensors = [rd["trainer"]["samples_per_s"] / rd["tensors"]["samples_per_s"] for rd in rounds]
+        tensors_vs_loop = [rd["tensors"]["samples_per_s"] / rd["loop"]["samples_per_s"] for rd in rounds]
+        peak = {s: statistics.median(rd[s]["peak_mib"] for rd in rounds) for s in SIDES}
+        layouts = sorted({rd["trainer"]["layout"] for rd in rounds})
+        probe = [rd["trainer"]["probe_s"] for rd in rounds]
+        epoch_s = N_SAMPLES / statistics.median(rate["trainer"])
+        print(f"batch {batch} on {args.device} ({args.precision}), {args.repeats} interleaved rounds, "
+              f"median [min-max]:")
+        print(f"  samples/s: trainer {_spread(rate['trainer'], ',.0f')}, "
+              f"tutorial loop {_spread(rate['loop'], ',.0f')}, tensor loop {_spread(rate['tensors'], ',.0f')}")
+        print(f"  trainer / tutorial loop {_spread(vs_loop)}; trainer / tensor loop {_spread(vs_tensors)}; "
+              f"tensor loop / tutorial loop {_spread(tensors_vs_loop)}")
+        print(f"  trainer's layout: {', '.join(layouts)} (chosen in {_spread(probe, '.2f')} s, once per run; "
+              f"{statistics.median(probe) / epoch_s:.0%} of one timed epoch)")
+        ratio = f"; trainer / tutorial loop {peak['trainer'] / peak['loop']:.2f}" if peak["loop"] > 0 else ""
+        kind = "CUDA allocated" if args.device.startswith("cuda") else "RSS growth"
+        print(f"  peak memory ({kind}): trainer {peak['trainer']:.1f} MiB, tutorial loop {peak['loop']:.1f} MiB, "
+              f"tensor loop {peak['tensors']:.1f} MiB{ratio}")
         if batch == 32:
-            ok &= ratio >= 1.0
-            print(f"{'PASS' if ratio >= 1.0 else 'FAIL'}: batch 32 throughput ratio {ratio:.3f} (target >= 1.0)")
+            median = statistics.median(vs_loop)
+            met = sum(v >= target for v in vs_loop)
+            passed = median >= target
+            ok &= passed
+            verdict = "PASS" if passed else "FAIL"
+            note = (f"; the spread straddles the target ({met} of {len(vs_loop)} rounds reach it): too wide to "
+                    f"call it firmly" if min(vs_loop) < target <= max(vs_loop) else "")
+            print(f"{verdict}: batch 32 trainer / tutorial loop median {median:.3f} (target >= {target}){note}")
     return 0 if ok else 1
 
 
