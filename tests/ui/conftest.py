@@ -1,4 +1,5 @@
-"""GUI tests run offscreen (set before Qt loads, in tests/conftest.py) with real widgets."""
+"""GUI tests run offscreen (set before Qt loads, in tests/conftest.py), and under `make test-gui-x` on Xvfb
+(xcb), with real widgets."""
 
 from __future__ import annotations
 
@@ -27,6 +28,10 @@ def window(qtbot):
         made.append(win)
         win.show()
         qtbot.waitExposed(win)
+        # A desktop's window manager activates a window that opens; Xvfb has none, and the offscreen platform
+        # activates every window. Window-wide shortcuts (Ctrl+Z, F, Home) only reach the active window.
+        win.activateWindow()
+        qtbot.waitActive(win)
         qtbot.wait(50)
         win.document.undo_stack.setClean()
         return win
