@@ -172,3 +172,49 @@ def test_checkpoints_weights_and_onnx_export_after_channels_last_training(tmp_pa
 def test_an_unknown_layout_is_refused_with_the_choices() -> None:
     with pytest.raises(SettingsError, match=r"memory_format.*auto, contiguous, channels_last"):
         TrainingSettings(memory_format="nhwc").validate()
+
+
+@pytest.mark.slow
+def test_torchrun_ranks_agree_on_the_layout_and_match_one_process(tmp_path: Path) -> None:
+    # DDP refuses parameters whose strides differ between ranks; 'auto' lets each rank time the
+    # layouts, so rank 0's choice must reach the other. Two processes on auto must train like one
+    # process in the contiguous layout (same global batch; float rounding aside).
+    import json
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    project = load_project(example_path("mnist_cnn"))
+    project.training.update(epochs=1, batch_size=32, validation_split=0.8, optimizer="sgd", learning_rate=0.05)
+    weights = {}
+    for name, launcher, layout in (("one", [sys.executable], "contiguous"),
+                                   ("two", [sys.executable, "-m", "torch.distributed.run", "--standalone",
+                                            "--nproc_per_node=2"], "auto")):
+        project.training.update(memory_format=layout)
+        path = project.save(tmp_path / f"{name}.nbproj")
+        done = subprocess.run([*launcher, "-m", "netbuilder", "train", str(path), "--out", str(tmp_path / name),
+                               "--device", "cpu", "--json-log"], cwd=root, capture_output=True, text=True,
+                              timeout=600)
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert any(json.loads(line)["event"] == "finished" for line in done.stdout.splitlines()
+                   if line.startswith("{"))
+        weights[name] = load_file(str(tmp_path / name / "run-0001" / "last.safetensors"))
+    for key, value in weights["one"].items():
+        if key.startswith("model."):
+            torch.testing.assert_close(weights["two"][key], value, rtol=1e-4, atol=1e-4, msg=key)
+
+
+def _agree(rank: int, init_file: str, results: str) -> None:
+    import torch.distributed as dist
+
+    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=2)
+    mine = memory_format.LayoutChoice(CHANNELS_LAST if rank == 0 else CONTIGUOUS, f"rank {rank} timed it")
+    agreed = memory_format.agree_across_ranks(mine, rank, 2)
+    Path(results, f"{rank}.txt").write_text(f"{agreed.name}|{agreed.reason}")
+    dist.destroy_process_group()
+
+
+def test_every_rank_takes_rank_0s_layout(tmp_path: Path) -> None:
+    torch.multiprocessing.spawn(_agree, args=(str(tmp_path / "init"), str(tmp_path)), nprocs=2)
+    assert (tmp_path / "0.txt").read_text() == "channels_last|rank 0 timed it"
+    assert (tmp_path / "1.txt").read_text() == "channels_last|rank 0's choice (rank 0 timed it)"
