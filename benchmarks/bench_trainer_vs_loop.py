@@ -155,6 +155,10 @@ def main() -> int:
         for r in range(args.repeats):
             order = SIDES[r % 3:] + SIDES[:r % 3]
             rounds.append({side: _run(side, batch, args.device, args.precision) for side in order})
+            got = {side: f"{rounds[-1][side]['samples_per_s']:,.0f}" for side in SIDES}
+            print(f"  round {r + 1}/{args.repeats} samples/s: trainer {got['trainer']} "
+                  f"({rounds[-1]['trainer']['layout']}), tutorial loop {got['loop']}, tensor loop {got['tensors']}",
+                  flush=True)
         rate = {s: [rd[s]["samples_per_s"] for rd in rounds] for s in SIDES}
         vs_loop = [rd["trainer"]["samples_per_s"] / rd["loop"]["samples_per_s"] for rd in rounds]
         vs_tensors = [rd["trainer"]["samples_per_s"] / rd["tensors"]["samples_per_s"] for rd in rounds]
