@@ -231,8 +231,10 @@ BAD_VALUES = [
     ("$.graph.nodes[2].name", "x", "$.graph.nodes[2].name", "two nodes are named 'x'"),
     ("$.graph.nodes[1].name", "1abc", "$.graph.nodes[1].name", "must start with a letter"),
     ("$.graph.nodes[1].name", "my layer", "$.graph.nodes[1].name", "must start with a letter"),
-    ("$.graph.nodes[1].name", "class", "$.graph.nodes[1].name", "reserved"),
-    ("$.graph.nodes[1].name", "forward", "$.graph.nodes[1].name", "reserved"),
+    ("$.graph.nodes[1].name", "class", "$.graph.nodes[1].name", "is a Python keyword; choose another"),
+    ("$.graph.nodes[1].name", "forward", "$.graph.nodes[1].name", "clashes with the attribute 'forward'"),
+    ("$.graph.nodes[1].name", "training", "$.graph.nodes[1].name", "clashes with the attribute 'training'"),
+    ("$.graph.nodes[1].name", "_modules", "$.graph.nodes[1].name", "starts with _, where torch keeps"),
     ("$.graph.nodes[1].name", "", "$.graph.nodes[1].name", "must not be empty"),
     # wires
     ("$.graph.edges[0].src", "ghost", "$.graph.edges[0].src", "points at 'ghost', which is no"),
