@@ -10,15 +10,28 @@ import math
 
 from PySide6.QtCore import QLineF, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QKeySequence, QPainter, QPen
-from PySide6.QtWidgets import QApplication, QGraphicsPathItem, QGraphicsScene
+from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsPathItem, QGraphicsScene
 
 from netbuilder.model.edits import AddNode, Compound, Connect, Disconnect, Move, RemoveNode
 from netbuilder.model.graph import Edge, Node
 from ui import theme
-from ui.canvas.items import GRID, HEADER, NODE_WIDTH, PREVIEW_Z, NodeItem, PortItem, WireItem, snap, wire_path
+from ui.canvas.items import (
+    GRID,
+    HEADER,
+    NODE_WIDTH,
+    PREVIEW_Z,
+    NodeItem,
+    OverviewItem,
+    PortItem,
+    WireItem,
+    snap,
+    wire_path,
+)
 from ui.document import Document
 
 LAYER_MIME = "application/x-netbuilder-layer"
+# Qt skips such an item's paint, yet it still takes clicks, drags and selection.
+NO_CONTENTS = QGraphicsItem.GraphicsItemFlag.ItemHasNoContents
 GRID_LINE_EVERY = 5  # a grid line every 5 snap points, so the grid reads as a guide, not as noise
 
 
@@ -39,6 +52,8 @@ class CanvasScene(QGraphicsScene):
         self.node_items: dict[str, NodeItem] = {}
         self.detailed = True  # False: zoomed out to an overview (see canvas_items.DETAIL_ZOOM)
         self.wire_items: dict[Edge, WireItem] = {}
+        self.overview = OverviewItem(self)  # before the nodes: each tells it when it changes
+        self.addItem(self.overview)
         self._wire_from: PortItem | None = None
         self._preview: QGraphicsPathItem | None = None
         self._snap_to_grid = True
@@ -88,7 +103,9 @@ class CanvasScene(QGraphicsScene):
         for item in self.node_items.values():
             for port in item.ports.values():
                 port.setVisible(detailed)
-            item.update()
+            item.setFlag(NO_CONTENTS, not detailed)  # see OverviewItem: the boxes are painted there
+        self.overview.setVisible(not detailed)
+        self.overview.invalidate()
         for wire in self.wire_items.values():
             wire.label.setVisible(detailed)
 
@@ -108,10 +125,13 @@ class CanvasScene(QGraphicsScene):
     def _node_added(self, node: Node) -> None:
         item = NodeItem(self, node.id)
         self.node_items[node.id] = item
+        item.setFlag(NO_CONTENTS, not self.detailed)
         self.addItem(item)
+        self.overview.invalidate()
 
     def _node_removed(self, node: Node) -> None:
         self.removeItem(self.node_items.pop(node.id))
+        self.overview.invalidate()
 
     def _edge_added(self, edge: Edge) -> None:
         item = WireItem(self, edge)
