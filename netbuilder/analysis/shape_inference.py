@@ -110,7 +110,8 @@ class ShapeInference:
         return len(stale)
 
     def info(self, node_id: str) -> NodeInfo:
-        self.update()
+        if self._dirty:  # checked here, not by calling update(): the canvas asks 1,000 times per edit
+            self.update()
         return self._info[node_id]
 
     def outputs(self, node_id: str) -> dict[str, TensorType] | None:
