@@ -201,25 +201,27 @@ class Trainer:
 
     def _choose_layout(self) -> LayoutChoice:
         """The run's memory layout (see :mod:`netbuilder.training.memory_format`), measured once per Trainer."""
-        if getattr(self, "layout", None) is not None:
+        if self.layout is not None:
             return self.layout
         s, dev = self.settings, self.device
         rows = max(1, s.batch_size // self.dist.world_size)
         xb, yb = self.train_data.x[:rows].to(dev), self.train_data.y[:rows].to(dev)
 
-        def autocast() -> contextlib.AbstractContextManager:
-            return (torch.autocast("cuda", dtype=torch.bfloat16 if s.precision == "bf16" else torch.float16)
-                    if s.precision != "fp32" else contextlib.nullcontext())
-
         def measure() -> dict[str, list[float]]:
             return memory_format.time_training_steps(self.module, lambda params: make_optimizer(params, s),
-                                                     self.loss_fn, xb, yb, autocast)
+                                                     self.loss_fn, xb, yb, self._autocast)
 
         try:
             choice = memory_format.choose_layout(self.module, s.memory_format, measure)
         except Exception as exc:  # a model that fails here fails in the first step too, and says so there
             choice = LayoutChoice("contiguous", f"could not time the layouts ({type(exc).__name__}: {exc})")
         return memory_format.agree_across_ranks(choice, self.dist.rank, self.dist.world_size)
+
+    def _autocast(self) -> contextlib.AbstractContextManager:
+        """Mixed precision for a forward pass, as the settings ask (fp32: none)."""
+        s = self.settings
+        return (torch.autocast("cuda", dtype=torch.bfloat16 if s.precision == "bf16" else torch.float16)
+                if s.precision != "fp32" else contextlib.nullcontext())
 
     def _fail(self, message: str, step: int, kind: str) -> RunResult:
         self._restore_snapshot()
@@ -251,8 +253,7 @@ class Trainer:
         first = self.state.step
         self._t0 = getattr(self, "_t0", time.perf_counter())
         t_epoch = time.perf_counter()
-        amp = (torch.autocast("cuda", dtype=torch.bfloat16 if s.precision == "bf16" else torch.float16)
-               if s.precision != "fp32" else contextlib.nullcontext())
+        amp = self._autocast()
         scaler = torch.amp.GradScaler("cuda") if s.precision == "fp16" else None
         l1 = s.l1
         layout = self.layout.torch_format
@@ -338,8 +339,7 @@ class Trainer:
         metrics = MetricAccumulator(s.metrics, s.loss, dev)
         chunk = max(s.batch_size, 256)
         rank, world = self.dist.rank, self.dist.world_size
-        amp = (torch.autocast("cuda", dtype=torch.bfloat16 if s.precision == "bf16" else torch.float16)
-               if s.precision != "fp32" else contextlib.nullcontext())
+        amp = self._autocast()
         for start in range(rank * chunk, len(data), chunk * world):
             xb = data.x[start:start + chunk].to(dev, non_blocking=True)
             yb = data.y[start:start + chunk].to(dev, non_blocking=True)
