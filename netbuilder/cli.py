@@ -150,7 +150,7 @@ def _train(args: argparse.Namespace) -> int:
                   f"history in {run_dir.parent / 'history.sqlite'})", file=sys.stderr)
     if result.status == "failed":
         return 1  # the display has printed the reason
-    return 130 if result.status == "cancelled" else 0
+    return 130 if result.status == "stopped" else 0
 
 
 def _export(args: argparse.Namespace) -> int:

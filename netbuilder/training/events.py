@@ -16,7 +16,8 @@ class Started:
     steps_per_epoch: int
     train_samples: int
     val_samples: int
-    run_id: int | None = None
+    run_id: int | None = None  # the run's number in the history, when it keeps one
+    run_dir: str | None = None  # the folder of its checkpoints (best/last.safetensors)
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,8 @@ class Epoch:
 
 @dataclass(frozen=True)
 class Finished:
-    """``reason``: ``completed``, ``cancelled`` or ``early_stopped``."""
+    """``reason``: ``completed``, ``stopped`` (asked to; the ``last`` checkpoint holds the weights
+    so far) or ``early_stopped``."""
 
     reason: str
     epochs_done: int
@@ -67,7 +69,21 @@ class Failed:
 
     message: str
     step: int
-    kind: str = "error"  # "nan", "out_of_memory", "error"
+    kind: str = "error"  # "nan", "out_of_memory", "error"; before a run: "setup", "internal"
 
 
-Event = Started | Steps | Epoch | Finished | Failed
+@dataclass(frozen=True)
+class Paused:
+    """The run holds between batches after step ``step`` - 1 (``step`` steps are done)."""
+
+    step: int
+
+
+@dataclass(frozen=True)
+class Resumed:
+    """The run goes on from ``step``."""
+
+    step: int
+
+
+Event = Started | Steps | Epoch | Finished | Failed | Paused | Resumed

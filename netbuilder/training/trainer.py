@@ -1,4 +1,4 @@
-"""The Trainer: runs in any thread, reports through a callback, pauses and cancels between batches.
+"""The Trainer: runs in any thread, reports through a callback, pauses and stops between batches.
 
 Batches are cut from tensors that already sit on the device (no DataLoader workers, no
 per-step host copies), and the loss is read back only every ``report_every`` steps, so
@@ -23,7 +23,7 @@ from netbuilder.files.training_settings import SettingsError, TrainingSettings
 from netbuilder.training import memory_format
 from netbuilder.training.devices import resolve_device
 from netbuilder.training.distributed import DistContext
-from netbuilder.training.events import Epoch, Event, Failed, Finished, Started, Steps
+from netbuilder.training.events import Epoch, Event, Failed, Finished, Paused, Resumed, Started, Steps
 from netbuilder.training.losses import make_loss
 from netbuilder.training.memory_format import LayoutChoice, apply_layout, as_layout
 from netbuilder.training.metrics import MetricAccumulator
@@ -34,7 +34,7 @@ HIGHER_IS_BETTER = {"accuracy", "top5", "r2"}
 
 @dataclass
 class RunResult:
-    """How a run ended: ``status`` is completed, cancelled, early_stopped or failed."""
+    """How a run ended: ``status`` is completed, stopped, early_stopped or failed."""
 
     status: str
     epochs_done: int = 0
@@ -54,7 +54,7 @@ class TrainState:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-class _Cancelled(Exception):
+class _Stopped(Exception):
     pass
 
 
@@ -72,8 +72,9 @@ class Trainer:
     on_event:
         Called with each :mod:`netbuilder.training.events` event, on the training thread.
     checkpoint:
-        Called as ``checkpoint(tag, trainer, state)`` with tag ``"last"`` after every epoch and
-        ``"best"`` when the monitored metric improves (see :mod:`netbuilder.training.checkpoint`).
+        Called as ``checkpoint(tag, trainer, state)`` with tag ``"last"`` after every epoch and when
+        the run is stopped (mid-epoch too: ``state.step`` says where), and ``"best"`` when the
+        monitored metric improves (see :mod:`netbuilder.training.checkpoint`).
     dist:
         Set when running under torchrun: shards batches, averages gradients and metrics.
     """
@@ -104,6 +105,9 @@ class Trainer:
         self.loss_fn = make_loss(settings.loss)
         self.state = TrainState()
         self.layout: LayoutChoice | None = None  # chosen when the run starts
+        # Where the caller keeps this run, passed on in the Started event (train_project sets them).
+        self.run_id: int | None = None
+        self.run_dir: str | None = None
         self._pause = threading.Event()
         self._cancel = threading.Event()
         self._resume = threading.Condition()
@@ -118,6 +122,7 @@ class Trainer:
             self._resume.notify_all()
 
     def cancel(self) -> None:
+        """Stop after the current batch (the run ends ``stopped``); a paused run stops at once."""
         self._cancel.set()
         self.resume()
 
@@ -126,16 +131,19 @@ class Trainer:
         return self._pause.is_set()
 
     def _checkpoint_between_batches(self) -> None:
-        if self._pause.is_set():
+        if self._pause.is_set() and not self._cancel.is_set():
+            self.on_event(Paused(self.state.step))  # outside the lock: resume() need not wait for it
             with self._resume:
                 while self._pause.is_set() and not self._cancel.is_set():
                     self._resume.wait(0.1)
+            if not self._cancel.is_set():
+                self.on_event(Resumed(self.state.step))
         if self._cancel.is_set():
-            raise _Cancelled
+            raise _Stopped
 
     # ---- the run -----------------------------------------------------------------------
     def run(self) -> RunResult:
-        """Train to the end, a cancel, early stopping, or a failure; never raises for those."""
+        """Train to the end, a stop, early stopping, or a failure; never raises for those."""
         s = self.settings
         if s.threads:
             torch.set_num_threads(s.threads)
@@ -147,7 +155,7 @@ class Trainer:
         self._snapshot = [t.detach().clone() for t in model.state_dict().values()]
         self._snapshot_step = self.state.step
         self.on_event(Started(str(self.device), s.epochs, self.steps_per_epoch, len(self.train_data),
-                              len(self.val_data) if self.val_data else 0))
+                              len(self.val_data) if self.val_data else 0, self.run_id, self.run_dir))
         final: dict[str, float] = {}
         best: dict[str, float] = {}
         reason = "completed"
@@ -181,8 +189,14 @@ class Trainer:
                         break
                 elif improved:
                     self.state.extra["epochs_without_improvement"] = 0
-        except _Cancelled:
-            reason = "cancelled"
+        except _Stopped:
+            reason = "stopped"
+            if self.checkpoint is not None and self.dist.is_main:
+                try:  # the weights trained so far, mid-epoch too: a stopped run's last checkpoint is usable
+                    self.checkpoint("last", self, self.state)
+                except Exception as exc:
+                    return self._fail(f"stopped at step {self.state.step}, but the last checkpoint could not "
+                                      f"be written: {type(exc).__name__}: {exc}", self.state.step, "error")
         except _Diverged as exc:
             return self._fail(str(exc), exc.step, "nan")
         except torch.cuda.OutOfMemoryError:
@@ -251,13 +265,21 @@ class Trainer:
         pending = torch.zeros(s.report_every, device=dev)
         k = 0
         first = self.state.step
+        # A run resumed from a checkpoint written mid-epoch (a stop) skips the batches it had done:
+        # the order is the same (it depends on the seed and the epoch alone), the dropout masks are not.
+        start = self.state.step - epoch * self.steps_per_epoch
+        start = start if 0 < start < self.steps_per_epoch else 0
         self._t0 = getattr(self, "_t0", time.perf_counter())
         t_epoch = time.perf_counter()
         amp = self._autocast()
         scaler = torch.amp.GradScaler("cuda") if s.precision == "fp16" else None
         l1 = s.l1
         layout = self.layout.torch_format
-        for b in range(self.steps_per_epoch):
+        for b in range(start, self.steps_per_epoch):
+            if k and (self._pause.is_set() or self._cancel.is_set()):
+                # The curves and the history reach the step where the run holds or stops.
+                self._report(pending[:k], first, epoch, b - 1, t_epoch, (b - start) * s.batch_size)
+                first, k = self.state.step, 0
             self._checkpoint_between_batches()
             index = order[b * s.batch_size:(b + 1) * s.batch_size]
             batch_n = len(index)
@@ -298,7 +320,7 @@ class Trainer:
             k += 1
             self.state.step += 1
             if k == s.report_every or b == self.steps_per_epoch - 1:
-                self._report(pending[:k], first, epoch, b, t_epoch, (b + 1) * s.batch_size)
+                self._report(pending[:k], first, epoch, b, t_epoch, (b + 1 - start) * s.batch_size)
                 first, k = self.state.step, 0
         return metrics.compute(dist.all_reduce_sum)
 

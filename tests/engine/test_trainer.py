@@ -13,7 +13,7 @@ from netbuilder import Edge, Graph, build_module, load_project
 from netbuilder.data.dataset import Dataset
 from netbuilder.examples import example_path
 from netbuilder.files.training_settings import SettingsError, TrainingSettings
-from netbuilder.training.events import Failed, Finished, Steps
+from netbuilder.training.events import Failed, Finished, Paused, Resumed, Started, Steps
 from netbuilder.training.run import prepare
 from netbuilder.training.trainer import Trainer
 
@@ -165,7 +165,7 @@ def test_exception_in_forward_is_a_failed_event_not_a_crash() -> None:
     assert "training stopped at step 4" in events[-1].message and "mat1 and mat2" in events[-1].message
 
 
-def test_cancel_from_another_thread_returns_within_one_batch() -> None:
+def test_stop_from_another_thread_returns_within_one_batch_as_stopped() -> None:
     torch.manual_seed(0)
     s = TrainingSettings(loss="cross_entropy", batch_size=1, epochs=1000, report_every=1, device="cpu",
                          validation_split=0.0)
@@ -179,8 +179,8 @@ def test_cancel_from_another_thread_returns_within_one_batch() -> None:
 
     trainer.on_event = on_event
     result = trainer.run()
-    assert result.status == "cancelled"
-    assert isinstance(seen[-1], Finished) and seen[-1].reason == "cancelled"
+    assert result.status == "stopped"
+    assert isinstance(seen[-1], Finished) and seen[-1].reason == "stopped"
     assert 21 <= result.steps_done <= 23
 
 
@@ -289,3 +289,65 @@ def test_a_failure_after_an_epoch_names_that_epoch() -> None:
     result = Trainer(mlp(), blobs(), s, checkpoint=checkpoint).run()
     assert result.status == "failed"
     assert "training stopped at step 6 (epoch 2): OSError: No space left on device" in result.message
+
+
+def test_pause_and_resume_are_reported_when_they_take_effect_with_the_losses_up_to_there() -> None:
+    s = TrainingSettings(loss="cross_entropy", batch_size=10, epochs=2, report_every=4, device="cpu",
+                         validation_split=0.0)
+    trainer = Trainer(mlp(), blobs(), s)
+    seen = []
+    held = threading.Event()
+
+    def on_event(e) -> None:
+        seen.append(e)
+        if isinstance(e, Steps) and e.step == 7:
+            trainer.pause()  # takes effect before the next batch, step 8
+        if isinstance(e, Paused):
+            held.set()
+
+    trainer.on_event = on_event
+    worker = threading.Thread(target=trainer.run)
+    worker.start()
+    assert held.wait(30)
+    worker.join(0.3)
+    assert worker.is_alive() and trainer.state.step == 8
+    trainer.resume()
+    worker.join(30)
+    kinds = [type(e).__name__ for e in seen]
+    assert kinds.count("Paused") == 1 and kinds.count("Resumed") == 1
+    paused = kinds.index("Paused")
+    assert seen[paused] == Paused(8) and seen[paused + 1] == Resumed(8)
+    assert seen[paused - 1].step == 7  # every step before the pause is reported before it
+    assert seen[-1] == Finished("completed", 2, 60, seen[-1].final, seen[-1].best)
+
+
+def test_a_stop_while_paused_ends_the_run_stopped_without_resuming() -> None:
+    s = TrainingSettings(loss="cross_entropy", batch_size=10, epochs=2, report_every=4, device="cpu",
+                         validation_split=0.0)
+    saved = []
+    model = mlp()
+    calls = []
+
+    def pause_in_step_5(module, args) -> None:  # mid-interval: steps 4 and 5 are not reported yet
+        calls.append(1)
+        if len(calls) == 6:
+            trainer.pause()
+
+    model.register_forward_pre_hook(pause_in_step_5)
+    trainer = Trainer(model, blobs(), s, checkpoint=lambda tag, t, state: saved.append((tag, state.step)))
+    trainer.run_id, trainer.run_dir = 7, "/runs/run-0007"
+    seen = []
+
+    def on_event(e) -> None:
+        seen.append(e)
+        if isinstance(e, Paused):
+            threading.Thread(target=trainer.cancel).start()
+
+    trainer.on_event = on_event
+    result = trainer.run()
+    assert result.status == "stopped" and result.steps_done == 6
+    assert isinstance(seen[0], Started) and (seen[0].run_id, seen[0].run_dir) == (7, "/runs/run-0007")
+    assert not any(isinstance(e, Resumed) for e in seen)
+    # Stopped mid-epoch: the last checkpoint is written with the step reached.
+    assert saved == [("last", 6)]
+    assert [e.step for e in seen if isinstance(e, Steps)] == [3, 5]
