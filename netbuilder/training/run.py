@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,31 @@ def runs_dir(project: Project, out: Path | None = None) -> Path:
     if project.path is None:
         raise DataError("save the project first: its runs are stored beside the project file")
     return project.path.with_name(project.path.stem + "-runs")
+
+
+def run_folder(runs_folder: Path, run_id: int) -> Path:
+    """The folder of run ``run_id`` (its best/last checkpoints) inside a runs folder."""
+    return Path(runs_folder) / f"run-{run_id:04d}"
+
+
+def delete_run(runs_folder: Path, run_id: int) -> None:
+    """Delete run ``run_id``: its rows in the history and its folder of checkpoints.
+
+    A run still training is refused: stop it first. A run the history does not have, or whose
+    folder is gone already, is not an error: what is left of it goes. The folder goes first, so
+    a file the system refuses to delete (an OSError naming it) leaves the run in the history.
+    """
+    history = RunHistory(Path(runs_folder) / "history.sqlite")
+    try:
+        status = next((r.status for r in history.runs() if r.id == run_id), None)
+        if status == "running":
+            raise DataError(f"run {run_id} is still training: stop it first, then delete it")
+        folder = run_folder(runs_folder, run_id)
+        if folder.exists():
+            shutil.rmtree(folder)
+        history.delete(run_id)
+    finally:
+        history.close()
 
 
 @dataclass
@@ -104,7 +130,7 @@ def train_project(project: Project, overrides: dict[str, Any] | None = None,
         folder = runs_dir(project, out)
         history = RunHistory(folder / "history.sqlite")
         run_id = history.begin(project.name, graph_fingerprint(project.graph), run.settings.to_dict(), project.data)
-        run_dir = folder / f"run-{run_id:04d}"
+        run_dir = run_folder(folder, run_id)
         run_dir.mkdir(parents=True, exist_ok=True)
         callbacks.insert(0, history.recorder(run_id))
 
@@ -117,6 +143,7 @@ def train_project(project: Project, overrides: dict[str, Any] | None = None,
     trainer = Trainer(run.module, run.train, run.settings, run.val,
                       on_event=lambda e: [cb(e) for cb in callbacks],
                       checkpoint=checkpoint if dist.is_main else None, dist=dist)
+    trainer.run_id, trainer.run_dir = run_id, str(run_dir) if run_dir is not None else None
     if resume_from is not None:
         resume(Path(resume_from), trainer)
     if trainer_ready:

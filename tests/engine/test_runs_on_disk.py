@@ -15,9 +15,11 @@ from safetensors.torch import load_file
 from netbuilder import load_project
 from netbuilder.cli import main
 from netbuilder.examples import example_path
-from netbuilder.training.checkpoint import CheckpointError, load_weights
-from netbuilder.training.history import RunHistory
-from netbuilder.training.run import prepare, train_project
+from netbuilder.data.dataset import DataError
+from netbuilder.training.checkpoint import CheckpointError, load_weights, read_metadata
+from netbuilder.training.events import Started, Steps
+from netbuilder.training.history import RunHistory, settings_diff
+from netbuilder.training.run import delete_run, prepare, train_project
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -172,3 +174,99 @@ def test_training_a_built_in_example_writes_runs_in_the_current_folder(tmp_path,
     assert main(["train", "softmax_regression", "--epochs", "2"]) == 0
     assert (tmp_path / "softmax_regression-runs" / "run-0001" / "last.safetensors").exists()
     assert not example_path("softmax_regression").with_name("softmax_regression-runs").exists()
+
+
+def test_a_stopped_run_keeps_its_weights_so_far_and_says_stopped(tmp_path) -> None:
+    project = copy_example(tmp_path, "linear_regression")
+    overrides = {"epochs": 3, "batch_size": 1, "report_every": 1, "device": "cpu"}
+    holder, events = {}, []
+
+    def stop_at_step_5(event) -> None:
+        events.append(event)
+        if isinstance(event, Steps) and event.step == 5:
+            holder["trainer"].cancel()
+
+    result, run_dir = train_project(project, overrides, stop_at_step_5,
+                                    trainer_ready=lambda t: holder.__setitem__("trainer", t))
+    assert result.status == "stopped" and result.steps_done == 6
+    assert isinstance(events[0], Started)
+    assert (events[0].run_id, events[0].run_dir) == (1, str(run_dir))
+    spe = events[0].steps_per_epoch
+    assert spe > 6  # stopped mid-epoch, before any epoch's checkpoint
+    meta = read_metadata(run_dir / "last.safetensors")
+    assert (meta["step"], meta["epoch"]) == (6, 0)
+    initial = prepare(project, overrides).module  # the same seed: the run's starting weights
+    trained = prepare(project, overrides).module
+    load_weights(run_dir / "last.safetensors", trained)
+    assert not torch.equal(initial.linear.weight, trained.linear.weight)
+    (run,) = RunHistory(run_dir.parent / "history.sqlite").runs()
+    assert run.status == "stopped"
+    # Resumed, it does the rest of the epoch (not the whole epoch again) and the other two.
+    again, _ = train_project(project, overrides, resume_from=run_dir / "last.safetensors")
+    assert again.status == "completed" and again.steps_done == 3 * spe
+
+
+def test_history_names_notes_and_deletes_runs(tmp_path) -> None:
+    project = copy_example(tmp_path, "softmax_regression")
+    train_project(project, {"epochs": 1})
+    _, second = train_project(project, {"epochs": 2, "learning_rate": 0.05})
+    folder = second.parent
+    history = RunHistory(folder / "history.sqlite")
+    history.rename(1, "baseline")
+    history.set_note(1, "before the lower learning rate")
+    first, last = history.runs()
+    assert (first.name, first.note, last.name, last.note) == ("baseline", "before the lower learning rate", "", "")
+    assert first.data == project.data and first.device == "cpu" and len(first.graph_hash) > 8
+    assert settings_diff(first.settings, last.settings) == [("learning_rate", 0.1, 0.05), ("epochs", 1, 2)]
+    with pytest.raises(KeyError, match="run 9 is not in"):
+        history.rename(9, "x")
+    delete_run(folder, 2)
+    assert [r.id for r in history.runs()] == [1] and not second.exists()
+    assert history.step_losses(2) == [] and history.epoch_metrics(2) == []
+    assert (folder / "run-0001" / "last.safetensors").exists()
+    delete_run(folder, 2)  # gone already: nothing left to do, not an error
+
+
+def test_deleting_a_run_still_training_is_refused(tmp_path) -> None:
+    history = RunHistory(tmp_path / "history.sqlite")
+    run_id = history.begin("p", "hash", {}, {})  # running, in this very process
+    with pytest.raises(DataError, match="run 1 is still training: stop it first"):
+        delete_run(tmp_path, run_id)
+    assert [r.status for r in history.runs()] == ["running"]
+
+
+OLD_SCHEMA = """
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY, project TEXT, graph_hash TEXT, started REAL, finished REAL,
+    status TEXT, message TEXT, settings TEXT, data TEXT, device TEXT, pid INTEGER,
+    final TEXT, best TEXT);
+CREATE TABLE steps (
+    run_id INTEGER, step INTEGER, epoch INTEGER, loss REAL, PRIMARY KEY (run_id, step)) WITHOUT ROWID;
+CREATE TABLE epochs (
+    run_id INTEGER, epoch INTEGER, metrics TEXT, learning_rate REAL, elapsed REAL,
+    PRIMARY KEY (run_id, epoch)) WITHOUT ROWID;
+INSERT INTO runs (id, project, status, settings, final, best, message)
+    VALUES (1, 'old', 'cancelled', '{"epochs": 3}', '{}', '{}', '');
+"""
+
+
+def test_a_history_from_before_names_and_notes_opens_and_gains_them(tmp_path) -> None:
+    path = tmp_path / "history.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(OLD_SCHEMA)
+    db.close()
+    history = RunHistory(path)
+    (run,) = history.runs()
+    assert (run.project, run.status, run.name, run.note) == ("old", "stopped", "", "")
+    history.rename(1, "kept")
+    history.close()
+    (run,) = RunHistory(path).runs()  # opened again: the columns are there, not added twice
+    assert run.name == "kept"
+
+
+def test_settings_diff_names_changed_added_and_removed_keys() -> None:
+    a = {"epochs": 10, "learning_rate": 0.1, "metrics": ["loss"], "seed": 0}
+    b = {"epochs": 10, "learning_rate": 0.01, "metrics": ["loss", "accuracy"], "threads": 2}
+    assert settings_diff(a, b) == [("learning_rate", 0.1, 0.01), ("metrics", ["loss"], ["loss", "accuracy"]),
+                                   ("seed", 0, None), ("threads", None, 2)]
+    assert settings_diff(a, dict(a)) == []
