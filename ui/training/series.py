@@ -1,0 +1,138 @@
+"""Growing float64 buffers for a run's points: every point is kept, the display alone downsamples.
+
+Appends land in preallocated numpy arrays whose capacity doubles when full (amortised O(1) per
+point, as in pyqtgraph's scrolling-plot example); readers get views of the filled part, so a
+redraw hands pyqtgraph arrays without copying.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+COLUMNS = ("step", "epoch", "elapsed", "y")
+
+
+class GrowingArray:
+    """A 1-D float64 buffer that doubles its capacity when full; :attr:`values` is a view of the filled part."""
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self._buf = np.empty(max(int(capacity), 1), dtype=np.float64)
+        self._n = 0
+
+    def __len__(self) -> int:
+        return self._n
+
+    @property
+    def values(self) -> np.ndarray:
+        return self._buf[: self._n]
+
+    def reserve(self, n: int) -> None:
+        if n > self._buf.shape[0]:
+            capacity = self._buf.shape[0]
+            while capacity < n:
+                capacity *= 2
+            grown = np.empty(capacity, dtype=np.float64)
+            grown[: self._n] = self._buf[: self._n]
+            self._buf = grown
+
+    def extend(self, values: ArrayLike) -> None:
+        values = np.asarray(values, dtype=np.float64).reshape(-1)
+        end = self._n + values.shape[0]
+        self.reserve(end)
+        self._buf[self._n : end] = values
+        self._n = end
+
+    def truncate(self, n: int) -> None:
+        """Keeps the first ``n`` values (the buffer stays allocated)."""
+        self._n = max(0, min(int(n), self._n))
+
+
+class Series:
+    """Points of one curve, with every x a chart can plot against: step, fractional epoch, elapsed seconds.
+
+    Parameters
+    ----------
+    capacity
+        Points allocated up front; the buffers double whenever an append would overflow them.
+
+    Notes
+    -----
+    The four columns share one ``(4, capacity)`` array, so each column's view is contiguous.
+    ``x(mode)`` is assumed non-decreasing (steps and time only go forward), which is what lets the
+    chart clip to the view with a binary search. :attr:`all_finite` and :attr:`all_positive` are
+    kept up to date on append, so the chart knows when pyqtgraph may skip its finite check and when
+    a log axis meets values it cannot show.
+    """
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self._buf = np.empty((len(COLUMNS), max(int(capacity), 1)), dtype=np.float64)
+        self._n = 0
+        self.all_finite = True
+        self.all_positive = True
+
+    def __len__(self) -> int:
+        return self._n
+
+    @property
+    def capacity(self) -> int:
+        return self._buf.shape[1]
+
+    def append(self, steps: ArrayLike, epochs: ArrayLike, elapsed: ArrayLike, ys: ArrayLike) -> None:
+        """Appends a batch of points; scalars among the x columns are broadcast to the length of ``ys``."""
+        ys = np.asarray(ys, dtype=np.float64).reshape(-1)
+        count = ys.shape[0]
+        if count == 0:
+            return
+        columns: Sequence[np.ndarray] = [
+            np.broadcast_to(np.asarray(c, dtype=np.float64), (count,)) for c in (steps, epochs, elapsed)
+        ]
+        end = self._n + count
+        if end > self.capacity:
+            capacity = self.capacity
+            while capacity < end:
+                capacity *= 2
+            grown = np.empty((len(COLUMNS), capacity), dtype=np.float64)
+            grown[:, : self._n] = self._buf[:, : self._n]
+            self._buf = grown
+        for row, values in enumerate((*columns, ys)):
+            self._buf[row, self._n : end] = values
+        self._n = end
+        finite = np.isfinite(ys)
+        if self.all_finite and not finite.all():
+            self.all_finite = False
+        if self.all_positive and not (ys[finite] > 0).all():
+            self.all_positive = False
+
+    def clear(self) -> None:
+        self._n = 0
+        self.all_finite = True
+        self.all_positive = True
+
+    def column(self, name: str) -> np.ndarray:
+        """A view of one filled column: ``step``, ``epoch``, ``elapsed`` or ``y``."""
+        return self._buf[COLUMNS.index(name), : self._n]
+
+    def x(self, mode: str) -> np.ndarray:
+        """The x values for an x-axis mode (``step``, ``epoch`` or ``elapsed``)."""
+        if mode not in COLUMNS[:3]:
+            raise ValueError(f"x mode must be one of {COLUMNS[:3]}, not {mode!r}")
+        return self.column(mode)
+
+    @property
+    def step(self) -> np.ndarray:
+        return self.column("step")
+
+    @property
+    def epoch(self) -> np.ndarray:
+        return self.column("epoch")
+
+    @property
+    def elapsed(self) -> np.ndarray:
+        return self.column("elapsed")
+
+    @property
+    def y(self) -> np.ndarray:
+        return self.column("y")
