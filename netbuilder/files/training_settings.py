@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -12,6 +13,8 @@ OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
 SCHEDULES = ("none", "step", "cosine", "one_cycle", "plateau")
 METRICS = ("loss", "accuracy", "top5", "mae", "r2")
 DEVICES = ("auto", "cpu", "cuda", "mps")
+# Besides DEVICES, one CUDA GPU by its number: "cuda:0", "cuda:1", ...
+CUDA_DEVICE = re.compile(r"cuda:(0|[1-9][0-9]{0,2})")
 # Losses that compare class numbers (int64 [N]) rather than same-shaped float targets.
 INDEX_TARGET_LOSSES = ("cross_entropy", "nll")
 PRECISIONS = ("fp32", "bf16", "fp16")
@@ -74,11 +77,14 @@ class TrainingSettings:
 
     def validate(self) -> None:
         for name, allowed in (("loss", LOSSES), ("optimizer", OPTIMIZERS), ("schedule", SCHEDULES),
-                              ("device", DEVICES), ("precision", PRECISIONS),
+                              ("precision", PRECISIONS),
                               ("memory_format", MEMORY_FORMATS)):
             value = getattr(self, name)
             if value not in allowed:
                 raise SettingsError(f"training setting {name!r} is {value!r}; choose one of {', '.join(allowed)}")
+        if self.device not in DEVICES and not (isinstance(self.device, str) and CUDA_DEVICE.fullmatch(self.device)):
+            raise SettingsError(f"training setting 'device' is {self.device!r}; choose one of {', '.join(DEVICES)}, "
+                                "or one GPU as cuda:0, cuda:1, ...")
         for m in (*self.metrics, self.monitor):
             if m not in METRICS:
                 raise SettingsError(f"unknown metric {m!r}; choose from {', '.join(METRICS)}")
