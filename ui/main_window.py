@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBox, QToolBar
 
 from netbuilder.errors import ProjectError
 from netbuilder.examples import EXAMPLE_NAMES, example_path
@@ -25,6 +25,9 @@ from ui.files.file_exchange import build_export_menu, export_dialog, import_onnx
 from ui.files.recent_menu import RecentFilesMenu
 from ui.shortcuts import action_keys, canvas_action
 from ui.theme import apply_theme, install_theme_menu
+from ui.training.controller import RunController
+from ui.training.run_actions import RunActions
+from ui.training.run_dock import RunDock
 
 FILE_FILTER = "netbuilder projects (*.nbproj)"
 
@@ -50,6 +53,14 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.edit_actions.history)
         self.autosave = Autosaver(self.document, self)
         self.autosave.failed.connect(lambda message: self.statusBar().showMessage(message, 8000))
+        self.runs = RunController(self.document, self)
+        self.run_actions = RunActions(self.runs, self, lambda: self.document)
+        self.run_actions.message.connect(self.statusBar().showMessage)
+        self.run_actions.run_problem.connect(self.problems.set_run_problems)
+        self.run_dock = RunDock(self.runs, self)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.run_dock)
+        self.tabifyDockWidget(self.problems, self.run_dock)
+        self.runs.state_changed.connect(self._run_state_changed)
         self._build_menus()
         install_theme_menu(self)
         self._attach()
@@ -75,6 +86,7 @@ class MainWindow(QMainWindow):
         self.scene.selectionChanged.connect(self._selection_changed)
         doc.undo_stack.cleanChanged.connect(self._update_title)
         doc.changed.connect(self._update_title)
+        doc.changed.connect(self.run_actions.update)  # Train's tooltip follows the problems
         self._update_title()
 
     def set_document(self, document: Document) -> None:
@@ -91,7 +103,9 @@ class MainWindow(QMainWindow):
         self.edit_actions.set_document(document)
         self.undo_action.follow(document.undo_stack)
         self.redo_action.follow(document.undo_stack)
+        self.runs.set_document(document)  # a live run goes on: it trains its own snapshot
         self._attach()
+        self.run_actions.update()
         self.view.frame_all()
         self.view.setFocus()  # the new graph's keys work at once (an open or an import moved the focus)
 
@@ -153,9 +167,16 @@ class MainWindow(QMainWindow):
             # Window-wide but not in text fields: F typed in a search box stays a letter.
             view.addAction(canvas_action(text, self, slot, [self]))
         view.addSeparator()
-        for dock in (self.palette, self.inspector, self.problems):
+        for dock in (self.palette, self.inspector, self.problems, self.run_dock):
             view.addAction(dock.toggleViewAction())
         self.edit_actions.fill_view_menu(view)
+        run = self.menuBar().addMenu("&Run")
+        self.run_actions.fill_menu(run)
+        self.toolbar = QToolBar("Run")
+        self.toolbar.setObjectName("RunToolBar")  # saveState remembers where the user put it
+        self.run_actions.fill_toolbar(self.toolbar)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
+        view.addAction(self.toolbar.toggleViewAction())
 
     def add_at_centre(self, kind: str) -> None:
         centre = self.view.mapToScene(self.view.viewport().rect().center())
@@ -258,8 +279,26 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Saved {saved}", 4000)
         return True
 
+    def _run_state_changed(self, state: str) -> None:
+        if state == "starting":  # the curves come to the front when a run starts
+            self.run_dock.show()
+            self.run_dock.raise_()
+
+    def _may_stop_run(self) -> bool:
+        """Closing during a run asks first; yes stops it after the current batch and waits for it to save."""
+        if not self.runs.busy:
+            return True
+        answer = QMessageBox.question(
+            self, "A run is training", "Stop the run and close? The weights trained so far are saved in the run.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel)
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
+        if not self.runs.stop_and_wait():
+            self.statusBar().showMessage("The run did not stop in time and was ended", 4000)
+        return True
+
     def closeEvent(self, event) -> None:
-        if self._may_discard():
+        if self._may_stop_run() and self._may_discard():
             # The scene goes with the window: stop hearing its selection and the graph's events.
             self.scene.selectionChanged.disconnect(self._selection_changed)
             self.scene.close()

@@ -27,7 +27,8 @@ BUILT_IN: dict[str, Callable[..., Dataset]] = {
 
 # Data sets read from files; their path options are relative to the project's folder.
 FROM_FILES = ("mnist", "fashion-mnist", "csv", "numpy", "image-folder")
-_PATH_OPTIONS = ("path", "folder", "targets")
+PATH_OPTIONS = ("path", "folder", "targets")
+_PATH_OPTIONS = PATH_OPTIONS  # the old name, until every importer uses PATH_OPTIONS
 # Options without a default, named here so a missing one reads as a setting to fill, not a TypeError.
 _REQUIRED = {"csv": ("path",), "numpy": ("path",), "image-folder": ("path",)}
 
@@ -53,7 +54,7 @@ def load_dataset(data: dict[str, Any], base_dir: Path | None = None, seed: int =
         raise DataError("; ".join(problems))
     options = dict(data.get("options") or {})
     resize = options.pop("resize", None)
-    for key in _PATH_OPTIONS:
+    for key in PATH_OPTIONS:
         if isinstance(options.get(key), str) and base_dir is not None:
             options[key] = str((Path(base_dir) / Path(options[key]).expanduser()).resolve())
     required = [p for p in _REQUIRED.get(name, ()) if p not in options]

@@ -38,6 +38,7 @@ def window(qtbot):
 
     yield make
     for win in made:
+        win.runs.stop_and_wait()  # a run still training would make closing ask the user
         win.document.undo_stack.setClean()
         win.close()
         win.deleteLater()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDockWidget, QListWidget, QListWidgetItem, QStyle
 
+from netbuilder.analysis.shape_inference import Problem
 from ui.document import Document
 
 
@@ -23,6 +24,7 @@ class ProblemsDock(QDockWidget):
         self.list.setWordWrap(True)
         self.setWidget(self.list)
         self.list.itemClicked.connect(self._clicked)
+        self.run_problems: list[Problem] = []  # the last run's failure, beside the graph's problems
         self.set_document(document)
 
     def set_document(self, document: Document) -> None:
@@ -32,7 +34,7 @@ class ProblemsDock(QDockWidget):
 
     def refresh(self) -> None:
         self.list.clear()
-        problems = self.document.problems()
+        problems = [*self.run_problems, *self.document.problems()]
         for p in problems:
             icon = QStyle.StandardPixmap.SP_MessageBoxCritical if p.severity == "error" \
                 else QStyle.StandardPixmap.SP_MessageBoxWarning
@@ -42,6 +44,11 @@ class ProblemsDock(QDockWidget):
         errors = sum(p.severity == "error" for p in problems)
         self.setWindowTitle(f"Problems ({counted(errors, 'error')}, {counted(len(problems) - errors, 'warning')})"
                             if problems else "Problems (none)")
+
+    def set_run_problems(self, problems: list[Problem]) -> None:
+        """Show what went wrong in the last run (a failure, a NaN, out of memory) above the graph's problems."""
+        self.run_problems = list(problems)
+        self.refresh()
 
     def _clicked(self, item: QListWidgetItem) -> None:
         node = item.data(Qt.ItemDataRole.UserRole)

@@ -1,0 +1,180 @@
+"""One run at a time for the open document: start, pause, resume, stop, and what state it is in.
+
+The controller holds no training logic: it writes a snapshot of the project (the engine's
+:mod:`netbuilder.training.snapshot`), hands it to a :class:`TrainingWorker` (a child process
+running ``netbuilder train``), and relays the engine's events. It knows which run is live, and
+whether the graph has been edited since that run's snapshot was taken.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from netbuilder.files.project import Project
+from netbuilder.model.fingerprint import graph_fingerprint
+from netbuilder.training.events import Failed, Finished, Started
+from netbuilder.training.run import runs_dir
+from netbuilder.training.snapshot import SNAPSHOT_NAME, default_runs_folder, write_snapshot
+from ui.files.autosave import data_dir
+from ui.training.worker import TrainingWorker
+
+IDLE, STARTING, RUNNING, PAUSED, STOPPING = "idle", "starting", "running", "paused", "stopping"
+
+
+def runs_folder_for(project: Project) -> Path:
+    """Beside the project file when it has one (the CLI's folder too), else in the user's data folder."""
+    if project.path is not None:
+        return runs_dir(project)
+    return default_runs_folder(project, data_dir())
+
+
+class RunController(QObject):
+    """Runs ``document``'s project. ``state_changed(state)``, ``event(engine event)``, ``ended(last event)``."""
+
+    state_changed = Signal(str)
+    event = Signal(object)
+    ended = Signal(object)
+    graph_changed = Signal(bool)  # True once the graph differs from the live run's snapshot
+
+    def __init__(self, document: Any, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.state = IDLE
+        self.worker: TrainingWorker | None = None
+        self.run_id: int | None = None
+        self.run_dir: Path | None = None
+        self.runs_folder: Path | None = None
+        self.snapshot_path: Path | None = None
+        self.fingerprint: str | None = None
+        self.started: Started | None = None
+        self.last_end: Any = None
+        self.environment: dict[str, str] = {}
+        self._diverged = False
+        document.changed.connect(self._document_changed)
+
+    def set_document(self, document: Any) -> None:
+        """Follow another document; a live run goes on (it trains its own snapshot) until it ends."""
+        try:
+            self.document.changed.disconnect(self._document_changed)
+        except (RuntimeError, TypeError):
+            pass
+        self.document = document
+        document.changed.connect(self._document_changed)
+        self._document_changed()
+
+    @property
+    def busy(self) -> bool:
+        return self.state != IDLE
+
+    def _set_state(self, state: str) -> None:
+        if state != self.state:
+            self.state = state
+            self.state_changed.emit(state)
+
+    # ---- control -------------------------------------------------------------------------------
+    def start(self) -> Path:
+        """Train a snapshot of the project as it is now; returns the runs folder."""
+        if self.busy:
+            raise RuntimeError("a run is already going on; stop it first")
+        project = self.document.project
+        self.runs_folder = runs_folder_for(project)
+        self.snapshot_path = write_snapshot(project, self.runs_folder)
+        self.fingerprint = graph_fingerprint(project.graph)
+        self.run_id = self.run_dir = self.started = self.last_end = None
+        self._diverged = False
+        self.graph_changed.emit(False)
+        self.worker = TrainingWorker(self)
+        self.worker.event.connect(self._event)
+        self.worker.ended.connect(self._ended)
+        self._set_state(STARTING)
+        self.worker.start(self.snapshot_path, self.runs_folder, self.environment)
+        return self.runs_folder
+
+    def pause(self) -> None:
+        if self.state in (RUNNING, STARTING) and self.worker is not None:
+            self.worker.pause()
+
+    def resume(self) -> None:
+        if self.state == PAUSED and self.worker is not None:
+            self.worker.resume()
+
+    def stop(self) -> None:
+        """Stop after the current batch; the worker saves the weights so far as the run's last checkpoint."""
+        if self.worker is not None and self.state in (STARTING, RUNNING, PAUSED):
+            self._set_state(STOPPING)
+            self.worker.stop()
+
+    def stop_and_wait(self, msecs: int = 15_000) -> bool:
+        """Stop and block until the run has saved and ended (closing the window). False if it had to be killed."""
+        if self.worker is None or not self.worker.running:
+            return True
+        self.stop()
+        if self.worker.wait(msecs):
+            return True
+        self.worker.kill()
+        self.worker.wait(2000)
+        return False
+
+    # ---- what the worker says ----------------------------------------------------------------
+    def _event(self, event: Any) -> None:
+        name = type(event).__name__
+        if isinstance(event, Started):
+            self.started = event
+            self.run_id = getattr(event, "run_id", None)
+            run_dir = getattr(event, "run_dir", None)
+            self.run_dir = Path(run_dir) if run_dir else None
+            self._keep_snapshot()
+            if self.state == STARTING:
+                self._set_state(RUNNING)
+        elif name == "Paused" and self.state != STOPPING:
+            self._set_state(PAUSED)
+        elif name == "Resumed" and self.state != STOPPING:
+            self._set_state(RUNNING)
+        self.event.emit(event)
+
+    def _keep_snapshot(self) -> None:
+        """The run's folder keeps the graph it trained (results views read it later)."""
+        if self.run_dir is None or self.snapshot_path is None or not self.snapshot_path.exists():
+            return
+        try:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(self.snapshot_path), str(self.run_dir / SNAPSHOT_NAME))
+            self.snapshot_path = self.run_dir / SNAPSHOT_NAME
+        except OSError:
+            pass  # the run trains on; only a later results view would miss the graph
+
+    def _ended(self, last: Any) -> None:
+        self.last_end = last
+        if self.snapshot_path is not None and self.snapshot_path.name != SNAPSHOT_NAME:
+            try:  # a run that never started leaves no folder to keep its snapshot in
+                os.remove(self.snapshot_path)
+            except OSError:
+                pass
+        self._set_state(IDLE)
+        self.ended.emit(last)
+
+    def _document_changed(self) -> None:
+        if self.fingerprint is None or (self.state == IDLE and self.last_end is None):
+            return
+        diverged = graph_fingerprint(self.document.project.graph) != self.fingerprint
+        if diverged != self._diverged:
+            self._diverged = diverged
+            self.graph_changed.emit(diverged)
+
+    @property
+    def graph_diverged(self) -> bool:
+        return self._diverged
+
+
+def run_status(last: Any) -> str:
+    """What a run's last event says it was: completed, stopped, early_stopped, failed."""
+    if isinstance(last, Finished):
+        return "stopped" if last.reason in ("stopped", "cancelled") else last.reason
+    if isinstance(last, Failed):
+        return "failed"
+    return "unknown"
