@@ -105,7 +105,7 @@ def _train(args: argparse.Namespace) -> int:
     import signal
 
     from netbuilder.files.atomic import check_writable
-    from netbuilder.training.console import EpochLines, JsonLog, ProgressDisplay
+    from netbuilder.training.console import EpochLines, JsonLog, ProgressDisplay, StdinControl
     from netbuilder.training.distributed import DistContext
     from netbuilder.training.run import runs_dir, train_project
 
@@ -126,21 +126,30 @@ def _train(args: argparse.Namespace) -> int:
     if dist.is_main:
         show = JsonLog() if args.json_log else ProgressDisplay() if sys.stderr.isatty() else EpochLines()
     holder = {}
+    # Read from now on: a stop sent while the data loads takes effect when the Trainer exists.
+    control = StdinControl().start() if args.control_stdin else None
 
     def on_sigint(signum, frame) -> None:  # Ctrl-C stops after the current batch; checkpoints stay
         if "trainer" in holder:
             holder["trainer"].cancel()
+
+    def trainer_ready(trainer) -> None:
+        holder["trainer"] = trainer
+        if control is not None:
+            control.attach(trainer)
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     finished = False
     try:
         result, run_dir = train_project(project, overrides, show, out,
                                         Path(args.resume) if args.resume else None, dist,
-                                        trainer_ready=lambda t: holder.__setitem__("trainer", t),
+                                        trainer_ready=trainer_ready,
                                         progress=_download_progress if dist.is_main else None)
         finished = True
     finally:
         signal.signal(signal.SIGINT, previous)
+        if control is not None:
+            control.detach()
         holder.clear()  # the trainer and its DDP model go before the process group they use
         gc.collect()
         dist.close(finished)
@@ -261,6 +270,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", help="folder for checkpoints and history (default: beside the project)")
     t.add_argument("--resume", help="a last.safetensors checkpoint to continue from")
     t.add_argument("--json-log", action="store_true", help="one JSON object per event on stdout")
+    t.add_argument("--control-stdin", action="store_true",
+                   help="read pause, resume and stop from stdin, one a line; the end of stdin means stop")
     t.set_defaults(func=_train, json=False)
     e = sub.add_parser("export", help="export to ONNX (verified with ONNX Runtime) or weights as safetensors")
     e.add_argument("file", help="a .nbproj project file, or the name of a built-in example")
@@ -300,6 +311,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                               "error": {"message": exc.message, "path": exc.path}}, indent=1))
         else:
             print(f"error: {exc}", file=sys.stderr)
+            _json_failed(args, str(exc), "setup")
         return 1
     except BrokenPipeError:  # `netbuilder summary x | head`
         return 0
@@ -307,9 +319,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         if exc.filename is None:
             return _internal_error(args)
         print(f"error: {_os_problem(exc)}", file=sys.stderr)
+        _json_failed(args, _os_problem(exc), "setup")
         return 1
     except Exception:
         return _internal_error(args)
+
+
+def _json_failed(args: argparse.Namespace, message: str, kind: str) -> None:
+    """With --json-log, a run that could not start (or broke) says why on stdout too, as a
+    ``failed`` event: a GUI reading only stdout hears the reason."""
+    if not getattr(args, "json_log", False):
+        return
+    from netbuilder.training.console import JsonLog
+    from netbuilder.training.events import Failed
+
+    try:
+        JsonLog()(Failed(message, 0, kind))
+    except (OSError, ValueError):  # stdout is gone as well: stderr has said it
+        pass
 
 
 _OS_FIXES = {errno.EACCES: "choose a place you can write to, or change its permissions",
@@ -341,6 +368,9 @@ def _internal_error(args: argparse.Namespace) -> int:
     last = text.rstrip().splitlines()[-1]
     where = f"the traceback is in {log}" if log else f"no log file could be written, so here it is:\n{text}"
     print(f"internal error, please report it (with the log): {last}\n{where}", file=sys.stderr)
+    _json_failed(args, f"internal error, please report it (with the log): {last}; "
+                 + (f"the traceback is in {log}" if log else "no log file could be written (see stderr)"),
+                 "internal")
     return 3
 
 

@@ -1,14 +1,19 @@
-"""What ``netbuilder train`` shows: a progress bar on a terminal, JSON lines with --json-log."""
+"""What ``netbuilder train`` shows: a progress bar on a terminal, JSON lines with --json-log;
+and what it hears with --control-stdin: pause, resume and stop, one a line."""
 
 from __future__ import annotations
 
 import json
 import math
 import sys
+import threading
 from dataclasses import asdict
-from typing import TextIO
+from typing import TYPE_CHECKING, ClassVar, TextIO
 
-from netbuilder.training.events import Epoch, Event, Failed, Finished, Started, Steps
+from netbuilder.training.events import Epoch, Event, Failed, Finished, Paused, Resumed, Started, Steps
+
+if TYPE_CHECKING:
+    from netbuilder.training.trainer import Trainer
 
 
 def _fmt(metrics: dict[str, float] | None) -> str:
@@ -69,6 +74,9 @@ class ProgressDisplay:
         elif isinstance(event, Epoch):
             val = f"  |  val {_fmt(event.val)}" if event.val else ""
             self.progress.console.print(f"epoch {event.epoch + 1}: train {_fmt(event.train)}{val}")
+        elif isinstance(event, (Paused, Resumed)):
+            word = "paused" if isinstance(event, Paused) else "resumed"
+            self.progress.console.print(f"{word} after {event.step} steps")
         elif isinstance(event, (Finished, Failed)):
             self.progress.stop()
             if isinstance(event, Failed):
@@ -94,5 +102,70 @@ class EpochLines:
             line = f"{event.reason} after {event.epochs_done} epochs ({event.steps_done} steps)"
         elif isinstance(event, Failed):
             line = f"failed: {event.message}"
+        elif isinstance(event, Paused):
+            line = f"paused after {event.step} steps"
+        elif isinstance(event, Resumed):
+            line = f"resumed after {event.step} steps"
         if line:
             print(line, file=self.stream, flush=True)
+
+
+class StdinControl:
+    """Control a run from the lines of ``stream`` (stdin: the GUI's pipe to a child process).
+
+    ``pause``, ``resume`` and ``stop`` call the Trainer's pause(), resume() and cancel();
+    other lines are ignored. The end of the stream (the parent closed the pipe, or died)
+    means stop. Commands that come before :meth:`attach` (the data is still loading) wait
+    and take effect, in order, when the Trainer is attached.
+    """
+
+    COMMANDS: ClassVar[dict[str, str]] = {"pause": "pause", "resume": "resume", "stop": "cancel"}  # line: method
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream if stream is not None else sys.stdin
+        self._lock = threading.Lock()
+        self._trainer: Trainer | None = None
+        self._queued: list[str] = []
+        self._done = False
+        self.thread: threading.Thread | None = None
+
+    def start(self) -> StdinControl:
+        """Read the stream on a daemon thread (it must not keep the process alive); returns self."""
+        self.thread = threading.Thread(target=self._read, name="netbuilder-control-stdin", daemon=True)
+        self.thread.start()
+        return self
+
+    def _read(self) -> None:
+        try:
+            if self.stream is not None:  # no stdin at all (a windowed process): as good as closed
+                for line in iter(self.stream.readline, ""):
+                    self.command(line)
+        except (OSError, ValueError):  # the stream broke or was closed under us
+            pass
+        self.command("stop")
+
+    def command(self, line: str) -> None:
+        """Apply one line now, or when the Trainer comes; unknown lines do nothing."""
+        method = self.COMMANDS.get(line.strip().lower())
+        if method is None:
+            return
+        with self._lock:  # one order for queued and live commands
+            if self._done:
+                return
+            if self._trainer is None:
+                self._queued.append(method)
+            else:
+                getattr(self._trainer, method)()
+
+    def attach(self, trainer: Trainer) -> None:
+        with self._lock:
+            self._trainer = trainer
+            for method in self._queued:
+                getattr(trainer, method)()
+            self._queued.clear()
+
+    def detach(self) -> None:
+        """The run is over: later lines (the pipe closing) do nothing, and the Trainer is let go."""
+        with self._lock:
+            self._done = True
+            self._trainer = None
