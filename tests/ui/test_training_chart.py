@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import csv
 import statistics
-import sys
-import types
 
 import numpy as np
 import pytest
@@ -26,17 +24,6 @@ def reference_ema(values: np.ndarray, weight: float) -> np.ndarray:
         n += 1
         out[i] = last / (1 - weight**n)
     return out
-
-
-@pytest.fixture(autouse=True)
-def smoothing(monkeypatch):
-    """The engine's smoothing when it is there; until it lands, the reference stands in for it."""
-    try:
-        import netbuilder.training.smoothing  # noqa: F401
-    except ImportError:
-        module = types.ModuleType("netbuilder.training.smoothing")
-        module.debiased_ema = reference_ema
-        monkeypatch.setitem(sys.modules, "netbuilder.training.smoothing", module)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ Appends only write into numpy buffers (:mod:`ui.training.series`) and mark a run
 QTimer hands the dirty curves to pyqtgraph, so a fast run costs one redraw a frame, never one a batch
 (pyqtgraph's scrolling-plot example). Curves clip to the view and peak-downsample to the pixels, so a
 million points draw like a few thousand. The smoothed copy of a run's losses is cached and extended for
-new points; only a move of the smoothing slider recomputes it whole.
+new points (the engine's EmaState); only a move of the smoothing slider recomputes it whole.
 """
 
 from __future__ import annotations
@@ -49,51 +49,29 @@ PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
 HINT = "thin: every step · bold: smoothed · ●: epoch train · ■ dashed: validation · hover for values"
 
 
-def _debiased_ema(values: np.ndarray, weight: float) -> np.ndarray:
-    # Imported here: the engine owns the smoothing (tested headless), and the chart loads without torch.
-    from netbuilder.training.smoothing import debiased_ema
-
-    return debiased_ema(values, weight)
-
-
 class _Smoothed:
     """The debiased EMA of a run's step losses, kept from one redraw to the next.
 
-    New points continue the EMA from the state the last chunk left (the running average and how many
-    finite points it has seen), so a redraw smooths only what arrived since; a new weight starts over.
-    The engine's :func:`debiased_ema` smooths each chunk from zero, and the carry is linear: with ``m``
-    finite points of the chunk seen, the undebiased average is ``w**m * last + d * (1 - w**m)``.
+    The engine's :class:`~netbuilder.training.smoothing.EmaState` smooths only the points that arrived
+    since the last redraw; a new weight (the slider moved) starts a fresh state over the whole series.
     """
 
     def __init__(self) -> None:
         self.values = GrowingArray()
         self.weight: float | None = None
-        self._last = 0.0
-        self._count = 0
+        self._state = None
 
     def update(self, raw: np.ndarray, weight: float) -> np.ndarray:
-        if weight != self.weight:
+        if weight != self.weight or self._state is None:
+            # Imported here: the engine owns the smoothing (tested headless) and the chart loads without it.
+            from netbuilder.training.smoothing import EmaState
+
             self.values.truncate(0)
-            self.weight, self._last, self._count = weight, 0.0, 0
+            self.weight, self._state = weight, EmaState(weight)
         done = len(self.values)
         if done < raw.shape[0]:
-            self._extend(raw[done:], weight)
+            self.values.extend(self._state.extend(raw[done:]))
         return self.values.values
-
-    def _extend(self, chunk: np.ndarray, w: float) -> None:
-        d = np.asarray(_debiased_ema(chunk, w), dtype=np.float64)
-        finite = np.isfinite(chunk)
-        m = np.cumsum(finite)
-        total = int(m[-1]) if m.size else 0
-        if self._count:
-            wm = w ** m
-            with np.errstate(invalid="ignore", divide="ignore"):
-                carried = (wm * self._last + d * (1.0 - wm)) / (1.0 - w ** (self._count + m))
-            d = np.where(finite, carried, chunk)
-        if total:  # the running (undebiased) average is the last shown value with its debiasing undone
-            self._count += total
-            self._last = float(d[int(np.flatnonzero(finite)[-1])]) * (1.0 - w**self._count)
-        self.values.extend(d)
 
 
 class _Curve(pg.PlotDataItem):
