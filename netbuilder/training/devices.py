@@ -47,7 +47,7 @@ def _mps_available() -> bool:
 
 def list_devices() -> list[DeviceInfo]:
     """What this machine can train on: auto, the CPU, each CUDA GPU (name and memory), and MPS when present."""
-    found = [DeviceInfo("auto", "Automatic (the best one here)"), DeviceInfo("cpu", "CPU")]
+    found = [DeviceInfo("auto", "Automatic"), DeviceInfo("cpu", "CPU")]
     if torch.cuda.is_available():
         for index in range(torch.cuda.device_count()):
             try:
