@@ -15,9 +15,11 @@ from ui import settings
 from ui.canvas.items import NodeItem
 from ui.canvas.scene import CanvasScene
 from ui.canvas.view import CanvasView
+from ui.docks.data_dock import DataDock
 from ui.docks.inspector import InspectorDock
 from ui.docks.palette import PaletteDock
 from ui.docks.problems import ProblemsDock
+from ui.docks.training_dock import TrainingDock
 from ui.document import Document
 from ui.edit_menu import EditActions, UndoStackAction
 from ui.files.autosave import Autosaver
@@ -26,6 +28,7 @@ from ui.files.recent_menu import RecentFilesMenu
 from ui.shortcuts import action_keys, canvas_action
 from ui.theme import apply_theme, install_theme_menu
 from ui.training.controller import RunController
+from ui.training.results_dock import ResultsDock
 from ui.training.run_actions import RunActions
 from ui.training.run_dock import RunDock
 
@@ -47,6 +50,12 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.palette)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.inspector)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.problems)
+        self.data_dock = DataDock(self.document, self)
+        self.training_dock = TrainingDock(self.document, self)
+        for dock in (self.data_dock, self.training_dock):
+            self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+            self.tabifyDockWidget(self.inspector, dock)
+        self.inspector.raise_()
         self.palette.add_requested.connect(self.add_at_centre)
         self.problems.node_clicked.connect(self.focus_node)
         self.edit_actions = EditActions(self.view, self.document, self)
@@ -57,9 +66,15 @@ class MainWindow(QMainWindow):
         self.run_actions = RunActions(self.runs, self, lambda: self.document)
         self.run_actions.message.connect(self.statusBar().showMessage)
         self.run_actions.run_problem.connect(self.problems.set_run_problems)
+        self.run_actions.blocked.connect(self._show_why_blocked)
         self.run_dock = RunDock(self.runs, self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.run_dock)
         self.tabifyDockWidget(self.problems, self.run_dock)
+        self.results_dock = ResultsDock(self)
+        self.results_dock.message.connect(self.statusBar().showMessage)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.results_dock)
+        self.tabifyDockWidget(self.run_dock, self.results_dock)
+        self.runs.ended.connect(self._run_ended)
         self.runs.state_changed.connect(self._run_state_changed)
         self._build_menus()
         install_theme_menu(self)
@@ -99,6 +114,8 @@ class MainWindow(QMainWindow):
         self.view.setScene(self.scene)
         self.autosave.set_document(document)  # the old document was saved or given up
         self.inspector.set_document(document)
+        self.data_dock.set_document(document)
+        self.training_dock.set_document(document)
         self.problems.set_document(document)
         self.edit_actions.set_document(document)
         self.undo_action.follow(document.undo_stack)
@@ -167,7 +184,8 @@ class MainWindow(QMainWindow):
             # Window-wide but not in text fields: F typed in a search box stays a letter.
             view.addAction(canvas_action(text, self, slot, [self]))
         view.addSeparator()
-        for dock in (self.palette, self.inspector, self.problems, self.run_dock):
+        for dock in (self.palette, self.inspector, self.data_dock, self.training_dock, self.problems, self.run_dock,
+                     self.results_dock):
             view.addAction(dock.toggleViewAction())
         self.edit_actions.fill_view_menu(view)
         run = self.menuBar().addMenu("&Run")
@@ -283,6 +301,22 @@ class MainWindow(QMainWindow):
         if state == "starting":  # the curves come to the front when a run starts
             self.run_dock.show()
             self.run_dock.raise_()
+
+    def _show_why_blocked(self, _reason: str) -> None:
+        """Train cannot start: bring forward the dock where the fix is (the Data dock when no data is chosen)."""
+        dock = self.data_dock if not self.document.project.data.get("dataset") else self.problems
+        dock.show()
+        dock.raise_()
+
+    def _run_ended(self, last) -> None:
+        """A run that kept weights shows what its model does; the Results dock comes forward."""
+        run_dir = self.runs.run_dir
+        if run_dir is None or not any((run_dir / f"{tag}.safetensors").is_file() for tag in ("best", "last")):
+            return
+        stopped = getattr(last, "reason", "") == "stopped"
+        if self.results_dock.show_run(run_dir, "last" if stopped else "best"):
+            self.results_dock.show()
+            self.results_dock.raise_()
 
     def _may_stop_run(self) -> bool:
         """Closing during a run asks first; yes stops it after the current batch and waits for it to save."""

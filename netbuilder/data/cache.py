@@ -18,7 +18,7 @@ from typing import Any
 
 from netbuilder.data.dataset import DataError, Dataset
 from netbuilder.data.mnist import SOURCES, cache_dir
-from netbuilder.data.sources import _PATH_OPTIONS, load_dataset
+from netbuilder.data.sources import PATH_OPTIONS, load_dataset
 
 CAPACITY = 2
 MAX_BYTES = 768 * 2**20  # MNIST's 60,000 training images are 188 MiB as float32
@@ -56,7 +56,7 @@ def cache_key(data: dict[str, Any], base_dir: Path | None = None, seed: int = 0,
     """What decides the tensors ``load_dataset`` gives for these arguments (files by size and time)."""
     part = {"dataset": data.get("dataset") or "", "options": data.get("options") or {}}
     options = part["options"]
-    stamps = tuple(_stamp(options.get(k), base_dir) for k in _PATH_OPTIONS) if isinstance(options, dict) else ()
+    stamps = tuple(_stamp(options.get(k), base_dir) for k in PATH_OPTIONS) if isinstance(options, dict) else ()
     shape = tuple(input_shape) if part["dataset"] == "image-folder" and input_shape else None
     return (json.dumps(part, sort_keys=True, default=str), str(base_dir) if base_dir else "", int(seed), shape,
             stamps)

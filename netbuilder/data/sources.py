@@ -28,7 +28,6 @@ BUILT_IN: dict[str, Callable[..., Dataset]] = {
 # Data sets read from files; their path options are relative to the project's folder.
 FROM_FILES = ("mnist", "fashion-mnist", "csv", "numpy", "image-folder")
 PATH_OPTIONS = ("path", "folder", "targets")
-_PATH_OPTIONS = PATH_OPTIONS  # the old name, until every importer uses PATH_OPTIONS
 # Options without a default, named here so a missing one reads as a setting to fill, not a TypeError.
 _REQUIRED = {"csv": ("path",), "numpy": ("path",), "image-folder": ("path",)}
 

@@ -142,6 +142,9 @@ def _schema_problem(error: Any) -> tuple[str, str]:
         return f"must be {_article(limit)}, not {_describe(value)}", where
     if v == "enum":
         return f"must be one of {', '.join(map(json.dumps, limit))}, not {_short(value)}", where
+    if v == "pattern":  # the schema says in words what the pattern admits
+        wanted = error.schema.get("description") or f"text matching {limit}"
+        return f"must be {wanted}, not {_short(value)}", where
     if v == "const":
         return f"must be {json.dumps(limit)}, not {_short(value)}", where
     if v in ("minimum", "maximum", "exclusiveMinimum"):

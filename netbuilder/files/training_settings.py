@@ -95,7 +95,7 @@ class TrainingSettings:
                 f"training setting 'monitor' is {self.monitor!r}, but 'metrics' ({', '.join(self.metrics)}) "
                 f"does not compute it: add {self.monitor!r} to metrics, or monitor 'loss'")
         checks = (
-            ("learning_rate", 0 < self.learning_rate <= 100, "above 0 and at most 100"),
+            ("learning_rate", 0 < self.learning_rate <= 1e6, "above 0 and at most 1000000"),
             ("batch_size", isinstance(self.batch_size, int) and self.batch_size >= 1, "a whole number, 1 or more"),
             ("epochs", isinstance(self.epochs, int) and self.epochs >= 1, "a whole number, 1 or more"),
             ("validation_split", 0 <= self.validation_split <= 0.9, "from 0 to 0.9"),

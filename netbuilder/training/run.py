@@ -23,6 +23,7 @@ from netbuilder.training.checkpoint import resume, save_checkpoint
 from netbuilder.training.distributed import DistContext
 from netbuilder.training.events import Event
 from netbuilder.training.history import RunHistory
+from netbuilder.training.snapshot import SNAPSHOT_NAME, take_snapshot
 from netbuilder.training.trainer import RunResult, Trainer
 
 
@@ -132,6 +133,9 @@ def train_project(project: Project, overrides: dict[str, Any] | None = None,
         run_id = history.begin(project.name, graph_fingerprint(project.graph), run.settings.to_dict(), project.data)
         run_dir = run_folder(folder, run_id)
         run_dir.mkdir(parents=True, exist_ok=True)
+        # The graph and settings this run trains, kept with its checkpoints: results and "load these
+        # weights" read them later, whatever the project has become since.
+        take_snapshot(project).save(run_dir / SNAPSHOT_NAME)
         callbacks.insert(0, history.recorder(run_id))
 
     def checkpoint(tag: str, trainer: Trainer, state) -> None:

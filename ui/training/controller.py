@@ -9,7 +9,6 @@ whether the graph has been edited since that run's snapshot was taken.
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from netbuilder.files.project import Project
 from netbuilder.model.fingerprint import graph_fingerprint
 from netbuilder.training.events import Failed, Finished, Started
 from netbuilder.training.run import runs_dir
-from netbuilder.training.snapshot import SNAPSHOT_NAME, default_runs_folder, write_snapshot
+from netbuilder.training.snapshot import default_runs_folder, write_snapshot
 from ui.files.autosave import data_dir
 from ui.training.worker import TrainingWorker
 
@@ -128,7 +127,6 @@ class RunController(QObject):
             self.run_id = getattr(event, "run_id", None)
             run_dir = getattr(event, "run_dir", None)
             self.run_dir = Path(run_dir) if run_dir else None
-            self._keep_snapshot()
             if self.state == STARTING:
                 self._set_state(RUNNING)
         elif name == "Paused" and self.state != STOPPING:
@@ -137,21 +135,10 @@ class RunController(QObject):
             self._set_state(RUNNING)
         self.event.emit(event)
 
-    def _keep_snapshot(self) -> None:
-        """The run's folder keeps the graph it trained (results views read it later)."""
-        if self.run_dir is None or self.snapshot_path is None or not self.snapshot_path.exists():
-            return
-        try:
-            self.run_dir.mkdir(parents=True, exist_ok=True)
-            shutil.move(str(self.snapshot_path), str(self.run_dir / SNAPSHOT_NAME))
-            self.snapshot_path = self.run_dir / SNAPSHOT_NAME
-        except OSError:
-            pass  # the run trains on; only a later results view would miss the graph
-
     def _ended(self, last: Any) -> None:
         self.last_end = last
-        if self.snapshot_path is not None and self.snapshot_path.name != SNAPSHOT_NAME:
-            try:  # a run that never started leaves no folder to keep its snapshot in
+        if self.snapshot_path is not None:
+            try:  # the engine kept a copy in the run's folder (project.nbproj)
                 os.remove(self.snapshot_path)
             except OSError:
                 pass

@@ -50,6 +50,7 @@ class RunActions(QObject):
 
     message = Signal(str, int)  # for the status bar: text, timeout in ms
     run_problem = Signal(list)  # [Problem] of the last run, for the Problems dock
+    blocked = Signal(str)  # Train was pressed but cannot start: the reason
 
     def __init__(self, controller: RunController, window: QWidget,
                  document: Callable[[], Any]) -> None:
@@ -114,6 +115,7 @@ class RunActions(QObject):
         blocker = start_blocker(self._document())
         if blocker:
             self.message.emit(f"Cannot train yet: {blocker}", 10000)
+            self.blocked.emit(blocker)
             self.update()
             return False
         self.run_problem.emit([])

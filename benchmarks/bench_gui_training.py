@@ -1,0 +1,214 @@
+"""Training in the app against training headless, measured in the same run.
+
+The seed CNN (the digits CNN example, batch 32) trains, round after round, once headless
+(``netbuilder train --json-log``, the engine's Trainer in a process of its own, no window) and
+once in the app (the main window, offscreen, its worker process, the live chart redrawing at
+30 Hz), in alternating order. Measured:
+
+- the GUI thread's event-loop lateness on a 5 ms probe timer while the app trains, from the
+  first reported batch to the end: p99 <= 16 ms (one frame at 60 Hz) and max <= 50 ms;
+- the app's training throughput against the headless Trainer's (samples/s of each epoch after
+  the first, as the Trainer reports it), ratio per round: median >= 0.95;
+- Stop: the time from pressing Stop to the run's end (its last checkpoint written), against
+  the time of one batch measured in the same run: <= one batch (plus the pipe's round trip,
+  which is part of what is measured);
+- the chart: with 1,000,000 points in each of four series, one full redraw <= 16 ms (median).
+
+Prints each figure with its spread and exits 1 when one misses.
+
+    python benchmarks/bench_gui_training.py [--rounds 3] [--epochs 6]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+TARGETS = {"p99_ms": 16.0, "max_ms": 50.0, "throughput": 0.95, "redraw_ms": 16.0}
+PROBE_MS = 5
+
+
+def epoch_rates(events: list[dict]) -> list[float]:
+    """samples/s of each epoch after the first: the last report of an epoch holds its rate."""
+    last: dict[int, float] = {}
+    for e in events:
+        if e.get("event") == "steps":
+            last[e["epoch"]] = e["samples_per_s"]
+    return [rate for epoch, rate in sorted(last.items()) if epoch >= 1]
+
+
+def headless(project: Path, out: Path) -> list[float]:
+    result = subprocess.run([sys.executable, "-m", "netbuilder", "train", str(project), "--json-log",
+                             "--out", str(out)], capture_output=True, text=True, check=True)
+    return epoch_rates([json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")])
+
+
+def in_app(app, project: Path, stop_after_epoch: int | None = None) -> dict:
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
+
+    from netbuilder.files.project import load_project
+    from netbuilder.training.events import Epoch, Finished, Steps
+    from ui.document import Document
+    from ui.main_window import MainWindow
+
+    win = MainWindow(Document(load_project(project)))
+    win.resize(1400, 860)
+    win.show()
+    app.processEvents()
+    events: list[dict] = []
+    lateness: list[float] = []
+    state = {"probing": False, "done": False, "stop_at": None, "stopped_in": None}
+    clock = QElapsedTimer()
+    clock.start()
+    last_tick = [clock.nsecsElapsed()]
+
+    def tick() -> None:
+        now = clock.nsecsElapsed()
+        if state["probing"]:
+            lateness.append(max(0.0, (now - last_tick[0]) / 1e6 - PROBE_MS))
+        last_tick[0] = now
+
+    probe = QTimer()
+    probe.setTimerType(Qt.TimerType.PreciseTimer)
+    probe.timeout.connect(tick)
+    probe.start(PROBE_MS)
+
+    def on_event(event) -> None:
+        if isinstance(event, Steps):
+            state["probing"] = True
+            events.append({"event": "steps", "epoch": event.epoch, "samples_per_s": event.samples_per_s})
+        if isinstance(event, Epoch) and stop_after_epoch is not None and event.epoch + 1 == stop_after_epoch:
+            # Stop in the middle of the next epoch: a few batches in.
+            QTimer.singleShot(300, lambda: (state.__setitem__("stop_at", time.perf_counter()),
+                                            win.run_actions.stop.trigger()))
+        if isinstance(event, Finished):
+            state["probing"] = False
+
+    def on_end(event) -> None:
+        if state["stop_at"] is not None:
+            state["stopped_in"] = time.perf_counter() - state["stop_at"]
+        state["probing"] = False
+        state["done"] = True
+
+    win.runs.event.connect(on_event)
+    win.runs.ended.connect(on_end)
+    loop = QEventLoop()  # the app's own event loop, as a user's window runs it (no polling)
+    win.runs.ended.connect(lambda _e: QTimer.singleShot(0, loop.quit))
+    QTimer.singleShot(600_000, loop.quit)
+    win.run_actions.start()
+    loop.exec()
+    probe.stop()
+    win.document.undo_stack.setClean()
+    win.runs.stop_and_wait()
+    win.close()
+    win.deleteLater()
+    app.processEvents()
+    return {"rates": epoch_rates(events), "lateness": lateness, "stopped_in": state["stopped_in"],
+            "status": type(win.runs.last_end).__name__}
+
+
+def redraw_ms(app, repeats: int = 15) -> list[float]:
+    import numpy as np
+
+    from ui.training.chart import TrainingChart, time_redraw
+
+    chart = TrainingChart()
+    chart.resize(1000, 500)
+    chart.show()
+    n = 1_000_000
+    steps = np.arange(n, dtype=np.float64)
+    rng = np.random.default_rng(0)
+    for key in range(4):
+        chart.add_run(key, f"run {key}", live=key == 3)
+        losses = np.exp(-steps / 2e5) + 0.05 * rng.random(n)
+        chart.append_steps(key, 0, losses, steps / 1000.0, steps / 100.0)
+    app.processEvents()
+    time_redraw(chart)  # the first draw builds caches
+    times = [time_redraw(chart) * 1000 for _ in range(repeats)]
+    chart.close()
+    return times
+
+
+def spread(values: list[float]) -> str:
+    return f"median {statistics.median(values):.2f} [{min(values):.2f}-{max(values):.2f}] (n={len(values)})"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=6)
+    args = parser.parse_args()
+
+    from PySide6.QtWidgets import QApplication
+
+    from netbuilder.examples import example_path
+    from netbuilder.files.project import load_project
+
+    app = QApplication.instance() or QApplication([])
+    tmp = Path(tempfile.mkdtemp(prefix="bench-gui-training-"))
+    os.environ.setdefault("NETBUILDER_DATA_DIR", str(tmp / "data"))
+    project = load_project(example_path("mnist_cnn"))
+    project.training["epochs"] = args.epochs
+    path = project.save(tmp / "cnn.nbproj")
+
+    ratios, lateness, stops, batch_s = [], [], [], []
+    for r in range(args.rounds):
+        order = ("headless", "app") if r % 2 == 0 else ("app", "headless")
+        got: dict[str, list[float]] = {}
+        for side in order:
+            if side == "headless":
+                got[side] = headless(path, tmp / f"headless-{r}")
+            else:
+                result = in_app(app, path)
+                got[side] = result["rates"]
+                lateness += result["lateness"]
+        ratio = statistics.median(got["app"]) / statistics.median(got["headless"])
+        ratios.append(ratio)
+        batch_s.append(32 / statistics.median(got["headless"]))
+        print(f"round {r + 1}: app {statistics.median(got['app']):,.0f} samples/s, headless "
+              f"{statistics.median(got['headless']):,.0f} samples/s, ratio {ratio:.3f}", flush=True)
+    for _ in range(args.rounds):
+        result = in_app(app, path, stop_after_epoch=1)
+        if result["stopped_in"] is not None:
+            stops.append(result["stopped_in"])
+    lateness.sort()
+    p99 = lateness[int(0.99 * (len(lateness) - 1))] if lateness else float("nan")
+    worst = lateness[-1] if lateness else float("nan")
+    draws = redraw_ms(app)
+    batch = statistics.median(batch_s)
+    stop_budget = batch + 0.1  # one batch, plus the pipe's round trip and the checkpoint's write
+
+    misses = []
+    print(f"GUI lateness on a {PROBE_MS} ms probe while training: p99 {p99:.1f} ms (target <= {TARGETS['p99_ms']}), "
+          f"max {worst:.1f} ms (target <= {TARGETS['max_ms']}), {len(lateness)} ticks")
+    misses += ["p99 lateness"] if not p99 <= TARGETS["p99_ms"] else []
+    misses += ["max lateness"] if not worst <= TARGETS["max_ms"] else []
+    print(f"throughput app / headless: {spread(ratios)} (target median >= {TARGETS['throughput']})")
+    misses += ["throughput"] if not statistics.median(ratios) >= TARGETS["throughput"] else []
+    if stops:
+        print(f"Stop to the run's end: {spread([s * 1000 for s in stops])} ms; one batch is {batch * 1000:.0f} ms "
+              f"(budget {stop_budget * 1000:.0f} ms)")
+        misses += ["stop"] if not statistics.median(stops) <= stop_budget else []
+    else:
+        print("Stop: no stopped run was measured")
+        misses.append("stop")
+    print(f"chart redraw, 4 series x 1,000,000 points: {spread(draws)} ms (target median <= {TARGETS['redraw_ms']})")
+    misses += ["redraw"] if not statistics.median(draws) <= TARGETS["redraw_ms"] else []
+    if misses:
+        print("MISSED: " + ", ".join(misses))
+        return 1
+    print("all targets met")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,454 @@
+"""The Results dock: what a run's model does with the data it was judged on.
+
+- A model of one input feature: the teaching text's own picture, the data as a scatter with the
+  fitted line (or the sigmoid of a logistic model) over it; with more inputs, predicted against true.
+- A classifier: the confusion matrix (counts, or normalised by row) with each class's precision and
+  recall; a click on a cell shows its samples (thumbnails for images, values otherwise) with their
+  true and predicted labels and probabilities; the most confused pairs; the highest-loss samples
+  (fastai's ``plot_top_losses``); the class probabilities of a chosen sample as bars.
+
+Everything shown is computed by the engine (:mod:`netbuilder.training.run_results` and
+:mod:`netbuilder.training.results`); this module only draws it. Each view exports as PNG, the
+numbers as CSV.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QSize, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QImage, QPalette, QPixmap
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QComboBox,
+    QDockWidget,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from netbuilder.errors import NetbuilderError
+from netbuilder.training import results as engine_results
+from netbuilder.training.run_results import RunResults, load_results
+
+THUMB = 56  # px: a thumbnail in the sample grids
+MAX_SAMPLES = 64  # shown at once in a grid (the CSV holds all)
+
+
+def themed_plot() -> pg.PlotWidget:
+    """A plot in the widget palette's colours (pyqtgraph's own default is black), following theme switches."""
+    plot = ThemedPlot()
+    plot.apply_palette()
+    return plot
+
+
+class ThemedPlot(pg.PlotWidget):
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and getattr(self, "plotItem", None) is not None:
+            self.apply_palette()
+
+    def apply_palette(self) -> None:
+        pal = self.palette()
+        text = pal.color(QPalette.ColorRole.Text)
+        self.setBackground(pal.color(QPalette.ColorRole.Base))
+        for name in ("left", "bottom"):
+            axis = self.getAxis(name)
+            axis.setPen(text)
+            axis.setTextPen(text)
+
+
+def sample_image(x: np.ndarray) -> QImage | None:
+    """A sample as a picture when it is one ([H, W], [1, H, W] or [3, H, W]), scaled to 0..255."""
+    if x.ndim == 3 and x.shape[0] in (1, 3):
+        x = x[0] if x.shape[0] == 1 else np.moveaxis(x, 0, -1)
+    if x.ndim not in (2, 3) or min(x.shape[:2]) < 4:
+        return None
+    lo, hi = float(np.nanmin(x)), float(np.nanmax(x))
+    scaled = np.zeros_like(x, dtype=np.uint8) if hi <= lo else ((x - lo) / (hi - lo) * 255).astype(np.uint8)
+    scaled = np.ascontiguousarray(scaled)
+    h, w = scaled.shape[:2]
+    if scaled.ndim == 2:
+        return QImage(scaled.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
+    return QImage(scaled.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+
+
+def sample_text(x: np.ndarray, limit: int = 8) -> str:
+    flat = x.reshape(-1)
+    shown = ", ".join(f"{v:.3g}" for v in flat[:limit])
+    return f"[{shown}{', …' if flat.size > limit else ''}]"
+
+
+class FitView(QWidget):
+    """The data as a scatter, the model's curve over it (one feature), or predicted vs true (more)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.plot = themed_plot()
+        self.plot.showGrid(x=True, y=True, alpha=0.25)
+        self.caption = QLabel()
+        self.caption.setWordWrap(True)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.caption)
+        self.scatter: pg.ScatterPlotItem | None = None
+        self.curve: pg.PlotDataItem | None = None
+
+    def show_results(self, r: RunResults) -> None:
+        self.plot.clear()
+        x = r.data.x.double().reshape(len(r.data), -1).numpy()
+        y_true = r.predictions.targets.double().reshape(len(r.data), -1).numpy()
+        self.scatter = pg.ScatterPlotItem(size=7, pen=None, brush=pg.mkBrush(52, 120, 200, 150), name="data")
+        if r.one_feature:
+            curve = r.fitted_curve()
+            ys = curve.ys if curve.ys.ndim == 1 else curve.ys[:, -1]
+            self.scatter.setData(x[:, 0], y_true[:, 0])
+            self.curve = pg.PlotDataItem(curve.xs, ys, pen=pg.mkPen((220, 80, 40), width=3), name="model")
+            self.plot.addItem(self.scatter)
+            self.plot.addItem(self.curve)
+            self.plot.setLabel("bottom", (r.data.feature_names or ["x"])[0])
+            self.plot.setLabel("left", "probability of class 1" if r.data.task == "binary" else "y")
+            slope = np.polyfit(curve.xs, ys, 1)[0] if r.data.task == "regression" else None
+            self.caption.setText(f"{len(r.data)} {'held-out' if r.held_out else 'training'} samples (dots) and the "
+                                 f"model's {'sigmoid' if r.data.task == 'binary' else 'line'} (red)"
+                                 + (f": slope {slope:.3f}." if slope is not None else "."))
+        else:
+            out = r.predictions.outputs.double().reshape(len(r.data), -1).numpy()
+            self.scatter.setData(y_true[:, 0], out[:, 0])
+            lo = float(min(y_true[:, 0].min(), out[:, 0].min()))
+            hi = float(max(y_true[:, 0].max(), out[:, 0].max()))
+            dashed = pg.mkPen((120, 120, 120), width=1, style=Qt.PenStyle.DashLine)
+            self.curve = pg.PlotDataItem([lo, hi], [lo, hi], pen=dashed)
+            self.plot.addItem(self.curve)
+            self.plot.addItem(self.scatter)
+            self.plot.setLabel("bottom", "true")
+            self.plot.setLabel("left", "predicted")
+            self.caption.setText(f"Predicted against true for {len(r.data)} samples; on the dashed line they agree.")
+
+
+class ClassView(QWidget):
+    """Confusion matrix, per-class precision and recall, samples, most confused, top losses, bars."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.results: RunResults | None = None
+        self.cm = np.zeros((0, 0), dtype=np.int64)
+        outer = QHBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        outer.addWidget(split)
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.setContentsMargins(0, 0, 0, 0)
+        top = QHBoxLayout()
+        self.normalise = QCheckBox("Normalise by row")
+        self.normalise.setToolTip("Show each true class's row as fractions of that class (its recall on the diagonal)")
+        self.normalise.toggled.connect(self._fill_matrix)
+        self.summary = QLabel()
+        top.addWidget(self.summary, 1)
+        top.addWidget(self.normalise)
+        lv.addLayout(top)
+        self.matrix = QTableWidget()
+        self.matrix.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.matrix.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
+        self.matrix.cellClicked.connect(self.show_cell)
+        self.matrix.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        lv.addWidget(QLabel("Confusion matrix: rows are the true class, columns the predicted one. Click a cell "
+                            "to see its samples."))
+        lv.addWidget(self.matrix, 1)
+        split.addWidget(left)
+        right = QWidget()
+        rv = QVBoxLayout(right)
+        rv.setContentsMargins(0, 0, 0, 0)
+        self.tabs = QTabWidget()
+        self.samples = self._grid()
+        self.top_losses = self._grid()
+        self.confused = QListWidget()
+        self.confused.itemClicked.connect(lambda item: self.show_cell(*item.data(Qt.ItemDataRole.UserRole)))
+        self.tabs.addTab(self.samples, "Samples")
+        self.tabs.addTab(self.top_losses, "Highest loss")
+        self.tabs.addTab(self.confused, "Most confused")
+        self.samples_caption = QLabel()
+        self.samples_caption.setWordWrap(True)
+        rv.addWidget(self.samples_caption)
+        rv.addWidget(self.tabs, 2)
+        self.bars = themed_plot()
+        self.bars.setMinimumHeight(140)
+        self.bars.setLabel("left", "probability")
+        self.bars.setYRange(0, 1)
+        self.bars_caption = QLabel("Click a sample to see its class probabilities.")
+        rv.addWidget(self.bars_caption)
+        rv.addWidget(self.bars, 1)
+        split.addWidget(right)
+        split.setSizes([420, 420])
+
+    def _grid(self) -> QListWidget:
+        grid = QListWidget()
+        grid.setViewMode(QListWidget.ViewMode.IconMode)
+        grid.setIconSize(QSize(THUMB, THUMB))
+        grid.setGridSize(QSize(THUMB + 40, THUMB + 2 * grid.fontMetrics().height() + 8))  # room for the caption
+        grid.setUniformItemSizes(True)
+        grid.setResizeMode(QListWidget.ResizeMode.Adjust)
+        grid.setWordWrap(True)
+        grid.setSpacing(4)
+        grid.currentItemChanged.connect(lambda item, _old: item is not None and self.show_sample(
+            item.data(Qt.ItemDataRole.UserRole)))
+        return grid
+
+    def show_results(self, r: RunResults) -> None:
+        self.results = r
+        self.names = r.class_names()
+        self.cm = r.confusion()
+        total = int(self.cm.sum())
+        right = int(np.trace(self.cm))
+        self.summary.setText(f"{right} of {total} right ({right / max(1, total):.1%}) on the "
+                             f"{'held-out' if r.held_out else 'training'} samples")
+        self._fill_matrix()
+        self.confused.clear()
+        for true, predicted, count in engine_results.most_confused(self.cm, self.names, 20):
+            item = QListWidgetItem(f"{count} × true {true}, predicted {predicted}")
+            item.setData(Qt.ItemDataRole.UserRole, (self.names.index(true), self.names.index(predicted)))
+            self.confused.addItem(item)
+        self._fill_grid(self.top_losses, engine_results.top_losses(r.predictions, MAX_SAMPLES))
+        cell = self._first_mistake()
+        self.show_cell(*cell)
+
+    def _first_mistake(self) -> tuple[int, int]:
+        off = self.cm.copy()
+        np.fill_diagonal(off, 0)
+        if off.sum():
+            t, p = np.unravel_index(int(off.argmax()), off.shape)
+            return int(t), int(p)
+        return 0, 0
+
+    def _fill_matrix(self) -> None:
+        if self.results is None:
+            return
+        c = len(self.cm)
+        precision, recall = engine_results.precision_recall(self.cm)
+        shown = engine_results.normalise_rows(self.cm) if self.normalise.isChecked() else self.cm
+        self.matrix.clear()
+        self.matrix.setRowCount(c)
+        self.matrix.setColumnCount(c + 1)
+        self.matrix.setHorizontalHeaderLabels([*self.names, "recall"])
+        self.matrix.setVerticalHeaderLabels(self.names)
+        top = float(shown.max()) if shown.size and shown.max() > 0 else 1.0
+        for i in range(c):
+            for j in range(c):
+                value = shown[i, j]
+                item = QTableWidgetItem(f"{value:.2f}" if self.normalise.isChecked() else str(int(value)))
+                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                strength = float(value) / top
+                base = QColor(40, 120, 200) if i == j else QColor(220, 70, 50)
+                if value:
+                    item.setBackground(QBrush(QColor(base.red(), base.green(), base.blue(), int(40 + 180 * strength))))
+                item.setToolTip(f"true {self.names[i]}, predicted {self.names[j]}: {int(self.cm[i, j])} samples")
+                self.matrix.setItem(i, j, item)
+            r = QTableWidgetItem("—" if np.isnan(recall[i]) else f"{recall[i]:.2f}")
+            r.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+            self.matrix.setItem(i, c, r)
+        self.matrix.setRowCount(c + 1)
+        self.matrix.setVerticalHeaderItem(c, QTableWidgetItem("precision"))
+        for j in range(c):
+            p = QTableWidgetItem("—" if np.isnan(precision[j]) else f"{precision[j]:.2f}")
+            p.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+            self.matrix.setItem(c, j, p)
+
+    def show_cell(self, true: int, predicted: int) -> None:
+        r = self.results
+        if r is None or true >= len(self.cm) or predicted >= len(self.cm):
+            return
+        index = engine_results.samples_in_cell(r.predictions, true, predicted)
+        self.samples_caption.setText(f"{len(index)} samples of true class {self.names[true]} predicted as "
+                                     f"{self.names[predicted]}" + (f" (first {MAX_SAMPLES})" if len(index) > MAX_SAMPLES
+                                                                  else ""))
+        self._fill_grid(self.samples, index[:MAX_SAMPLES])
+        if self.samples.count():
+            self.samples.setCurrentRow(0)  # its probabilities show at once
+        self.tabs.setCurrentWidget(self.samples)
+        self.shown_cell = (true, predicted)
+
+    def _fill_grid(self, grid: QListWidget, index: Any) -> None:
+        r = self.results
+        assert r is not None
+        grid.clear()
+        pred = r.predictions
+        for i in [int(v) for v in index]:
+            x = r.data.x[i].double().numpy()
+            t, p = int(pred.labels[i]), int(pred.predicted[i])
+            prob = float(pred.probs[i, p])
+            caption = f"{self.names[t]}→{self.names[p]} {prob:.0%}"
+            image = sample_image(x)
+            if image is not None:
+                pix = QPixmap.fromImage(image).scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
+                                                      Qt.TransformationMode.FastTransformation)
+                item = QListWidgetItem(pix, caption)
+            else:
+                item = QListWidgetItem(f"#{i} {sample_text(x)}\n{caption}")
+            item.setToolTip(f"sample {i}: true {self.names[t]}, predicted {self.names[p]} with probability {prob:.3f}, "
+                            f"loss {float(pred.loss[i]):.4g}")
+            item.setData(Qt.ItemDataRole.UserRole, i)
+            grid.addItem(item)
+
+    def show_sample(self, index: int) -> None:
+        r = self.results
+        if r is None or index is None:
+            return
+        probs = r.predictions.probs[index].double().numpy()
+        self.bars.clear()
+        xs = np.arange(len(probs))
+        true = int(r.predictions.labels[index])
+        brushes = [pg.mkBrush(40, 160, 90) if k == true else pg.mkBrush(70, 120, 200) for k in xs]
+        self.bars.addItem(pg.BarGraphItem(x=xs, height=probs, width=0.7, brushes=brushes))
+        self.bars.getAxis("bottom").setTicks([[(int(k), self.names[k]) for k in xs]])
+        self.bars.setYRange(0, 1)
+        self.bars_caption.setText(f"Sample {index}: class probabilities (green: its true class "
+                                  f"{self.names[true]}; predicted {self.names[int(r.predictions.predicted[index])]})")
+        self.shown_sample = index
+
+
+class ResultsDock(QDockWidget):
+    """Results of a run (by default the latest): pick its best or last checkpoint; export PNG and CSV."""
+
+    message = Signal(str, int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Results", parent)
+        self.setObjectName("ResultsDock")
+        self.run_dir: Path | None = None
+        self.results: RunResults | None = None
+        self._fallback = None
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(6, 4, 6, 4)
+        bar = QHBoxLayout()
+        self.title = QLabel("No results yet: train the project (F5), and its model's results show here.")
+        self.title.setWordWrap(True)
+        self.which = QComboBox()
+        self.which.addItems(["best", "last"])
+        self.which.setToolTip("best: the epoch with the best monitored metric; last: where the run ended")
+        self.which.currentTextChanged.connect(lambda _t: self.reload())
+        self.png = QPushButton("PNG…")
+        self.png.setToolTip("Save this view as a picture")
+        self.png.clicked.connect(self._export_png_dialog)
+        self.csv = QPushButton("CSV…")
+        self.csv.setToolTip("Save the numbers: every sample's prediction (and the confusion matrix)")
+        self.csv.clicked.connect(self._export_csv_dialog)
+        bar.addWidget(self.title, 1)
+        bar.addWidget(QLabel("Weights:"))
+        bar.addWidget(self.which)
+        bar.addWidget(self.png)
+        bar.addWidget(self.csv)
+        layout.addLayout(bar)
+        self.stack = QStackedWidget()
+        self.empty = QLabel("")
+        self.fit = FitView()
+        self.classes = ClassView()
+        for w in (self.empty, self.fit, self.classes):
+            self.stack.addWidget(w)
+        layout.addWidget(self.stack, 1)
+        scroll = QScrollArea()  # a small window scrolls the views rather than refusing to shrink
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(body)
+        self.setWidget(scroll)
+        self._set_enabled(False)
+
+    def _set_enabled(self, on: bool) -> None:
+        for w in (self.which, self.png, self.csv):
+            w.setEnabled(on)
+
+    def show_run(self, run_dir: Path, which: str | None = None, fallback: Any = None) -> bool:
+        """Load run ``run_dir``'s results; False (and the reason shown) when they cannot be loaded."""
+        self.run_dir = Path(run_dir)
+        self._fallback = fallback
+        if which is not None and which != self.which.currentText():
+            self.which.blockSignals(True)
+            self.which.setCurrentText(which)
+            self.which.blockSignals(False)
+        return self.reload()
+
+    def reload(self) -> bool:
+        if self.run_dir is None:
+            return False
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            self.results = load_results(self.run_dir, self.which.currentText(), self._fallback)
+        except (NetbuilderError, OSError) as exc:
+            self.results = None
+            self.title.setText(f"Cannot show the results of {self.run_dir.name}: {exc}")
+            self.stack.setCurrentWidget(self.empty)
+            self._set_enabled(self.run_dir is not None)
+            return False
+        finally:
+            QApplication.restoreOverrideCursor()
+        r = self.results
+        used = r.checkpoint.stem
+        self.title.setText(f"{self.run_dir.name}, {used} weights, on {len(r.data):,} "
+                           f"{'held-out' if r.held_out else 'training'} samples of '{r.data.name}'")
+        # The teaching text's picture for one input (a line, or logistic regression's sigmoid) before a matrix.
+        if r.is_classifier and not (r.one_feature and r.data.task == "binary"):
+            self.classes.show_results(r)
+            self.stack.setCurrentWidget(self.classes)
+        else:
+            self.fit.show_results(r)
+            self.stack.setCurrentWidget(self.fit)
+        self._set_enabled(True)
+        return True
+
+    # ---- export ---------------------------------------------------------------------------------
+    def export_png(self, path: str | Path) -> Path:
+        path = Path(path)
+        if not self.stack.currentWidget().grab().save(str(path)):
+            raise OSError(f"could not write {path}")
+        return path
+
+    def export_csv(self, path: str | Path) -> list[Path]:
+        """The predictions of every sample; for a classifier also ``<name>-confusion.csv``."""
+        if self.results is None:
+            raise ValueError("no results to export")
+        path = Path(path)
+        r = self.results
+        names = r.class_names() if r.is_classifier else None
+        path.write_text(engine_results.predictions_csv(r.predictions, names), encoding="utf-8")
+        written = [path]
+        if r.is_classifier:
+            cm_path = path.with_name(path.stem + "-confusion.csv")
+            cm_path.write_text(engine_results.confusion_csv(r.confusion(), names), encoding="utf-8")
+            written.append(cm_path)
+        return written
+
+    def _export_png_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save the view as PNG", "results.png", "PNG images (*.png)")
+        if path:
+            try:
+                self.message.emit(f"Saved {self.export_png(path)}", 5000)
+            except OSError as exc:
+                self.message.emit(str(exc), 8000)
+
+    def _export_csv_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save the numbers as CSV", "predictions.csv", "CSV files (*.csv)")
+        if path:
+            try:
+                written = self.export_csv(path)
+                self.message.emit("Saved " + ", ".join(str(p) for p in written), 5000)
+            except OSError as exc:
+                self.message.emit(f"Cannot save {path}: {exc.strerror or exc}", 8000)
