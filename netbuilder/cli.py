@@ -109,6 +109,8 @@ def _train(args: argparse.Namespace) -> int:
     from netbuilder.training.distributed import DistContext
     from netbuilder.training.run import runs_dir, train_project
 
+    if args.nice and hasattr(os, "nice"):  # before torch starts its threads: they inherit the priority
+        os.nice(args.nice)
     project = _load(args.file)
     out = Path(args.out) if args.out else None
     if out is None and not Path(args.file).exists():
@@ -275,6 +277,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", help="folder for checkpoints and history (default: beside the project)")
     t.add_argument("--resume", help="a last.safetensors checkpoint to continue from")
     t.add_argument("--json-log", action="store_true", help="one JSON object per event on stdout")
+    t.add_argument("--nice", type=int, default=0, metavar="N",
+                   help="lower this process's scheduling priority by N (POSIX; the app's worker uses it so "
+                        "the window stays responsive)")
     t.add_argument("--control-stdin", action="store_true",
                    help="read pause, resume and stop from stdin, one a line; the end of stdin means stop")
     t.set_defaults(func=_train, json=False)

@@ -7,6 +7,13 @@ class NetbuilderError(Exception):
     """Base class of every error the engine reports to a user."""
 
 
+class DataError(NetbuilderError):
+    """A data set could not be read or does not fit the model; the message says how to fix it.
+
+    (Defined here, torch-free, so the GUI can catch it before torch is loaded; also importable from
+    :mod:`netbuilder.data.dataset`.)"""
+
+
 class EditRefused(NetbuilderError):
     """An edit was refused; the graph is unchanged. ``str(err)`` is the reason."""
 

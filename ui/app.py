@@ -40,6 +40,7 @@ def open_window(path: str | None = None) -> tuple[QApplication, MainWindow, Star
         QTimer.singleShot(0, lambda: QMessageBox.warning(window, "Cannot open", problem))
     startup = Startup(window.view.viewport(), window)
     startup.ready.connect(lambda error: window.statusBar().showMessage(error or "Ready", 0 if error else 3000))
+    startup.ready.connect(lambda _error: window.engine_ready())
     window.show()
     window.view.frame_all()
     return app, window, startup

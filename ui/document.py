@@ -14,14 +14,12 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from netbuilder.analysis.lint import lint_project
 from netbuilder.analysis.shape_inference import Problem, ShapeInference
-from netbuilder.data.cache import DATA_CACHE, DataTooLarge, NotDownloaded
-from netbuilder.data.dataset import DataError
-from netbuilder.data.fit import data_problems
-from netbuilder.errors import EditRefused
+from netbuilder.errors import DataError, EditRefused
 from netbuilder.files.project import Project, load_project
 from netbuilder.files.project_edits import DEFAULT_NAME, ProjectEdit
 from netbuilder.model.edits import Edit
 from netbuilder.model.fingerprint import graph_fingerprint
+from ui.startup import torch_loaded
 
 
 class EditCommand(QUndoCommand):
@@ -88,11 +86,15 @@ class Document(QObject):
         """
         lint = lint_project(self.project)
         found = [*self.inference.problems, *lint]
-        if self.project.data.get("dataset") and not any(p.code == "data-settings" for p in lint):
+        # The data is checked once torch is in (never before the first paint: see ui/startup.py).
+        if self.project.data.get("dataset") and torch_loaded() and not any(p.code == "data-settings" for p in lint):
             found += self._data_problems()
         return found
 
     def _data_problems(self) -> list[Problem]:
+        from netbuilder.data.cache import DATA_CACHE, DataTooLarge, NotDownloaded
+        from netbuilder.data.fit import data_problems
+
         project, graph = self.project, self.project.graph
         inputs = [n for n in graph if n.kind == "Input"]
         shape = tuple(inputs[0].params["shape"]) if len(inputs) == 1 else None

@@ -31,6 +31,7 @@ from ui.training.controller import RunController
 from ui.training.results_dock import ResultsDock
 from ui.training.run_actions import RunActions
 from ui.training.run_dock import RunDock
+from ui.training.runs_dock import RunsDock
 
 FILE_FILTER = "netbuilder projects (*.nbproj)"
 
@@ -75,6 +76,13 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.results_dock)
         self.tabifyDockWidget(self.run_dock, self.results_dock)
         self.runs.ended.connect(self._run_ended)
+        self.runs_dock = RunsDock(self.runs, self.run_dock.chart, lambda: self.document, self)
+        self.runs_dock.message.connect(self.statusBar().showMessage)
+        self.runs_dock.show_results.connect(self._show_results)
+        self.runs_dock.train_requested.connect(self.run_actions.start)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.runs_dock)
+        self.tabifyDockWidget(self.results_dock, self.runs_dock)
+        self.runs_dock.refresh()
         self.runs.state_changed.connect(self._run_state_changed)
         self._build_menus()
         install_theme_menu(self)
@@ -121,6 +129,7 @@ class MainWindow(QMainWindow):
         self.undo_action.follow(document.undo_stack)
         self.redo_action.follow(document.undo_stack)
         self.runs.set_document(document)  # a live run goes on: it trains its own snapshot
+        self.runs_dock.refresh()  # the new project's runs
         self._attach()
         self.run_actions.update()
         self.view.frame_all()
@@ -185,7 +194,7 @@ class MainWindow(QMainWindow):
             view.addAction(canvas_action(text, self, slot, [self]))
         view.addSeparator()
         for dock in (self.palette, self.inspector, self.data_dock, self.training_dock, self.problems, self.run_dock,
-                     self.results_dock):
+                     self.results_dock, self.runs_dock):
             view.addAction(dock.toggleViewAction())
         self.edit_actions.fill_view_menu(view)
         run = self.menuBar().addMenu("&Run")
@@ -301,6 +310,14 @@ class MainWindow(QMainWindow):
         if state == "starting":  # the curves come to the front when a run starts
             self.run_dock.show()
             self.run_dock.raise_()
+            self._tall_enough(self.run_dock)
+
+    def engine_ready(self) -> None:
+        """Torch has loaded after the first paint (ui/startup.py): check and preview the data now."""
+        self.data_dock.engine_ready()
+        self.training_dock.engine_ready()
+        self.problems.refresh()
+        self.run_actions.update()
 
     def _show_why_blocked(self, _reason: str) -> None:
         """Train cannot start: bring forward the dock where the fix is (the Data dock when no data is chosen)."""
@@ -314,9 +331,22 @@ class MainWindow(QMainWindow):
         if run_dir is None or not any((run_dir / f"{tag}.safetensors").is_file() for tag in ("best", "last")):
             return
         stopped = getattr(last, "reason", "") == "stopped"
-        if self.results_dock.show_run(run_dir, "last" if stopped else "best"):
+        # After the run's end has been handled everywhere: loading the results takes a moment.
+        QTimer.singleShot(0, lambda: self._show_results(run_dir, "last" if stopped else "best"))
+
+    def _show_results(self, run_dir: Path, which: str) -> None:
+        if self.results_dock.show_run(run_dir, which):
             self.results_dock.show()
             self.results_dock.raise_()
+            self._tall_enough(self.results_dock)
+
+    def _tall_enough(self, dock) -> None:
+        """A chart or a matrix needs room: the bottom docks grow to ~40 % of the window (never shrink)."""
+        if dock.isFloating():
+            return
+        wanted = int(self.height() * 0.4)
+        if dock.height() < wanted:
+            self.resizeDocks([dock], [wanted], Qt.Orientation.Vertical)
 
     def _may_stop_run(self) -> bool:
         """Closing during a run asks first; yes stops it after the current batch and waits for it to save."""

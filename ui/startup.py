@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import sys
 import threading
 
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
@@ -24,6 +25,15 @@ DEFERRED_MODULES = (
     "netbuilder.analysis.summary",
     "netbuilder.training.trainer",
 )
+
+
+def torch_loaded() -> bool:
+    """Whether torch is in (after start-up's deferred load, or imported by anything else).
+
+    What needs the data in tensors (the data's problems, the Data dock's preview, the device list)
+    waits for it, so the first paint never waits for torch; the window refreshes them on ``ready``.
+    """
+    return "torch" in sys.modules
 
 
 class Startup(QObject):

@@ -7,14 +7,10 @@ from typing import Literal
 
 import torch
 
-from netbuilder.errors import NetbuilderError
+from netbuilder.errors import DataError
 from netbuilder.layers import TensorType
 
 Task = Literal["regression", "binary", "classification"]
-
-
-class DataError(NetbuilderError):
-    """A data set could not be read or does not fit the model; the message says how to fix it."""
 
 
 @dataclass

@@ -14,7 +14,7 @@ from netbuilder.data.digits import digits
 from netbuilder.data.images import load_image_folder
 from netbuilder.data.mnist import Progress, load_mnist
 from netbuilder.data.tabular import load_csv, load_numpy
-from netbuilder.files.data_settings import data_settings_problems
+from netbuilder.files.data_settings import PATH_OPTIONS, data_settings_problems
 
 BUILT_IN: dict[str, Callable[..., Dataset]] = {
     "seed-linear": seed_data.seed_linear,
@@ -27,7 +27,6 @@ BUILT_IN: dict[str, Callable[..., Dataset]] = {
 
 # Data sets read from files; their path options are relative to the project's folder.
 FROM_FILES = ("mnist", "fashion-mnist", "csv", "numpy", "image-folder")
-PATH_OPTIONS = ("path", "folder", "targets")
 # Options without a default, named here so a missing one reads as a setting to fill, not a TypeError.
 _REQUIRED = {"csv": ("path",), "numpy": ("path",), "image-folder": ("path",)}
 

@@ -25,6 +25,8 @@ DATA_SETS: dict[str, tuple[str, ...]] = {
     "image-folder": ("path",),
 }
 COMMON_OPTIONS = ("resize",)
+# Options naming files or folders, relative to the project's folder.
+PATH_OPTIONS = ("path", "folder", "targets")
 # Options whose values are names, checked here too: a typo there is as silent as in a name.
 CHOICES: dict[str, tuple[str, ...]] = {
     "task": ("auto", "regression", "classification"),

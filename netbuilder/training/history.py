@@ -60,6 +60,17 @@ class RunRecord:
     graph_hash: str = ""
 
 
+@dataclass
+class RunSeries:
+    """A run's curves as stored: per step (step, epoch, loss) and per epoch (epoch, metrics
+    ``{"train": {...}, "val": {...} | None}``, learning rate, elapsed seconds)."""
+
+    steps: list[int]
+    step_epochs: list[int]
+    losses: list[float]
+    epochs: list[tuple[int, dict[str, Any], float, float]]
+
+
 class RunHistory:
     """Open (or create) the history database at ``path``."""
 
@@ -150,6 +161,16 @@ class RunHistory:
 
     def step_losses(self, run_id: int) -> list[tuple[int, float]]:
         return self._db.execute("SELECT step, loss FROM steps WHERE run_id=? ORDER BY step", (run_id,)).fetchall()
+
+    def series(self, run_id: int) -> RunSeries:
+        """Every step's loss and every epoch's metrics of run ``run_id``: what a chart redraws of an old run."""
+        steps = self._db.execute("SELECT step, epoch, loss FROM steps WHERE run_id=? ORDER BY step",
+                                 (run_id,)).fetchall()
+        epochs = self._db.execute("SELECT epoch, metrics, learning_rate, elapsed FROM epochs WHERE run_id=? "
+                                  "ORDER BY epoch", (run_id,)).fetchall()
+        return RunSeries([s for s, _, _ in steps], [e for _, e, _ in steps],
+                         [float("nan") if v is None else v for _, _, v in steps],
+                         [(e, json.loads(m), lr, el) for e, m, lr, el in epochs])
 
     def epoch_metrics(self, run_id: int) -> list[tuple[int, dict[str, Any]]]:
         rows = self._db.execute("SELECT epoch, metrics FROM epochs WHERE run_id=? ORDER BY epoch", (run_id,))

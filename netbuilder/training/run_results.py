@@ -75,15 +75,33 @@ def load_results(run_dir: Path, which: str = "best", fallback: Project | None = 
     if which not in CHECKPOINTS:
         raise ValueError(f"which checkpoint: one of {', '.join(CHECKPOINTS)}, not {which!r}")
     run_dir = Path(run_dir)
-    checkpoint = run_dir / f"{which}.safetensors"
-    if not checkpoint.is_file():
-        other = run_dir / f"{CHECKPOINTS[1 - CHECKPOINTS.index(which)]}.safetensors"
-        if not other.is_file():
-            raise CheckpointError(f"{run_dir} has no checkpoint yet (the run ended before saving one): train again")
-        checkpoint = other
+    checkpoint = checkpoint_of(run_dir, which)
     project = run_project(run_dir, fallback)
     prepared = prepare(project)
     module = results.load_run_module(project, checkpoint)
     data, held_out = (prepared.val, True) if prepared.val is not None else (prepared.train, False)
     predictions = results.predict(module, data, loss=prepared.settings.loss)
     return RunResults(project, checkpoint, data, held_out, module, predictions)
+
+
+def checkpoint_of(run_dir: Path, which: str = "best") -> Path:
+    """Run ``run_dir``'s ``which`` checkpoint, or its other one when that is missing."""
+    run_dir = Path(run_dir)
+    for tag in (which, *[t for t in CHECKPOINTS if t != which]):
+        path = run_dir / f"{tag}.safetensors"
+        if path.is_file():
+            return path
+    raise CheckpointError(f"{run_dir} has no checkpoint yet (the run ended before saving one): train again")
+
+
+def save_run_weights(project: Project, run_dir: Path, which: str, dest: Path) -> Path:
+    """Write run ``run_dir``'s ``which`` weights as a plain weights file ``dest`` for ``project`` as it is now
+    (its graph must still fit them: a CheckpointError says which layers changed otherwise)."""
+    from netbuilder.files.weights import save_weights
+    from netbuilder.model.fingerprint import graph_fingerprint
+
+    checkpoint = checkpoint_of(run_dir, which)
+    module = results.load_run_module(project, checkpoint)
+    meta = {"project": project.name, "graph_hash": graph_fingerprint(project.graph),
+            "from_run": Path(run_dir).name, "checkpoint": checkpoint.stem}
+    return save_weights(module, dest, meta)

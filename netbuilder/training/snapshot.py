@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from netbuilder.data.sources import PATH_OPTIONS
+from netbuilder.files.data_settings import PATH_OPTIONS
 from netbuilder.files.project import Project, loads_project
 from netbuilder.model.fingerprint import graph_fingerprint
 

@@ -90,3 +90,31 @@ def test_a_stopped_run_shows_its_last_weights(window, qtbot) -> None:
     assert ended(qtbot, win, 10).reason == "stopped"
     qtbot.waitUntil(lambda: win.results_dock.results is not None, timeout=30_000)
     assert win.results_dock.results.checkpoint.name == "last.safetensors"
+
+
+def test_a_csv_picked_in_the_data_dock_trains_and_shows_its_fit(window, qtbot, tmp_path, monkeypatch) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QFileDialog
+
+    from tests.ui.test_data_dock import choose
+
+    table = tmp_path / "points.csv"
+    table.write_text("x,noise,y\n" + "".join(f"{k / 50 - 1:.4f},{k % 7},{3 * (k / 50 - 1) + 0.5:.4f}\n"
+                                             for k in range(100)))
+    win = window("linear_regression")
+    win.document.save(tmp_path / "fit.nbproj")
+    dock = win.data_dock
+    choose(dock.dataset_combo, "csv")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(table), "")))
+    dock.fields["path_choose"].click()
+    assert dock.fields["target"].currentText() == "y"  # the last column, by default
+    columns = dock.fields["features"]
+    noise = next(columns.item(k) for k in range(columns.count()) if columns.item(k).text() == "noise")
+    noise.setCheckState(Qt.CheckState.Unchecked)  # the input is x alone
+    assert win.document.project.data["options"]["features"] == ["x"]
+    assert not [p for p in win.document.problems() if p.severity == "error"]
+    last = train(qtbot, win, epochs=150, learning_rate=0.1)
+    assert last.reason == "completed"
+    assert win.results_dock.results.data.name.startswith("points")
+    xs, ys = win.results_dock.fit.curve.getData()
+    assert abs(np.polyfit(xs, ys, 1)[0] - 3) < 0.3  # the CSV's own line: y = 3x + 0.5

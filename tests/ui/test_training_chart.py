@@ -240,4 +240,36 @@ def test_redraw_of_a_million_points_in_four_series(chart) -> None:
             opts = run.curves[part].opts
             assert opts["clipToView"] and opts["autoDownsample"] and opts["downsampleMethod"] == "peak"
             assert opts["skipFiniteCheck"]  # the losses are all finite
-    assert len(curve_data(chart, 2, "raw")[1]) == n
+    # Every point is kept in the run's series (exports read it); what pyqtgraph draws is each block's
+    # peaks over the view, two points a pixel column, so every spike still shows.
+    assert len(chart._runs[2].steps) == n
+    xs, ys = curve_data(chart, 2, "raw")
+    assert len(ys) <= 4 * max(200, int(chart.loss_plot.vb.width())) + 4096
+    assert ys.max() == losses.max() and ys.min() == losses.min()
+    assert xs[0] == 0 and xs[-1] == n - 1
+
+
+def test_the_peak_pyramid_keeps_every_blocks_min_and_max_as_points_arrive() -> None:
+    from ui.training.series import PeakPyramid
+
+    rng = np.random.default_rng(3)
+    y = rng.standard_normal(70_001)
+    y[::97] = np.nan
+    pyramid = PeakPyramid()
+    for end in (1, 2, 3, 999, 1000, 40_000, 70_001):  # in uneven chunks, as report intervals arrive
+        pyramid.update(y[:end])
+    for k, (lo, hi) in enumerate(pyramid.levels):
+        block = 2 ** (k + 1)
+        whole = y[: len(lo) * block].reshape(len(lo), block)
+        assert len(lo) == len(y) // block
+        np.testing.assert_array_equal(lo.values, np.nanmin(whole, axis=1))
+        np.testing.assert_array_equal(hi.values, np.nanmax(whole, axis=1))
+    x = np.arange(len(y), dtype=np.float64)
+    dx, dy = pyramid.decimate(x, y, 0, len(y), 500)
+    assert len(dy) < 4 * 500 + 256
+    assert np.nanmax(dy) == np.nanmax(y) and np.nanmin(dy) == np.nanmin(y)  # every spike still shows
+    assert np.all(np.diff(dx) >= 0) and dx[-1] == x[-1]  # in x order, to the last point
+    part_x, _ = pyramid.decimate(x, y, 10_000, 60_000, 500)
+    assert part_x[0] <= 10_000 and part_x[-1] == 59_999
+    _few_x, few_y = pyramid.decimate(x, y, 0, 1000, 500)
+    np.testing.assert_array_equal(few_y, y[:1000])  # few points: drawn as they are

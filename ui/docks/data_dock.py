@@ -11,7 +11,7 @@ import copy
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import Qt
@@ -40,14 +40,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from netbuilder.data.cache import DATA_CACHE, NotDownloaded
-from netbuilder.data.dataset import DataError, Dataset
-from netbuilder.data.preview import Preview, preview
-from netbuilder.data.suggest import loss_to_suggest
-from netbuilder.data.tabular import preview_csv
+from netbuilder.errors import DataError
 from netbuilder.files.data_settings import DATA_SETS
 from netbuilder.files.project_edits import ProjectEdits, SetData, SetTraining
 from ui.document import Document
+from ui.startup import torch_loaded
+
+if TYPE_CHECKING:
+    from netbuilder.data.dataset import Dataset
+    from netbuilder.data.preview import Preview
 
 ERROR_STYLE = "color: #e53935;"
 # What each data set is, as the combo shows it (the name in brackets is what the project file stores).
@@ -140,8 +141,15 @@ class DataDock(QDockWidget):
         return tuple(inputs[0].params["shape"]) if len(inputs) == 1 else None
 
     def _load(self, data: dict[str, Any]) -> Dataset:
+        from netbuilder.data.cache import DATA_CACHE
+
         seed = self.project.training.get("seed", 0)
         return DATA_CACHE.get(data, self._base(), seed if isinstance(seed, int) else 0, self._input_shape())
+
+    def engine_ready(self) -> None:
+        """Torch is in: the preview can load the data now."""
+        self._shown = None
+        self._refresh()
 
     def _refresh(self) -> None:
         """Rebuild from the project, when what the dock shows has changed (not on every graph edit)."""
@@ -162,6 +170,8 @@ class DataDock(QDockWidget):
             old_loaded = bool(old.get("dataset")) and self._load(old) is not None
         except DataError:
             old_loaded = False  # nothing has trained on it: a loss suited to it was never chosen either
+        from netbuilder.data.suggest import loss_to_suggest
+
         edit = SetData(data, text)
         suggestion = None
         try:
@@ -372,6 +382,8 @@ class DataDock(QDockWidget):
         if not path:
             return
         try:
+            from netbuilder.data.tabular import preview_csv
+
             header, _rows = preview_csv(self._resolved(path), rows=0)
         except DataError:
             return  # the preview says what is wrong with the file
@@ -547,6 +559,14 @@ class DataDock(QDockWidget):
         self.thumbnails: list[QLabel] = []
         if not data.get("dataset"):
             return
+        if not torch_loaded():  # the window's first paint does not wait for torch; ready refreshes this
+            self._show_error("")
+            self.error.setStyleSheet("")
+            self._show_error("The preview shows once the app has finished starting…")
+            return
+        from netbuilder.data.cache import NotDownloaded
+        from netbuilder.data.preview import preview
+
         try:
             dataset = self._load(data)
             validation = self._load(data["validation"]) if data.get("validation") else None

@@ -28,8 +28,20 @@ from PySide6.QtWidgets import (
 
 from netbuilder.files.project_edits import SetTraining
 from netbuilder.files.training_settings import LOSSES, METRICS, OPTIMIZERS, PRECISIONS, SCHEDULES
-from netbuilder.training.devices import list_devices
 from ui.document import Document
+from ui.startup import torch_loaded
+
+# Before torch is in (the first paint does not wait for it) the picker lists what needs no probing.
+BASIC_DEVICES = {"auto": "Automatic", "cpu": "CPU"}
+
+
+def device_choices() -> dict[str, str]:
+    """This machine's devices (each CUDA GPU by name and memory), once torch is loaded."""
+    if not torch_loaded():
+        return dict(BASIC_DEVICES)
+    from netbuilder.training.devices import list_devices
+
+    return {d.name: d.label for d in list_devices()}
 
 ERROR_STYLE = "color: #e53935;"
 INT_MAX = 2**31 - 1
@@ -187,10 +199,20 @@ class TrainingDock(QDockWidget):
                   "Fixes the first weights, the shuffling and dropout, so a run repeats exactly on one device")
         self._combo("precision", "Precision", {k: PRECISION_WORDS.get(k, k) for k in PRECISIONS},
                     "Number format for training; 16-bit formats are faster on GPUs that support them")
-        self._combo("device", "Device", {d.name: d.label for d in list_devices()},
+        self._combo("device", "Device", device_choices(),
                     "Where training runs: automatic picks a GPU when there is one")
 
     # ---- showing the project ---------------------------------------------------------------------
+
+    def engine_ready(self) -> None:
+        """Torch is in: list the machine's real devices."""
+        combo = self.editors["device"]
+        combo.blockSignals(True)
+        combo.clear()
+        for value, words in device_choices().items():
+            combo.addItem(words, value)
+        combo.blockSignals(False)
+        self.refresh()
 
     def refresh(self) -> None:
         """Show the project's values (after undo, redo, or any edit) and clear the reasons."""

@@ -37,10 +37,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.training.series import GrowingArray, Series
+from ui.training.series import GrowingArray, PeakPyramid, Series
 
 RunKey = int | str
 REDRAW_HZ = 30
+PEAK_COLUMNS_MIN = 200  # a curve thinned for drawing keeps at least this many blocks
 DEFAULT_SMOOTHING = 0.6
 X_MODES = {"step": "step", "epoch": "epoch", "elapsed": "elapsed time (s)"}
 # Tableau 10: distinct hues that stay apart on light and dark backgrounds.
@@ -101,6 +102,9 @@ class _Run:
     visible: bool = True
     steps: Series = field(default_factory=Series)
     smoothed: _Smoothed = field(default_factory=_Smoothed)
+    raw_peaks: PeakPyramid = field(default_factory=PeakPyramid)  # what a redraw hands pyqtgraph of a long run
+    smooth_peaks: PeakPyramid = field(default_factory=PeakPyramid)
+    smooth_weight: float | None = None  # the smoothing the smoothed peaks were taken at
     epochs: dict[str, Series] = field(default_factory=dict)  # "train/loss", "val/accuracy", "lr", ...
     curves: dict[str, pg.PlotDataItem] = field(default_factory=dict)
     dirty_steps: bool = False
@@ -227,6 +231,8 @@ class TrainingChart(QWidget):
             plot.setDownsampling(auto=True, mode="peak")
             plot.getAxis("left").setWidth(56)  # both plots' left axes line up, whatever their labels
         self.loss_plot.setAutoVisible(y=True)
+        # Zoomed or panned: the step curves are thinned anew for what is now in view.
+        self.loss_plot.vb.sigXRangeChanged.connect(self._view_moved)
         self.legend = self.loss_plot.addLegend(offset=(-8, 8), labelTextSize="9pt")
         self.legend.sigSampleClicked.connect(self._on_legend_clicked)
         # The learning rate on its own axis: a second ViewBox over the metric plot (pyqtgraph's
@@ -523,12 +529,39 @@ class TrainingChart(QWidget):
     def _known_finite(self, series: Series, logged: bool) -> bool:
         return series.all_finite and (series.all_positive or not logged)
 
+    def _view_moved(self, *_: object) -> None:
+        if not self.loss_plot.vb.autoRangeEnabled()[0]:  # the user's zoom, not the view following new data
+            for run in self._runs.values():
+                if len(run.steps) > 4 * PEAK_COLUMNS_MIN:
+                    self._mark_dirty(run, steps=True)
+
+    def _visible(self, x: np.ndarray) -> tuple[int, int, int]:
+        """The index range of ``x`` in view (all of it while the x axis follows the data), and the pixel
+        columns it is drawn on."""
+        vb = self.loss_plot.vb
+        columns = max(PEAK_COLUMNS_MIN, int(vb.width()))
+        if vb.autoRangeEnabled()[0] or not len(x):
+            return 0, len(x), columns
+        x0, x1 = vb.viewRange()[0]
+        first = max(0, int(np.searchsorted(x, x0, side="left")) - 1)
+        last = min(len(x), int(np.searchsorted(x, x1, side="right")) + 1)
+        return first, last, columns
+
     def _draw_steps(self, run: _Run) -> None:
         x, y = run.steps.x(self._x_mode), run.steps.y
         smoothed = run.smoothed.update(y, self._smoothing)
+        if run.smooth_weight != self._smoothing:  # recomputed whole: its peaks too
+            run.smooth_peaks.reset()
+            run.smooth_weight = self._smoothing
+        run.raw_peaks.update(y)
+        run.smooth_peaks.update(smoothed)
         finite = self._known_finite(run.steps, self._log_y)
-        run.curves["raw"].setData(x, y, skipFiniteCheck=finite)
-        run.curves["smoothed"].setData(x, smoothed, skipFiniteCheck=finite)
+        first, last, columns = self._visible(x)
+        # Each block's min and max over the visible part, two points a pixel column: a million steps
+        # redraw like a few thousand, and every spike still shows (the series keeps every point).
+        run.curves["raw"].setData(*run.raw_peaks.decimate(x, y, first, last, columns), skipFiniteCheck=finite)
+        run.curves["smoothed"].setData(*run.smooth_peaks.decimate(x, smoothed, first, last, columns),
+                                       skipFiniteCheck=finite)
 
     def _draw_epochs(self, run: _Run) -> None:
         metric = self.metric

@@ -15,7 +15,7 @@ numbers as CSV.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -45,8 +45,9 @@ from PySide6.QtWidgets import (
 )
 
 from netbuilder.errors import NetbuilderError
-from netbuilder.training import results as engine_results
-from netbuilder.training.run_results import RunResults, load_results
+
+if TYPE_CHECKING:
+    from netbuilder.training.run_results import RunResults
 
 THUMB = 56  # px: a thumbnail in the sample grids
 MAX_SAMPLES = 64  # shown at once in a grid (the CSV holds all)
@@ -94,6 +95,13 @@ def sample_text(x: np.ndarray, limit: int = 8) -> str:
     flat = x.reshape(-1)
     shown = ", ".join(f"{v:.3g}" for v in flat[:limit])
     return f"[{shown}{', …' if flat.size > limit else ''}]"
+
+
+def engine_results():
+    """:mod:`netbuilder.training.results`, imported when first needed (it imports torch)."""
+    from netbuilder.training import results
+
+    return results
 
 
 class FitView(QWidget):
@@ -223,11 +231,11 @@ class ClassView(QWidget):
                              f"{'held-out' if r.held_out else 'training'} samples")
         self._fill_matrix()
         self.confused.clear()
-        for true, predicted, count in engine_results.most_confused(self.cm, self.names, 20):
+        for true, predicted, count in engine_results().most_confused(self.cm, self.names, 20):
             item = QListWidgetItem(f"{count} × true {true}, predicted {predicted}")
             item.setData(Qt.ItemDataRole.UserRole, (self.names.index(true), self.names.index(predicted)))
             self.confused.addItem(item)
-        self._fill_grid(self.top_losses, engine_results.top_losses(r.predictions, MAX_SAMPLES))
+        self._fill_grid(self.top_losses, engine_results().top_losses(r.predictions, MAX_SAMPLES))
         cell = self._first_mistake()
         self.show_cell(*cell)
 
@@ -243,8 +251,8 @@ class ClassView(QWidget):
         if self.results is None:
             return
         c = len(self.cm)
-        precision, recall = engine_results.precision_recall(self.cm)
-        shown = engine_results.normalise_rows(self.cm) if self.normalise.isChecked() else self.cm
+        precision, recall = engine_results().precision_recall(self.cm)
+        shown = engine_results().normalise_rows(self.cm) if self.normalise.isChecked() else self.cm
         self.matrix.clear()
         self.matrix.setRowCount(c)
         self.matrix.setColumnCount(c + 1)
@@ -276,7 +284,7 @@ class ClassView(QWidget):
         r = self.results
         if r is None or true >= len(self.cm) or predicted >= len(self.cm):
             return
-        index = engine_results.samples_in_cell(r.predictions, true, predicted)
+        index = engine_results().samples_in_cell(r.predictions, true, predicted)
         self.samples_caption.setText(f"{len(index)} samples of true class {self.names[true]} predicted as "
                                      f"{self.names[predicted]}" + (f" (first {MAX_SAMPLES})" if len(index) > MAX_SAMPLES
                                                                   else ""))
@@ -389,6 +397,8 @@ class ResultsDock(QDockWidget):
     def reload(self) -> bool:
         if self.run_dir is None:
             return False
+        from netbuilder.training.run_results import load_results
+
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
             self.results = load_results(self.run_dir, self.which.currentText(), self._fallback)
@@ -428,11 +438,11 @@ class ResultsDock(QDockWidget):
         path = Path(path)
         r = self.results
         names = r.class_names() if r.is_classifier else None
-        path.write_text(engine_results.predictions_csv(r.predictions, names), encoding="utf-8")
+        path.write_text(engine_results().predictions_csv(r.predictions, names), encoding="utf-8")
         written = [path]
         if r.is_classifier:
             cm_path = path.with_name(path.stem + "-confusion.csv")
-            cm_path.write_text(engine_results.confusion_csv(r.confusion(), names), encoding="utf-8")
+            cm_path.write_text(engine_results().confusion_csv(r.confusion(), names), encoding="utf-8")
             written.append(cm_path)
         return written
 

@@ -136,3 +136,69 @@ class Series:
     @property
     def y(self) -> np.ndarray:
         return self.column("y")
+
+
+class PeakPyramid:
+    """The min and max of a growing curve over blocks of 2, 4, 8, ... points, extended as points arrive.
+
+    A long run's million steps cannot be handed to pyqtgraph on every redraw (it reads every point to
+    clip and downsample them, about 6 ms a curve). The pyramid keeps, for each block size, each
+    block's min and max; :meth:`decimate` picks the block size that gives about two points per pixel
+    column over the visible part and returns those peaks, so a redraw costs what the screen holds, not
+    what the run holds. Nothing is dropped: the series keeps every point (exports read it); only the
+    drawing is thinned, by peaks, so every spike still shows. NaN points are skipped by the min and max
+    (a block of NaN only stays NaN).
+    """
+
+    def __init__(self) -> None:
+        self.levels: list[tuple[GrowingArray, GrowingArray]] = []  # level k: blocks of 2 ** (k + 1) points
+        self._n = 0
+
+    def reset(self) -> None:
+        self.levels.clear()
+        self._n = 0
+
+    def update(self, values: np.ndarray) -> None:
+        """Take in the points of ``values`` (the whole curve so far) that arrived since the last update."""
+        if values.shape[0] < self._n:  # the curve was cut back or recomputed: start over
+            self.reset()
+        self._n = values.shape[0]
+        source_min = source_max = values
+        level = 0
+        while True:
+            complete = source_min.shape[0] // 2
+            if level == len(self.levels):
+                if complete == 0:
+                    return
+                self.levels.append((GrowingArray(max(complete, 16)), GrowingArray(max(complete, 16))))
+            lo, hi = self.levels[level]
+            have = len(lo)
+            if complete <= have:  # no new block here, so none above either
+                return
+            lo.extend(np.fmin(source_min[2 * have:2 * complete:2], source_min[2 * have + 1:2 * complete:2]))
+            hi.extend(np.fmax(source_max[2 * have:2 * complete:2], source_max[2 * have + 1:2 * complete:2]))
+            source_min, source_max = lo.values, hi.values
+            level += 1
+
+    def decimate(self, x: np.ndarray, y: np.ndarray, first: int, last: int,
+                 columns: int) -> tuple[np.ndarray, np.ndarray]:
+        """Points to draw for ``x[first:last], y[first:last]`` on ``columns`` pixel columns: the points
+        themselves when there are few, else each block's min and max (at the block's first x), then the
+        points after the last whole block as they are."""
+        n = last - first
+        columns = max(int(columns), 16)
+        if n <= 4 * columns or not self.levels:
+            return x[first:last], y[first:last]
+        block = 2
+        level = 0
+        while n / block > columns and level + 1 < len(self.levels):
+            block *= 2
+            level += 1
+        lo, hi = self.levels[level]
+        b0, b1 = first // block, min(last // block, len(lo))
+        lows, highs = lo.values[b0:b1], hi.values[b0:b1]
+        xs = np.repeat(x[b0 * block:b1 * block:block], 2)
+        ys = np.empty(2 * (b1 - b0), dtype=np.float64)
+        ys[0::2], ys[1::2] = lows, highs
+        tail = slice(b1 * block, last)
+        return np.concatenate([xs, x[tail]]), np.concatenate([ys, y[tail]])

@@ -71,6 +71,7 @@ class TrainingWorker(QObject):
         self._stderr: deque[str] = deque(maxlen=40)
         self._last: Any = None
         self._ended = False
+        self.extra_args: list[str] = []
 
     @property
     def running(self) -> bool:
@@ -78,7 +79,7 @@ class TrainingWorker(QObject):
 
     def command(self, snapshot: Path, runs_folder: Path) -> list[str]:
         return [sys.executable, "-m", "netbuilder", "train", str(snapshot), "--json-log", "--control-stdin",
-                "--out", str(runs_folder)]
+                "--out", str(runs_folder), *self.extra_args]
 
     def start(self, snapshot: Path, runs_folder: Path, environment: dict[str, str] | None = None) -> None:
         if self.running:
