@@ -341,10 +341,10 @@ class MainWindow(QMainWindow):
             self._tall_enough(self.results_dock)
 
     def _tall_enough(self, dock) -> None:
-        """A chart or a matrix needs room: the bottom docks grow to ~40 % of the window (never shrink)."""
+        """A chart or a matrix needs room: the bottom docks grow to ~45 % of the window (never shrink)."""
         if dock.isFloating():
             return
-        wanted = int(self.height() * 0.4)
+        wanted = int(self.height() * 0.45)
         if dock.height() < wanted:
             self.resizeDocks([dock], [wanted], Qt.Orientation.Vertical)
 

@@ -215,7 +215,7 @@ class TrainingChart(QWidget):
 
     def _build_plots(self) -> None:
         self.plots = pg.GraphicsLayoutWidget()
-        self.plots.setMinimumSize(320, 240)
+        self.plots.setMinimumSize(320, 200)
         self.loss_plot: pg.PlotItem = self.plots.addPlot(row=0, col=0)
         self.metric_plot: pg.PlotItem = self.plots.addPlot(row=1, col=0)
         self.plots.ci.layout.setRowStretchFactor(0, 3)

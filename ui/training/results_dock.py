@@ -27,14 +27,12 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
     QFileDialog,
-    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QStackedWidget,
     QTableWidget,
@@ -45,11 +43,13 @@ from PySide6.QtWidgets import (
 )
 
 from netbuilder.errors import NetbuilderError
+from ui.training.run_dock import FittingScroll
 
 if TYPE_CHECKING:
     from netbuilder.training.run_results import RunResults
 
 THUMB = 56  # px: a thumbnail in the sample grids
+ALL_BARS_MAX = 10  # a data set this small shows every sample's probabilities at once
 MAX_SAMPLES = 64  # shown at once in a grid (the CSV holds all)
 
 
@@ -183,8 +183,9 @@ class ClassView(QWidget):
                             "to see its samples."))
         lv.addWidget(self.matrix, 1)
         split.addWidget(left)
-        right = QWidget()
-        rv = QVBoxLayout(right)
+        right = QSplitter(Qt.Orientation.Vertical)  # the samples above, the bars below, each resizable
+        top_right = QWidget()
+        rv = QVBoxLayout(top_right)
         rv.setContentsMargins(0, 0, 0, 0)
         self.tabs = QTabWidget()
         self.samples = self._grid()
@@ -197,14 +198,21 @@ class ClassView(QWidget):
         self.samples_caption = QLabel()
         self.samples_caption.setWordWrap(True)
         rv.addWidget(self.samples_caption)
-        rv.addWidget(self.tabs, 2)
+        rv.addWidget(self.tabs, 1)
+        right.addWidget(top_right)
+        bottom_right = QWidget()
+        bv = QVBoxLayout(bottom_right)
+        bv.setContentsMargins(0, 0, 0, 0)
         self.bars = themed_plot()
-        self.bars.setMinimumHeight(140)
+        self.bars.setMinimumHeight(120)
         self.bars.setLabel("left", "probability")
         self.bars.setYRange(0, 1)
         self.bars_caption = QLabel("Click a sample to see its class probabilities.")
-        rv.addWidget(self.bars_caption)
-        rv.addWidget(self.bars, 1)
+        self.bars_caption.setWordWrap(True)
+        bv.addWidget(self.bars_caption)
+        bv.addWidget(self.bars, 1)
+        right.addWidget(bottom_right)
+        right.setSizes([200, 200])
         split.addWidget(right)
         split.setSizes([420, 420])
 
@@ -238,6 +246,31 @@ class ClassView(QWidget):
         self._fill_grid(self.top_losses, engine_results().top_losses(r.predictions, MAX_SAMPLES))
         cell = self._first_mistake()
         self.show_cell(*cell)
+        if len(r.data) <= ALL_BARS_MAX:  # the teaching text's picture: every sample's class probabilities
+            self.show_all_samples()
+
+    def show_all_samples(self) -> None:
+        """Grouped bars: for each sample, each class's probability (a few samples, as the teaching text has)."""
+        r = self.results
+        if r is None:
+            return
+        probs = r.predictions.probs.double().numpy()
+        n, c = probs.shape
+        width = 0.8 / c
+        self.bars.clear()
+        if self.bars.plotItem.legend is None:
+            self.bars.addLegend(offset=(-8, 8))
+        self.bars.plotItem.legend.clear()
+        for k in range(c):
+            colour = pg.intColor(k, hues=max(c, 3), values=1, maxValue=200)
+            self.bars.addItem(pg.BarGraphItem(x=np.arange(n) + (k - (c - 1) / 2) * width, height=probs[:, k],
+                                              width=width * 0.9, brush=colour, name=self.names[k]))
+        labels = [(i, f"#{i} ({self.names[int(r.predictions.labels[i])]})") for i in range(n)]
+        self.bars.getAxis("bottom").setTicks([labels])
+        self.bars.setYRange(0, 1)
+        self.bars_caption.setText("Every sample's class probabilities (its true class in brackets; the legend "
+                                  "names the colours). Click a sample above for its own.")
+        self.shown_sample = None
 
     def _first_mistake(self) -> tuple[int, int]:
         off = self.cm.copy()
@@ -322,6 +355,8 @@ class ClassView(QWidget):
             return
         probs = r.predictions.probs[index].double().numpy()
         self.bars.clear()
+        if self.bars.plotItem.legend is not None:
+            self.bars.plotItem.legend.clear()
         xs = np.arange(len(probs))
         true = int(r.predictions.labels[index])
         brushes = [pg.mkBrush(40, 160, 90) if k == true else pg.mkBrush(70, 120, 200) for k in xs]
@@ -373,11 +408,7 @@ class ResultsDock(QDockWidget):
         for w in (self.empty, self.fit, self.classes):
             self.stack.addWidget(w)
         layout.addWidget(self.stack, 1)
-        scroll = QScrollArea()  # a small window scrolls the views rather than refusing to shrink
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(body)
-        self.setWidget(scroll)
+        self.setWidget(FittingScroll(body))  # a small window scrolls the views rather than refusing to shrink
         self._set_enabled(False)
 
     def _set_enabled(self, on: bool) -> None:

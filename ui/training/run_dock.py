@@ -18,6 +18,32 @@ from ui.training.chart import TrainingChart
 from ui.training.controller import PAUSED, STARTING, STOPPING, RunController, run_status
 
 
+class FittingScroll(QScrollArea):
+    """Holds a dock's body at the dock's own size, scrolling only when the dock is smaller than the body's
+    minimum (a narrow window), so a chart or a matrix always fills the dock it is in."""
+
+    def __init__(self, body: QWidget) -> None:
+        super().__init__()
+        # Sized here, not by QScrollArea: its own resizing asks word-wrapped labels for the height they
+        # want at this width (heightForWidth) and makes the body taller than the dock.
+        self.setWidgetResizable(False)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setWidget(body)
+
+    def _fit(self) -> None:
+        body, view = self.widget(), self.viewport()
+        least = body.minimumSizeHint()
+        body.resize(max(least.width(), view.width()), max(least.height(), view.height()))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._fit()
+
+
 def clock(seconds: float) -> str:
     """``0:42``, ``12:05``, ``1:02:03``; ``--`` for an unknown time."""
     if not math.isfinite(seconds) or seconds < 0:
@@ -60,11 +86,7 @@ class RunDock(QDockWidget):
         layout.addWidget(self.progress)
         layout.addWidget(self.chart, 1)
         # A narrow window scrolls the chart's controls instead of refusing to be narrower than them.
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(body)
-        self.setWidget(scroll)
+        self.setWidget(FittingScroll(body))
         self._epochs = 0
         self._key: Any = None
         self._count = 0
