@@ -97,7 +97,7 @@ def test_pause_then_resume_goes_on(window, qtbot) -> None:
 
 def test_a_diverging_run_says_why_and_leaves_the_app_usable(window, qtbot) -> None:
     win = window("linear_regression")
-    win.document.project.training["learning_rate"] = 100.0  # MSE at this rate overflows within a few steps
+    win.document.project.training["learning_rate"] = 1e6  # the issue's own: MSE at this rate overflows at once
     win.run_actions.start()
     last = ended(qtbot, win)
     assert isinstance(last, Failed) and last.kind == "nan"
