@@ -18,6 +18,7 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 RUNS = {
     "bench_first_paint.py": ["--repeats", "1"],
     "bench_canvas_scale.py": ["--nodes", "250", "--repeats", "3", "--opens", "1"],
+    "bench_gui_training.py": ["--rounds", "1", "--epochs", "2", "--redraw-repeats", "2"],
 }
 
 
