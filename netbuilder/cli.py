@@ -256,7 +256,8 @@ def _import(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="netbuilder",
-        description="Design neural networks by drawing them. Without a subcommand, opens the app.",
+        description="Design neural networks by drawing them. These are the headless commands; the "
+                    "'netbuilder' command without one opens the app (python -m netbuilder never opens a window).",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, func, text in (

@@ -53,6 +53,7 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.problems)
         self.data_dock = DataDock(self.document, self)
         self.training_dock = TrainingDock(self.document, self)
+        self.data_dock.changed_also.connect(self.statusBar().showMessage)
         for dock in (self.data_dock, self.training_dock):
             self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
             self.tabifyDockWidget(self.inspector, dock)
@@ -110,6 +111,8 @@ class MainWindow(QMainWindow):
         doc.undo_stack.cleanChanged.connect(self._update_title)
         doc.changed.connect(self._update_title)
         doc.changed.connect(self.run_actions.update)  # Train's tooltip follows the problems
+        # The last run's failure is the user's to act on: any edit (a lower rate, other data) clears it.
+        doc.changed.connect(lambda: self.problems.run_problems and self.problems.set_run_problems([]))
         self._update_title()
 
     def set_document(self, document: Document) -> None:
@@ -130,6 +133,13 @@ class MainWindow(QMainWindow):
         self.redo_action.follow(document.undo_stack)
         self.runs.set_document(document)  # a live run goes on: it trains its own snapshot
         self.runs_dock.refresh()  # the new project's runs
+        self.problems.set_run_problems([])  # the last run's failure was the old project's
+        self.results_dock.clear()
+        # The chart shows this project's runs: a run of the old one still training stays, the rest go.
+        live = self.runs.run_id if self.runs.busy else None
+        for key in self.run_dock.chart.runs():
+            if key != live:
+                self.run_dock.chart.remove_run(key)
         self._attach()
         self.run_actions.update()
         self.view.frame_all()
@@ -201,6 +211,7 @@ class MainWindow(QMainWindow):
         self.run_actions.fill_menu(run)
         self.toolbar = QToolBar("Run")
         self.toolbar.setObjectName("RunToolBar")  # saveState remembers where the user put it
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)  # "Train", not a bare ▶
         self.run_actions.fill_toolbar(self.toolbar)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
         view.addAction(self.toolbar.toggleViewAction())
@@ -329,6 +340,8 @@ class MainWindow(QMainWindow):
         """A run that kept weights shows what its model does; the Results dock comes forward."""
         run_dir = self.runs.run_dir
         if run_dir is None or not any((run_dir / f"{tag}.safetensors").is_file() for tag in ("best", "last")):
+            return
+        if type(last).__name__ == "Failed":  # a diverged model's "best" is no result to show
             return
         stopped = getattr(last, "reason", "") == "stopped"
         # After the run's end has been handled everywhere: loading the results takes a moment.

@@ -102,16 +102,17 @@ def test_a_diverging_run_says_why_and_leaves_the_app_usable(window, qtbot) -> No
     last = ended(qtbot, win)
     assert isinstance(last, Failed) and last.kind == "nan"
     dialog = win.run_actions.last_dialog
-    assert dialog is not None and dialog.isVisible() and "NaN" in dialog.windowTitle()
-    assert "learning_rate" in dialog.text()
-    assert any("NaN" in win.problems.list.item(i).text() for i in range(win.problems.list.count()))
+    assert dialog is not None and dialog.isVisible() and dialog.windowTitle() == "Training diverged"
+    assert "learning_rate" in dialog.text() and dialog.text()[0].isupper()
+    assert any("The last run failed" in win.problems.list.item(i).text() for i in range(win.problems.list.count()))
+    assert win.results_dock.results is None  # a diverged model's "best" is not shown as a result
     dialog.close()
     assert history_of(win).runs()[-1].status == "failed"
     # The app goes on: the project edits, and a second run with a sane rate completes.
     win.document.project.training["learning_rate"] = 0.01
     assert win.run_actions.start()
     assert ended(qtbot, win).reason == "completed"
-    assert not any("NaN" in win.problems.list.item(i).text() for i in range(win.problems.list.count()))
+    assert not any("last run failed" in win.problems.list.item(i).text() for i in range(win.problems.list.count()))
 
 
 def test_a_project_with_errors_cannot_start_and_says_why(window, qtbot) -> None:
@@ -182,3 +183,17 @@ def test_a_worker_that_dies_is_a_failure_not_a_hang(window, qtbot, kind) -> None
     assert isinstance(last, Failed) and last.kind == kind
     assert "training process" in last.message
     assert win.run_actions.train.isEnabled()
+
+
+def test_opening_another_project_shows_its_own_runs_not_the_last_ones(window, qtbot) -> None:
+    win = window("linear_regression")
+    win.document.project.training["epochs"] = 3
+    win.run_actions.start()
+    ended(qtbot, win)
+    qtbot.waitUntil(lambda: win.results_dock.results is not None, timeout=30_000)
+    assert win.run_dock.chart.runs()
+    win.document.undo_stack.setClean()
+    win.open_example("softmax_regression")
+    assert win.run_dock.chart.runs() == []  # the linear model's curves are gone from the chart
+    assert win.results_dock.results is None and "No results yet" in win.results_dock.title.text()
+    assert win.runs_dock.tree.topLevelItemCount() == 0  # a new project: its runs folder is its own

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -106,7 +106,10 @@ def _narrow(combo: QComboBox) -> None:
 
 class DataDock(QDockWidget):
     """Choose and preview the project's data. ``note`` says what the last pick changed besides the data
-    (the loss it chose, and why); ``error`` shows why the data cannot be loaded, with the fix."""
+    (the loss it chose, and why), and ``changed_also`` says it to the window's status bar; ``error``
+    shows why the data cannot be loaded, with the fix."""
+
+    changed_also = Signal(str, int)
 
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__("Data", parent)
@@ -188,6 +191,8 @@ class DataDock(QDockWidget):
             pushed, note = self.document.push(edit), ""
         if pushed:
             self.note_text = note
+            if note:
+                self.changed_also.emit(f"{edit.text}. {note} (Undo reverts both.)", 10000)
             self._shown = None
             self._refresh()
         return pushed

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QWidget,
 )
@@ -46,11 +47,11 @@ def device_choices() -> dict[str, str]:
 ERROR_STYLE = "color: #e53935;"
 INT_MAX = 2**31 - 1
 
-LOSS_WORDS = {
-    "mse": "Mean squared error (mse)", "l1": "Mean absolute error (l1)", "huber": "Huber",
-    "bce": "Binary cross-entropy (bce)", "bce_with_logits": "Binary cross-entropy on scores",
-    "cross_entropy": "Cross-entropy (classes)", "cross_entropy_soft": "Cross-entropy (one-hot rows)",
-    "nll": "Negative log-likelihood (nll)",
+LOSS_WORDS = {  # short enough for the dock's width; the tooltip of the field says more
+    "mse": "MSE (squared error)", "l1": "L1 (absolute error)", "huber": "Huber",
+    "bce": "BCE on probabilities", "bce_with_logits": "BCE on scores",
+    "cross_entropy": "Cross-entropy", "cross_entropy_soft": "Cross-entropy, soft",
+    "nll": "NLL (log-probabilities)",
 }
 OPTIMIZER_WORDS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "adagrad": "Adagrad"}
 SCHEDULE_WORDS = {"none": "Constant", "step": "Step down", "cosine": "Cosine decay",
@@ -116,6 +117,7 @@ class TrainingDock(QDockWidget):
         combo = QComboBox()
         combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         combo.setMinimumContentsLength(10)
+        combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)  # the whole row: no cut words
         for value, words in choices.items():
             combo.addItem(words, value)
         combo.activated.connect(lambda k: self.set(key, combo.itemData(k)))
@@ -148,12 +150,13 @@ class TrainingDock(QDockWidget):
     def _build(self) -> None:
         self._heading("What to minimise")
         self._combo("loss", "Loss", {k: LOSS_WORDS.get(k, k) for k in LOSSES},
-                    "How wrong the network's output is, measured against the targets: cross-entropy for classes, "
-                    "mean squared error for numbers")
+                    "How wrong the network's output is, measured against the targets: cross-entropy for class "
+                    "numbers (soft: one-hot or probability rows), MSE for numbers, BCE for 0/1 targets (on scores: "
+                    "the model ends without a Sigmoid), NLL after a LogSoftmax")
         self._heading("How to learn")
         self._combo("optimizer", "Optimizer", {k: OPTIMIZER_WORDS.get(k, k) for k in OPTIMIZERS},
                     "The rule that updates the weights from their gradients; Adam is a good first choice")
-        self._float("learning_rate", "Learning rate", 1e-6, 100.0, 0.001, 6,
+        self._float("learning_rate", "Learning rate", 1e-6, 1e6, 0.001, 6,
                     "How big each update step is; too big diverges, too small learns slowly (Adam: about 0.001)")
         self._float("momentum", "Momentum", 0.0, 1.0, 0.05, 3,
                     "How much of the previous update carries into the next (SGD and RMSprop)")

@@ -230,6 +230,8 @@ class TrainingChart(QWidget):
             plot.setClipToView(True)
             plot.setDownsampling(auto=True, mode="peak")
             plot.getAxis("left").setWidth(56)  # both plots' left axes line up, whatever their labels
+            # Plain numbers on the axes: pyqtgraph's SI scaling read "accuracy (x0.001)" over ticks of 500.
+            plot.getAxis("left").enableAutoSIPrefix(False)
         self.loss_plot.setAutoVisible(y=True)
         # Zoomed or panned: the step curves are thinned anew for what is now in view.
         self.loss_plot.vb.sigXRangeChanged.connect(self._view_moved)
@@ -242,6 +244,7 @@ class TrainingChart(QWidget):
         self.metric_plot.scene().addItem(self.lr_view)
         self.metric_plot.getAxis("right").linkToView(self.lr_view)
         self.metric_plot.getAxis("right").setLabel("learning rate")
+        self.metric_plot.getAxis("right").enableAutoSIPrefix(False)
         self.lr_view.setXLink(self.metric_plot)
         self.lr_view.enableAutoRange(x=False)
         self.metric_plot.vb.sigResized.connect(self._sync_lr_view)

@@ -318,9 +318,10 @@ class ClassView(QWidget):
         if r is None or true >= len(self.cm) or predicted >= len(self.cm):
             return
         index = engine_results().samples_in_cell(r.predictions, true, predicted)
-        self.samples_caption.setText(f"{len(index)} samples of true class {self.names[true]} predicted as "
-                                     f"{self.names[predicted]}" + (f" (first {MAX_SAMPLES})" if len(index) > MAX_SAMPLES
-                                                                  else ""))
+        noun = "sample" if len(index) == 1 else "samples"
+        more = f" (first {MAX_SAMPLES})" if len(index) > MAX_SAMPLES else ""
+        self.samples_caption.setText(f"{len(index)} {noun} of true class {self.names[true]} predicted as "
+                                     f"{self.names[predicted]}{more}")
         self._fill_grid(self.samples, index[:MAX_SAMPLES])
         if self.samples.count():
             self.samples.setCurrentRow(0)  # its probabilities show at once
@@ -414,6 +415,13 @@ class ResultsDock(QDockWidget):
     def _set_enabled(self, on: bool) -> None:
         for w in (self.which, self.png, self.csv):
             w.setEnabled(on)
+
+    def clear(self) -> None:
+        """Show nothing (another project was opened): its runs' results are one click away in the Runs dock."""
+        self.run_dir = self.results = None
+        self.title.setText("No results yet: train the project (F5), and its model's results show here.")
+        self.stack.setCurrentWidget(self.empty)
+        self._set_enabled(False)
 
     def show_run(self, run_dir: Path, which: str | None = None, fallback: Any = None) -> bool:
         """Load run ``run_dir``'s results; False (and the reason shown) when they cannot be loaded."""

@@ -35,11 +35,11 @@ def start_blocker(document: Any) -> str | None:
 
 def failure_text(event: Failed) -> tuple[str, str]:
     """A failed run's dialog title and body: what happened, at which step, what to try."""
-    titles = {"nan": "The loss became NaN", "out_of_memory": "Out of memory", "setup": "The run could not start",
+    titles = {"nan": "Training diverged", "out_of_memory": "Out of memory", "setup": "The run could not start",
               "crash": "The training process stopped", "internal": "Internal error in training"}
-    body = event.message
-    if event.kind not in ("setup",):
-        body = f"At step {event.step}: {body}" if f"step {event.step}" not in body else body
+    body = event.message[:1].upper() + event.message[1:]
+    if event.kind not in ("setup",) and f"step {event.step}" not in body:
+        body = f"At step {event.step}: {event.message}"
     body += "\n\nThe project is unchanged and the app keeps working; the weights of the last good step are in the " \
             "run's checkpoint when it reached one."
     return titles.get(event.kind, "Training failed"), body
@@ -62,11 +62,12 @@ class RunActions(QObject):
         self.train = QAction(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay), "&Train", window)
         self.pause = QAction(style.standardIcon(QStyle.StandardPixmap.SP_MediaPause), "&Pause", window)
         self.stop = QAction(style.standardIcon(QStyle.StandardPixmap.SP_MediaStop), "&Stop", window)
+        self.pause.setCheckable(True)  # shown pressed while the run is paused
         for action, name in ((self.train, "Train"), (self.pause, "Pause"), (self.stop, "Stop")):
             action.setShortcuts(action_keys(name))
             window.addAction(action)  # the keys work wherever the focus is in the window
         self.train.triggered.connect(self.start)
-        self.pause.triggered.connect(self.toggle_pause)
+        self.pause.triggered.connect(lambda _checked=False: self.toggle_pause())
         self.stop.triggered.connect(self.controller.stop)
         controller.state_changed.connect(self.update)
         controller.ended.connect(self._ended)
@@ -88,6 +89,7 @@ class RunActions(QObject):
         idle = state == IDLE
         self.pause.setEnabled(state in (STARTING, "running", PAUSED))
         self.pause.setText("&Resume" if state == PAUSED else "&Pause")
+        self.pause.setChecked(state == PAUSED)
         self.pause.setToolTip(f"{'Resume' if state == PAUSED else 'Pause'} the run ({RUN_KEYS['Pause']})")
         self.stop.setEnabled(state in (STARTING, "running", PAUSED))
         self.stop.setToolTip(f"Stop after this batch and keep the weights trained so far ({RUN_KEYS['Stop']})")
@@ -132,7 +134,8 @@ class RunActions(QObject):
         status = run_status(last)
         if isinstance(last, Failed):
             title, body = failure_text(last)
-            self.run_problem.emit([Problem("error", f"run-{last.kind}", f"{title}: {last.message}")])
+            self.run_problem.emit([Problem("error", f"run-{last.kind}", f"The last run failed ({title.lower()}): "
+                                                                   f"{last.message}")])
             self.message.emit(f"{title}: {last.message}", 15000)
             box = QMessageBox(QMessageBox.Icon.Warning, title, body, QMessageBox.StandardButton.Ok, self.window)
             box.setModal(False)  # the app stays usable; the dialog waits for the user
