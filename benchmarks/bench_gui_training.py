@@ -174,6 +174,12 @@ def main() -> int:
     from netbuilder.files.project import load_project
 
     app = QApplication.instance() or QApplication([])
+    import gc
+
+    import torch  # noqa: F401  (loaded, then the heap frozen, as the app's start-up does: ui/startup.py)
+
+    import ui.main_window  # noqa: F401
+    gc.freeze()
     tmp = Path(tempfile.mkdtemp(prefix="bench-gui-training-"))
     os.environ.setdefault("NETBUILDER_DATA_DIR", str(tmp / "data"))
     project = load_project(example_path("mnist_cnn"))
