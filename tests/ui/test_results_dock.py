@@ -118,3 +118,22 @@ def test_a_csv_picked_in_the_data_dock_trains_and_shows_its_fit(window, qtbot, t
     assert win.results_dock.results.data.name.startswith("points")
     xs, ys = win.results_dock.fit.curve.getData()
     assert abs(np.polyfit(xs, ys, 1)[0] - 3) < 0.3  # the CSV's own line: y = 3x + 0.5
+
+
+def test_results_are_computed_off_the_gui_thread_and_only_the_last_asked_for_shows(window, qtbot) -> None:
+    win = window("linear_regression")
+    win.document.project.training["epochs"] = 3
+    train(qtbot, win)
+    first_dir = win.runs.run_dir
+    win.run_actions.start()
+    ended(qtbot, win)
+    second_dir = win.runs.run_dir
+    qtbot.waitUntil(lambda: win.results_dock.results is not None, timeout=30_000)
+    dock = win.results_dock
+    assert dock.show_run(first_dir, "best")
+    assert dock.loading and dock.results is None and "Computing" in dock.title.text()  # returned at once
+    dock.show_run(second_dir, "last")  # asked again before the first is ready: the first is dropped
+    qtbot.waitUntil(lambda: not dock.loading, timeout=30_000)
+    qtbot.wait(300)  # the first request's answer, if it came late, would land now
+    assert dock.results.checkpoint == second_dir / "last.safetensors"
+    assert dock.title.text().startswith(second_dir.name)

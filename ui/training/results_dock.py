@@ -8,12 +8,14 @@
   (fastai's ``plot_top_losses``); the class probabilities of a chosen sample as bars.
 
 Everything shown is computed by the engine (:mod:`netbuilder.training.run_results` and
-:mod:`netbuilder.training.results`); this module only draws it. Each view exports as PNG, the
+:mod:`netbuilder.training.results`), on a thread of its own (loading a large data set and predicting
+takes seconds; the window keeps working meanwhile); this module only draws it. Each view exports as PNG, the
 numbers as CSV.
 """
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +24,6 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QImage, QPalette, QPixmap
 from PySide6.QtWidgets import (
-    QApplication,
     QCheckBox,
     QComboBox,
     QDockWidget,
@@ -373,9 +374,13 @@ class ResultsDock(QDockWidget):
     """Results of a run (by default the latest): pick its best or last checkpoint; export PNG and CSV."""
 
     message = Signal(str, int)
+    _loaded = Signal(int, object, str)  # request number, RunResults or None, error
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Results", parent)
+        self._request = 0
+        self.loading = False
+        self._loaded.connect(self._show_loaded)
         self.setObjectName("ResultsDock")
         self.run_dir: Path | None = None
         self.results: RunResults | None = None
@@ -418,6 +423,8 @@ class ResultsDock(QDockWidget):
 
     def clear(self) -> None:
         """Show nothing (another project was opened): its runs' results are one click away in the Runs dock."""
+        self._request += 1  # a result still being computed is not shown
+        self.loading = False
         self.run_dir = self.results = None
         self.title.setText("No results yet: train the project (F5), and its model's results show here.")
         self.stack.setCurrentWidget(self.empty)
@@ -434,22 +441,46 @@ class ResultsDock(QDockWidget):
         return self.reload()
 
     def reload(self) -> bool:
+        """Compute the results of the chosen run off the GUI thread (loading the data and predicting can take
+        seconds on a large set); they show when ready. False when no run is chosen."""
         if self.run_dir is None:
             return False
-        from netbuilder.training.run_results import load_results
+        self._request += 1
+        request, run_dir, which, fallback = self._request, self.run_dir, self.which.currentText(), self._fallback
+        self.results = None
+        self.loading = True
+        self.title.setText(f"Computing the results of {run_dir.name} ({which} weights)…")
+        self.stack.setCurrentWidget(self.empty)
+        self._set_enabled(False)
 
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            self.results = load_results(self.run_dir, self.which.currentText(), self._fallback)
-        except (NetbuilderError, OSError) as exc:
-            self.results = None
-            self.title.setText(f"Cannot show the results of {self.run_dir.name}: {exc}")
+        def work() -> None:
+            from netbuilder.training.run_results import load_results
+
+            try:
+                found, error = load_results(run_dir, which, fallback), ""
+            except (NetbuilderError, OSError) as exc:
+                found, error = None, str(exc)
+            except Exception as exc:  # a bug: said in the dock, never a crash of the window
+                found, error = None, f"internal error ({type(exc).__name__}: {exc}); please report it"
+            try:
+                self._loaded.emit(request, found, error)  # queued: shown on the GUI thread
+            except RuntimeError:  # the dock went while this ran (the window closed)
+                pass
+
+        threading.Thread(target=work, name="netbuilder-results", daemon=True).start()
+        return True
+
+    def _show_loaded(self, request: int, r: RunResults | None, error: str) -> None:
+        if request != self._request:  # a newer request is on its way
+            return
+        self.loading = False
+        assert self.run_dir is not None
+        if r is None:
+            self.title.setText(f"Cannot show the results of {self.run_dir.name}: {error}")
             self.stack.setCurrentWidget(self.empty)
-            self._set_enabled(self.run_dir is not None)
-            return False
-        finally:
-            QApplication.restoreOverrideCursor()
-        r = self.results
+            self._set_enabled(True)
+            return
+        self.results = r
         used = r.checkpoint.stem
         self.title.setText(f"{self.run_dir.name}, {used} weights, on {len(r.data):,} "
                            f"{'held-out' if r.held_out else 'training'} samples of '{r.data.name}'")
@@ -461,7 +492,6 @@ class ResultsDock(QDockWidget):
             self.fit.show_results(r)
             self.stack.setCurrentWidget(self.fit)
         self._set_enabled(True)
-        return True
 
     # ---- export ---------------------------------------------------------------------------------
     def export_png(self, path: str | Path) -> Path:
