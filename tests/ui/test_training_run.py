@@ -197,3 +197,24 @@ def test_opening_another_project_shows_its_own_runs_not_the_last_ones(window, qt
     assert win.run_dock.chart.runs() == []  # the linear model's curves are gone from the chart
     assert win.results_dock.results is None and "No results yet" in win.results_dock.title.text()
     assert win.runs_dock.tree.topLevelItemCount() == 0  # a new project: its runs folder is its own
+
+
+def test_a_data_sets_download_progress_shows_while_the_run_starts(qtbot, tmp_path) -> None:
+    """The worker's stderr lines 'downloading NAME: X of Y MiB' (rewritten in place with \\r) reach the window."""
+    import sys
+
+    from ui.training.worker import TrainingWorker
+
+    worker = TrainingWorker()
+    script = ("import sys, time\n"
+              "for done in (1.0, 4.5, 9.9):\n"
+              "    print(f'\\rdownloading train-images-idx3-ubyte.gz: {done} of 9.9 MiB', end='', file=sys.stderr,"
+              " flush=True); time.sleep(0.05)\n")
+    worker.command = lambda snapshot, runs: [sys.executable, "-c", script]
+    notes, ends = [], []
+    worker.note.connect(notes.append)
+    worker.ended.connect(ends.append)
+    worker.start(tmp_path / "none.nbproj", tmp_path)
+    qtbot.waitUntil(lambda: bool(ends), timeout=20_000)
+    assert notes and notes[-1] == "Downloading train-images-idx3-ubyte.gz: 9.9 of 9.9 MiB"
+    assert ends[0].kind == "crash"  # it never reported a run: said so, not a hang

@@ -41,6 +41,7 @@ class RunController(QObject):
     event = Signal(object)
     ended = Signal(object)
     graph_changed = Signal(bool)  # True once the graph differs from the live run's snapshot
+    note = Signal(str)  # the worker's word while it starts (a data set's download progress)
 
     def __init__(self, document: Any, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -103,6 +104,7 @@ class RunController(QObject):
         self.worker = TrainingWorker(self)
         self.worker.event.connect(self._event)
         self.worker.ended.connect(self._ended)
+        self.worker.note.connect(self.note)
         self.worker.extra_args = [*self.worker_args, *(["--resume", str(resume)] if resume is not None else [])]
         self._set_state(STARTING)
         self.worker.start(self.snapshot_path, self.runs_folder, self.environment)

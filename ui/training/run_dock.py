@@ -102,6 +102,7 @@ class RunDock(QDockWidget):
         controller.state_changed.connect(self._state)
         controller.ended.connect(self._ended)
         controller.graph_changed.connect(self.changed_note.setVisible)
+        controller.note.connect(self._note)
 
     # ---- events ------------------------------------------------------------------------------
     def _event(self, event: Any) -> None:
@@ -142,6 +143,11 @@ class RunDock(QDockWidget):
 
     def _elapsed_now(self) -> float:
         return time.monotonic() - self._t0
+
+    def _note(self, text: str) -> None:
+        """The worker's progress before its first batch: a data set downloading, its size so far."""
+        if self.controller.state == STARTING:
+            self.status.setText(f"Starting the run: {text}…")
 
     def _state(self, state: str) -> None:
         if state == STARTING:

@@ -63,6 +63,7 @@ class TrainingWorker(QObject):
 
     event = Signal(object)
     ended = Signal(object)
+    note = Signal(str)  # what the process says for people before its run starts (a data set downloading)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -153,7 +154,11 @@ class TrainingWorker(QObject):
         if self.process is None:
             return
         text = bytes(self.process.readAllStandardError().data()).decode("utf-8", "replace")
-        self._stderr.extend(line for line in text.splitlines() if line.strip())
+        lines = [line.strip() for line in text.splitlines() if line.strip()]  # "\r" rewrites count as lines
+        self._stderr.extend(lines)
+        notes = [line for line in lines if line.startswith("downloading ")]
+        if notes:
+            self.note.emit(notes[-1][0].upper() + notes[-1][1:])
 
     def stderr_tail(self) -> str:
         return "\n".join(self._stderr)
