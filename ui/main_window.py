@@ -184,7 +184,10 @@ class MainWindow(QMainWindow):
         self._file_action(file, "Save &As…", self.save_as)
         file.addSeparator()
         file.addAction("&Import ONNX…", self.import_onnx_dialog)
-        build_export_menu(file, self.export_dialog)
+        export = build_export_menu(file, self.export_dialog)
+        export.addSeparator()  # a run's own weights rather than the project's (the Runs dock's menu has them too)
+        export.addAction("A Run's Model to ONNX…", lambda: self.export_run("onnx"))
+        export.addAction("A Run's Weights (safetensors)…", lambda: self.export_run("weights"))
         file.addSeparator()
         self._file_action(file, "&Quit", QApplication.closeAllWindows)
         self.edit_menu = self.menuBar().addMenu("&Edit")
@@ -322,6 +325,27 @@ class MainWindow(QMainWindow):
             self.run_dock.show()
             self.run_dock.raise_()
             self._tall_enough(self.run_dock)
+
+    def export_run(self, kind: str, run_id: int | None = None) -> bool:
+        """Export one run's best weights (as ONNX, or as a weights file): the user picks the run."""
+        from PySide6.QtWidgets import QInputDialog
+
+        dock = self.runs_dock
+        dock.refresh()
+        records = [r for r in dock.records if r.status != "running"]
+        if not records:
+            self.statusBar().showMessage("No runs to export yet: train the project first (F5)", 8000)
+            return False
+        if run_id is None:
+            labels = [f"{r.name or f'run {r.id}'} — {r.status}, best {r.best.get('epoch', '—')}" for r in records]
+            chosen, ok = QInputDialog.getItem(self, "Export a run", "Which run's best weights:", labels,
+                                              len(labels) - 1, False)
+            if not ok:
+                return False
+            record = records[labels.index(chosen)]
+        else:
+            record = next(r for r in records if r.id == run_id)
+        return dock.export_onnx(record) if kind == "onnx" else dock.export_weights(record)
 
     def engine_ready(self) -> None:
         """Torch has loaded after the first paint (ui/startup.py): check and preview the data now."""

@@ -113,3 +113,30 @@ def test_train_again_with_a_runs_settings(window, qtbot) -> None:
     assert win.document.project.training["learning_rate"] == first.settings["learning_rate"]
     assert win.document.undo_stack.count() == depth + 1  # one undo step
     assert ended(qtbot, win).reason == "completed"
+
+
+def test_file_export_picks_which_runs_weights_to_export(window, qtbot, tmp_path, monkeypatch) -> None:
+    from PySide6.QtWidgets import QFileDialog, QInputDialog
+
+    from netbuilder.files.weights import read_metadata
+
+    win = window("linear_regression")
+    dock = two_runs(qtbot, win)
+    export = next(a.menu() for a in win.menuBar().actions()[0].menu().actions() if a.text() == "&Export")
+    texts = [a.text() for a in export.actions()]
+    assert "A Run's Model to ONNX…" in texts and "A Run's Weights (safetensors)…" in texts
+    offered = []
+
+    def pick(parent, title, label, items, current, editable):
+        offered.extend(items)
+        return items[0], True  # the first run, not the latest
+
+    monkeypatch.setattr(QInputDialog, "getItem", staticmethod(pick))
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *a, **k: (str(tmp_path / "first.onnx"), "")))
+    assert win.export_run("onnx")
+    assert len(offered) == 2 and (tmp_path / "first.onnx").stat().st_size > 0
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *a, **k: (str(tmp_path / "first.safetensors"), "")))
+    assert win.export_run("weights")
+    assert read_metadata(tmp_path / "first.safetensors")["from_run"] == f"run-{dock.records[0].id:04d}"

@@ -329,24 +329,46 @@ class RunsDock(QDockWidget):
                           "exports carry them", 8000)
         return True
 
-    def export_onnx(self, record: RunRecord) -> None:
+    def export_weights(self, record: RunRecord, path: str | None = None) -> bool:
+        """The run's best weights as a safetensors file (for the project as it is now, which must fit them)."""
+        from PySide6.QtWidgets import QFileDialog
+
+        from netbuilder.training.run_results import save_run_weights
+
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Export the run's weights", f"{run_label(record)}.safetensors",
+                                                  "safetensors weights (*.safetensors)")
+        if not path:
+            return False
+        try:
+            project = self._document().project
+            saved = save_run_weights(project, run_folder(self.folder(), record.id), "best", Path(path))
+        except NetbuilderError as exc:
+            QMessageBox.warning(self, "Cannot export", str(exc))
+            return False
+        self.message.emit(f"Wrote {saved}: {run_label(record)}'s best weights", 8000)
+        return True
+
+    def export_onnx(self, record: RunRecord, path: str | None = None) -> bool:
         from PySide6.QtWidgets import QFileDialog
 
         from netbuilder.onnx.exporter import export_onnx
         from netbuilder.training.run_results import checkpoint_of, run_project
 
-        path, _ = QFileDialog.getSaveFileName(self, "Export the run's model to ONNX", f"{run_label(record)}.onnx",
-                                              "ONNX models (*.onnx)")
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Export the run's model to ONNX", f"{run_label(record)}.onnx",
+                                                  "ONNX models (*.onnx)")
         if not path:
-            return
+            return False
         run_dir = run_folder(self.folder(), record.id)
         try:
             project = run_project(run_dir, self._document().project)
             report = export_onnx(project, path, checkpoint_of(run_dir, "best"), run_id=record.id)
         except NetbuilderError as exc:
             QMessageBox.warning(self, "Cannot export", str(exc))
-            return
+            return False
         self.message.emit(report.summary(), 8000)
+        return True
 
     def train_again(self, record: RunRecord) -> bool:
         """Set the project's training settings to the run's (one undo step), then train."""
