@@ -11,38 +11,12 @@ import time
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QDockWidget, QFrame, QLabel, QProgressBar, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDockWidget, QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from netbuilder.training.events import Epoch, Failed, Finished, Started, Steps
 from ui.training.chart import TrainingChart
 from ui.training.controller import PAUSED, STARTING, STOPPING, RunController, run_status
-
-
-class FittingScroll(QScrollArea):
-    """Holds a dock's body at the dock's own size, scrolling only when the dock is smaller than the body's
-    minimum (a narrow window), so a chart or a matrix always fills the dock it is in."""
-
-    def __init__(self, body: QWidget) -> None:
-        super().__init__()
-        # Sized here, not by QScrollArea: its own resizing asks word-wrapped labels for the height they
-        # want at this width (heightForWidth) and makes the body taller than the dock.
-        self.setWidgetResizable(False)
-        self.setFrameShape(QFrame.Shape.NoFrame)
-        self.setWidget(body)
-
-    def _fit(self) -> None:
-        body, view = self.widget(), self.viewport()
-        least = body.minimumSizeHint()
-        body.resize(max(least.width(), view.width()), max(least.height(), view.height()))
-
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        self._fit()
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        self._fit()
-
+from ui.training.widgets import FittingScroll
 
 PROGRESS_MS = 250  # the progress bar's update interval
 
