@@ -37,10 +37,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.training.chart_ranges import Bounds, FollowingViewBox, following_x, sticky_y
 from ui.training.series import GrowingArray, PeakPyramid, Series
 
 RunKey = int | str
 REDRAW_HZ = 30
+# The share of the window's time the live chart may take: after a frame that cost c seconds (the curves
+# handed over and the scene painted) the next waits at least c / FRAME_BUDGET. A machine that paints a
+# frame in 1 ms redraws at the full 30 Hz; one that needs 6 ms (two shared cores, offscreen raster)
+# redraws about 8 times a second instead of taking a core's tenth from the run it shows.
+FRAME_BUDGET = 0.05
+MAX_FRAME_GAP_S = 0.5  # however costly a frame, a live chart shows new points at least twice a second
 PEAK_COLUMNS_MIN = 200  # a curve thinned for drawing keeps at least this many blocks
 DEFAULT_SMOOTHING = 0.6
 X_MODES = {"step": "step", "epoch": "epoch", "elapsed": "elapsed time (s)"}
@@ -48,6 +55,17 @@ X_MODES = {"step": "step", "epoch": "epoch", "elapsed": "elapsed time (s)"}
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
            "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 HINT = "thin: every step · bold: smoothed · ●: epoch train · ■ dashed: validation · hover for values"
+
+
+class _TimedPlots(pg.GraphicsLayoutWidget):
+    """The plots' view, timing its own paints (what the chart's frame budget counts)."""
+
+    last_paint_s = 0.0
+
+    def paintEvent(self, event) -> None:
+        start = time.perf_counter()
+        super().paintEvent(event)
+        self.last_paint_s = time.perf_counter() - start
 
 
 class _Smoothed:
@@ -106,6 +124,7 @@ class _Run:
     smooth_peaks: PeakPyramid = field(default_factory=PeakPyramid)
     smooth_weight: float | None = None  # the smoothing the smoothed peaks were taken at
     epochs: dict[str, Series] = field(default_factory=dict)  # "train/loss", "val/accuracy", "lr", ...
+    planned: dict[str, float] = field(default_factory=dict)  # the run's planned end by x mode (step, epoch)
     curves: dict[str, pg.PlotDataItem] = field(default_factory=dict)
     dirty_steps: bool = False
     dirty_epochs: bool = False
@@ -149,6 +168,7 @@ class TrainingChart(QWidget):
         self._mouse_proxy = pg.SignalProxy(self.plots.scene().sigMouseMoved, rateLimit=REDRAW_HZ,
                                            slot=self._on_mouse_moved)
         self._fill_y_from_view = True
+        self._next_frame_at = 0.0  # perf_counter time before which a tick does not redraw (FRAME_BUDGET)
         self._apply_palette()
 
     # --- building ---------------------------------------------------------------------------------
@@ -214,10 +234,14 @@ class TrainingChart(QWidget):
         self.readout.setWordWrap(True)
 
     def _build_plots(self) -> None:
-        self.plots = pg.GraphicsLayoutWidget()
+        self.plots = _TimedPlots()
         self.plots.setMinimumSize(320, 200)
-        self.loss_plot: pg.PlotItem = self.plots.addPlot(row=0, col=0)
-        self.metric_plot: pg.PlotItem = self.plots.addPlot(row=1, col=0)
+        # The chart's own auto-range (ui/training/chart_ranges.py): from the extremes it keeps, in round
+        # numbers that hold still, so a report repaints once and the axes rarely.
+        self.loss_plot: pg.PlotItem = self.plots.addPlot(row=0, col=0, viewBox=FollowingViewBox())
+        self.metric_plot: pg.PlotItem = self.plots.addPlot(row=1, col=0, viewBox=FollowingViewBox())
+        self.loss_plot.vb.hint = self._loss_bounds
+        self.metric_plot.vb.hint = lambda: self._epoch_bounds(self.metric_plot.vb, ("train/", "val/"), self.metric)
         self.plots.ci.layout.setRowStretchFactor(0, 3)
         self.plots.ci.layout.setRowStretchFactor(1, 2)
         self.metric_plot.setXLink(self.loss_plot)
@@ -243,7 +267,8 @@ class TrainingChart(QWidget):
         self.legend.sigSampleClicked.connect(self._on_legend_clicked)
         # The learning rate on its own axis: a second ViewBox over the metric plot (pyqtgraph's
         # MultiplePlotAxes example), x-linked to it.
-        self.lr_view = pg.ViewBox()
+        self.lr_view = FollowingViewBox()
+        self.lr_view.hint = lambda: self._epoch_bounds(self.lr_view, ("",), "lr")
         self.metric_plot.showAxis("right")
         self.metric_plot.scene().addItem(self.lr_view)
         self.metric_plot.getAxis("right").linkToView(self.lr_view)
@@ -394,6 +419,10 @@ class TrainingChart(QWidget):
         self._refresh_metric_names()
         self._mark_dirty(run, epochs=True)
 
+    def set_planned(self, key: RunKey, steps: int, epochs: int) -> None:
+        """The run's planned length: while the x axis follows the data it spans the whole run from the start."""
+        self._runs[key].planned = {"step": float(steps), "epoch": float(epochs)}
+
     # --- controls --------------------------------------------------------------------------------------
 
     @property
@@ -516,8 +545,15 @@ class TrainingChart(QWidget):
             self._mark_dirty(run, steps=True, epochs=True)
 
     def _tick(self) -> None:
-        if not self.redraw():
+        if not any(run.visible and (run.dirty_steps or run.dirty_epochs) for run in self._runs.values()):
             self._timer.stop()  # nothing changed for a frame: sleep until the next append
+            return
+        start = time.perf_counter()
+        if start < self._next_frame_at:
+            return  # the last frame was costly: the dirty curves wait a tick or two
+        self.redraw()
+        cost = time.perf_counter() - start + self.plots.last_paint_s
+        self._next_frame_at = start + min(cost / FRAME_BUDGET, MAX_FRAME_GAP_S)
 
     def redraw(self) -> bool:
         """Hands every dirty curve of the visible runs to pyqtgraph now; returns whether any was."""
@@ -545,6 +581,51 @@ class TrainingChart(QWidget):
             for run in self._runs.values():
                 if len(run.steps) > 4 * PEAK_COLUMNS_MIN:
                     self._mark_dirty(run, steps=True)
+
+    def _shown(self) -> list[_Run]:
+        return [run for run in self._runs.values() if run.visible]
+
+    def _loss_bounds(self) -> Bounds | None:
+        """The loss plot's auto-range: x over every shown run (to a live run's planned end), y over their step
+        and epoch losses, each kept while the data stays comfortably inside it."""
+        (x_now, y_now) = (tuple(r) for r in self.loss_plot.vb.viewRange())
+        first, last, planned = math.inf, -math.inf, None
+        y_low, y_high = math.inf, -math.inf
+        for run in self._shown():
+            for series in (run.steps, run.epochs.get("train/loss"), run.epochs.get("val/loss")):
+                if series is None or not len(series):
+                    continue
+                xs = series.x(self._x_mode)
+                first, last = min(first, float(xs[0])), max(last, float(xs[-1]))
+                bounds = series.y_bounds(log=self._log_y)
+                if bounds is not None:
+                    y_low, y_high = min(y_low, bounds[0]), max(y_high, bounds[1])
+            end = run.planned.get(self._x_mode)
+            if end is not None:
+                planned = max(planned or end, end)
+        if first > last:
+            return None
+        if planned is not None:
+            first = min(first, 0.0)
+        x = following_x(x_now, first, last, planned)
+        if y_low > y_high:
+            return [list(x), None]
+        if self._log_y:
+            y_low, y_high = math.log10(y_low), math.log10(y_high)
+        return [list(x), list(sticky_y(y_now, y_low, y_high))]
+
+    def _epoch_bounds(self, view: pg.ViewBox, prefixes: tuple[str, ...], name: str | None) -> Bounds | None:
+        """A lower-plot view's y auto-range over the shown runs' ``prefix + name`` epoch series."""
+        low, high = math.inf, -math.inf
+        for run in self._shown():
+            for prefix in prefixes:
+                series = run.epochs.get(f"{prefix}{name}")
+                bounds = series.y_bounds() if series is not None else None
+                if bounds is not None:
+                    low, high = min(low, bounds[0]), max(high, bounds[1])
+        if low > high:
+            return None
+        return [None, list(sticky_y(tuple(view.viewRange()[1]), low, high))]
 
     def _visible(self, x: np.ndarray) -> tuple[int, int, int]:
         """The index range of ``x`` in view (all of it while the x axis follows the data), and the pixel

@@ -86,6 +86,7 @@ class RunDock(QDockWidget):
             self._key = event.run_id if event.run_id is not None else f"run {self._count}"
             self.chart.add_run(self._key, f"run {event.run_id}" if event.run_id is not None else str(self._key),
                                live=True)
+            self.chart.set_planned(self._key, event.epochs * event.steps_per_epoch, event.epochs)
             self._epochs = event.epochs
             self.progress.setRange(0, max(1, event.epochs * event.steps_per_epoch))
             self.progress.setValue(0)

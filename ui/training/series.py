@@ -7,6 +7,7 @@ redraw hands pyqtgraph arrays without copying.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -64,7 +65,8 @@ class Series:
     ``x(mode)`` is assumed non-decreasing (steps and time only go forward), which is what lets the
     chart clip to the view with a binary search. :attr:`all_finite` and :attr:`all_positive` are
     kept up to date on append, so the chart knows when pyqtgraph may skip its finite check and when
-    a log axis meets values it cannot show.
+    a log axis meets values it cannot show; :meth:`y_bounds` gives the extremes the chart's own
+    auto-range needs without reading the points again.
     """
 
     def __init__(self, capacity: int = 1024) -> None:
@@ -72,6 +74,12 @@ class Series:
         self._n = 0
         self.all_finite = True
         self.all_positive = True
+        self._reset_extremes()
+
+    def _reset_extremes(self) -> None:
+        self.y_low = math.inf  # the least finite y so far (inf while there is none)
+        self.y_high = -math.inf
+        self.y_low_positive = math.inf  # the least y > 0: where a log axis starts
 
     def __len__(self) -> int:
         return self._n
@@ -103,13 +111,28 @@ class Series:
         finite = np.isfinite(ys)
         if self.all_finite and not finite.all():
             self.all_finite = False
-        if self.all_positive and not (ys[finite] > 0).all():
-            self.all_positive = False
+        kept = ys[finite]
+        if kept.shape[0]:
+            self.y_low = min(self.y_low, float(kept.min()))
+            self.y_high = max(self.y_high, float(kept.max()))
+            positive = kept[kept > 0]
+            if positive.shape[0] < kept.shape[0]:
+                self.all_positive = False
+            if positive.shape[0]:
+                self.y_low_positive = min(self.y_low_positive, float(positive.min()))
 
     def clear(self) -> None:
         self._n = 0
         self.all_finite = True
         self.all_positive = True
+        self._reset_extremes()
+
+    def y_bounds(self, log: bool = False) -> tuple[float, float] | None:
+        """The least and greatest finite y (of y > 0 on a log axis), or ``None`` when there is none."""
+        low = self.y_low_positive if log else self.y_low
+        if not len(self) or low > self.y_high:
+            return None
+        return low, self.y_high
 
     def column(self, name: str) -> np.ndarray:
         """A view of one filled column: ``step``, ``epoch``, ``elapsed`` or ``y``."""
