@@ -22,6 +22,15 @@ SUBCOMMANDS = ("check", "summary", "train", "export", "codegen", "import")
 LOG_DIR_ENV = "NETBUILDER_LOG_DIR"  # where internal-error logs go, instead of the user log folder
 
 
+def _device_name(text: str) -> str:
+    """``--device``: one of the project format's devices, or one CUDA GPU by its number (``cuda:1``)."""
+    from netbuilder.files.training_settings import CUDA_DEVICE, DEVICES
+
+    if text in DEVICES or CUDA_DEVICE.fullmatch(text):
+        return text
+    raise argparse.ArgumentTypeError(f"{text!r} is not a device: use auto, cpu, cuda, cuda:0, cuda:1, ... or mps")
+
+
 def _load(target: str):
     from netbuilder.examples import EXAMPLE_NAMES, example_path
     from netbuilder.files.project import load_project
@@ -273,7 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("file", help="a .nbproj project file, or the name of a built-in example")
     t.add_argument("--epochs", type=int, help="number of epochs")
     t.add_argument("--batch-size", type=int, help="samples per batch (the global batch under torchrun)")
-    t.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), help="where to train")
+    t.add_argument("--device", type=_device_name, metavar="{auto,cpu,cuda,cuda:N,mps}", help="where to train")
     t.add_argument("--precision", choices=("fp32", "bf16", "fp16"), help="mixed precision on a CUDA GPU")
     t.add_argument("--out", help="folder for checkpoints and history (default: beside the project)")
     t.add_argument("--resume", help="a last.safetensors checkpoint to continue from")

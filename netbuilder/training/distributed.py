@@ -30,7 +30,9 @@ class DistContext:
         world = int(os.environ.get("WORLD_SIZE", "1"))
         if world <= 1:
             return cls()
-        use_cuda = device_name in ("auto", "cuda") and torch.cuda.is_available()
+        # Under torchrun each rank takes the GPU of its LOCAL_RANK, so "cuda:N" means CUDA here too.
+        wants_cuda = device_name in ("auto", "cuda") or device_name.startswith("cuda:")
+        use_cuda = wants_cuda and torch.cuda.is_available()
         local_rank = int(os.environ.get("LOCAL_RANK", "0"))
         if not dist.is_initialized():
             dist.init_process_group("nccl" if use_cuda else "gloo")

@@ -151,3 +151,16 @@ def test_weights_option_wins_over_the_project_weights(imported, tmp_path, capsys
     assert f"with the weights in {tmp_path / 'fresh.safetensors'}" in capsys.readouterr().err
     out, fresh = read_weights(tmp_path / "out.safetensors"), read_weights(tmp_path / "fresh.safetensors")
     assert all((out[k] == fresh[k]).all() for k in fresh)
+
+
+def test_train_takes_one_gpu_by_its_number_as_the_project_format_does(capsys) -> None:
+    """``--device cuda:1`` is what the project file and the app's device list accept; the command line too.
+    Anything else is refused by name, with the devices it could have been."""
+    parser = cli.build_parser()
+    for device in ("auto", "cpu", "cuda", "cuda:0", "cuda:12", "mps"):
+        assert parser.parse_args(["train", "p.nbproj", "--device", device]).device == device
+    for wrong in ("gpu", "cuda:", "cuda:01", "cuda:x"):
+        with pytest.raises(SystemExit):
+            parser.parse_args(["train", "p.nbproj", "--device", wrong])
+        err = capsys.readouterr().err
+        assert repr(wrong) in err and "cuda:0" in err

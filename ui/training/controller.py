@@ -169,15 +169,11 @@ class RunController(QObject):
             self._diverged = diverged
             self.graph_changed.emit(diverged)
 
-    @property
-    def graph_diverged(self) -> bool:
-        return self._diverged
-
 
 def run_status(last: Any) -> str:
     """What a run's last event says it was: completed, stopped, early_stopped, failed."""
     if isinstance(last, Finished):
-        return "stopped" if last.reason in ("stopped", "cancelled") else last.reason
+        return last.reason
     if isinstance(last, Failed):
         return "failed"
     return "unknown"
