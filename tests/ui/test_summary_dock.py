@@ -223,3 +223,13 @@ def test_before_torch_has_loaded_the_dock_says_so_and_fills_once_it_is_in(window
     monkeypatch.setattr(summary_module, "torch_loaded", lambda: True)
     win.engine_ready()
     assert dock.table.rowCount() == 3 and "Total parameters: 2" in dock.totals.text()
+
+
+def test_floated_out_from_behind_a_tab_it_fills(window) -> None:
+    win = window("linear_regression")
+    win.problems.raise_()  # the Summary tab is behind, never shown yet
+    QTest.qWait(20)
+    assert win.summary_dock.table.rowCount() == 0
+    win.summary_dock.setFloating(True)
+    QTest.qWait(20)
+    assert win.summary_dock.table.rowCount() == 3

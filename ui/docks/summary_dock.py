@@ -114,6 +114,8 @@ class SummaryDock(QDockWidget):
         self.setWidget(body)
         self._shown = False  # a dock behind another tab still says isVisible(); this signal says what shows
         self.visibilityChanged.connect(self._visibility_changed)
+        # Floated out from behind another tab, it shows without a visibilityChanged.
+        self.topLevelChanged.connect(lambda floating: floating and self._visibility_changed(self.isVisible()))
         self.document: Document | None = None
         self.set_document(document)
 
@@ -198,6 +200,8 @@ class SummaryDock(QDockWidget):
                     selection.select(index, self.table.model().index(row, len(COLUMNS) - 1))
             model.select(selection, model.SelectionFlag.ClearAndSelect)
             if node_ids and (row := self.row_of(node_ids[0])) is not None:
+                # The keyboard's place follows (arrow keys go on from the selected row, not from the top).
+                model.setCurrentIndex(self.table.model().index(row, 0), model.SelectionFlag.NoUpdate)
                 self.table.scrollToItem(self.table.item(row, 0))
         finally:
             self._syncing = False
