@@ -69,7 +69,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _summary(args: argparse.Namespace) -> int:
-    from netbuilder.analysis.summary import summarize
+    from netbuilder.analysis.summary import DEAD_NOTE, summarize
 
     project = _load(args.file)
     problems, inference = _problems(project)
@@ -80,23 +80,24 @@ def _summary(args: argparse.Namespace) -> int:
         doc["problems"] = [p.to_dict(project.graph) for p in problems]
         print(json.dumps(doc, indent=1))
         return 1 if errors else 0
-    header = ("name", "kind", "output", "params", "MACs")
-    rows = [(r.name, r.kind, r.output, f"{r.params:,}", f"{r.macs:,}") for r in summary.rows]
+    if args.format != "table":  # the app's Summary dock copies the same text
+        print(summary.to_markdown(project.name) if args.format == "markdown" else summary.to_csv(), end="")
+        return 1 if errors else 0
+    header = ("name", "kind", "output", "params", "MACs", "activations")
+    rows = [(r.name, r.kind, r.output, f"{r.params:,}", f"{r.macs:,}", r.cells()[-1]) for r in summary.rows]
     if summary.dead_rows:  # layers reaching no Output are not compiled: marked, and not in the totals
         header += ("",)
-        rows = [(*row, "" if r.compiled else "dead: not counted") for row, r in zip(rows, summary.rows, strict=True)]
+        rows = [(*row, "" if r.compiled else DEAD_NOTE) for row, r in zip(rows, summary.rows, strict=True)]
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]
-    line = "  ".join(f"{{:{'<' if k < 3 or k > 4 else '>'}{w}}}" for k, w in enumerate(widths))
+    line = "  ".join(f"{{:{'<' if k < 3 or k > 5 else '>'}{w}}}" for k, w in enumerate(widths))
     print(f"{project.name} ({args.file})")
     print(line.format(*header).rstrip())
     print("  ".join("-" * w for w in widths))
     for row in rows:
         print(line.format(*row).rstrip())
     print("  ".join("-" * w for w in widths))
-    print(f"Total parameters: {summary.total_params:,} (trainable {summary.trainable_params:,})")
-    print(f"Multiply-adds per sample: {summary.total_macs:,}")
-    if dead := summary.dead_rows:
-        print(f"Not counted: {summary.dead_params:,} parameters in {len(dead)} layer(s) that reach no Output")
+    for total in summary.totals():
+        print(total)
     for p in problems:
         print(f"{p.severity}: {p.message}")
     return 1 if errors else 0
@@ -271,12 +272,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, func, text in (
         ("check", _check, "report every problem in a project (exit 1 if there are errors)"),
-        ("summary", _summary, "a table of nodes, shapes, parameters and multiply-adds"),
+        ("summary", _summary, "a table of nodes, shapes, parameters, multiply-adds and activation memory"),
     ):
         p = sub.add_parser(name, help=text, description=text)
         p.add_argument("file", help="a .nbproj project file, or the name of a built-in example")
         p.add_argument("--json", action="store_true", help="machine-readable output")
         p.set_defaults(func=func)
+    sub.choices["summary"].add_argument(
+        "--format", choices=("table", "markdown", "csv"), default="table",
+        help="a Markdown table with the totals, or CSV with plain numbers (as the app's Summary dock copies)")
     t = sub.add_parser("train", help="train a project headless (also under torchrun)",
                        description="Train a project with its saved settings; options override them.")
     t.add_argument("file", help="a .nbproj project file, or the name of a built-in example")

@@ -19,6 +19,7 @@ from ui.docks.data_dock import DataDock
 from ui.docks.inspector import InspectorDock
 from ui.docks.palette import PaletteDock
 from ui.docks.problems import ProblemsDock
+from ui.docks.summary_dock import SummaryDock
 from ui.docks.training_dock import TrainingDock
 from ui.document import Document
 from ui.edit_menu import EditActions, UndoStackAction
@@ -85,6 +86,13 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.results_dock, self.runs_dock)
         self.runs_dock.refresh()
         self.runs.state_changed.connect(self._run_state_changed)
+        self.summary_dock = SummaryDock(self.document, self)
+        self.summary_dock.node_clicked.connect(self.focus_node)
+        self.summary_dock.message.connect(self.statusBar().showMessage)
+        self.summary_dock.visibilityChanged.connect(self._summary_shown)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.summary_dock)
+        self.tabifyDockWidget(self.runs_dock, self.summary_dock)
+        self.runs_dock.raise_()  # the tab in front stays the one it was
         self._build_menus()
         install_theme_menu(self)
         self._attach()
@@ -128,6 +136,7 @@ class MainWindow(QMainWindow):
         self.data_dock.set_document(document)
         self.training_dock.set_document(document)
         self.problems.set_document(document)
+        self.summary_dock.set_document(document)
         self.edit_actions.set_document(document)
         self.undo_action.follow(document.undo_stack)
         self.redo_action.follow(document.undo_stack)
@@ -161,6 +170,7 @@ class MainWindow(QMainWindow):
     def _selection_changed(self) -> None:
         nodes = [i.node_id for i in self.scene.selectedItems() if isinstance(i, NodeItem)]
         self.inspector.show_node(nodes[0] if len(nodes) == 1 else None)
+        self.summary_dock.select_nodes(nodes)
 
     # ---- actions ---------------------------------------------------------------------------
     def _file_action(self, menu, text: str, slot) -> QAction:
@@ -188,6 +198,8 @@ class MainWindow(QMainWindow):
         export.addSeparator()  # a run's own weights rather than the project's (the Runs dock's menu has them too)
         export.addAction("A Run's Model to ONNX…", lambda: self.export_run("onnx"))
         export.addAction("A Run's Weights (safetensors)…", lambda: self.export_run("weights"))
+        export.addSeparator()
+        export.addAction(self.summary_dock.save_csv_action)
         file.addSeparator()
         self._file_action(file, "&Quit", QApplication.closeAllWindows)
         self.edit_menu = self.menuBar().addMenu("&Edit")
@@ -197,6 +209,9 @@ class MainWindow(QMainWindow):
         for action in (self.undo_action, self.redo_action, None, self.delete_action):
             self.edit_menu.addSeparator() if action is None else self.edit_menu.addAction(action)
         self.edit_actions.fill_edit_menu(self.edit_menu)
+        self.edit_menu.addSeparator()
+        self.edit_menu.addAction(self.summary_dock.copy_markdown_action)
+        self.edit_menu.addAction(self.summary_dock.copy_csv_action)
         view = self.menuBar().addMenu("&View")
         for text, slot in (("Zoom &In", lambda: self.view.zoom(1.15)),
                            ("Zoom &Out", lambda: self.view.zoom(1 / 1.15)),
@@ -209,6 +224,7 @@ class MainWindow(QMainWindow):
         for dock in (self.palette, self.inspector, self.data_dock, self.training_dock, self.problems, self.run_dock,
                      self.results_dock, self.runs_dock):
             view.addAction(dock.toggleViewAction())
+        view.addAction(self.summary_dock.toggleViewAction())
         self.edit_actions.fill_view_menu(view)
         run = self.menuBar().addMenu("&Run")
         self.run_actions.fill_menu(run)
@@ -352,7 +368,13 @@ class MainWindow(QMainWindow):
         self.data_dock.engine_ready()
         self.training_dock.engine_ready()
         self.problems.refresh()
+        self.summary_dock.engine_ready()
         self.run_actions.update()
+
+    def _summary_shown(self, shown: bool) -> None:
+        """A table needs room: raised by the user, the Summary tab grows like the charts' do."""
+        if shown and self._laid_out:
+            self._tall_enough(self.summary_dock)
 
     def _show_why_blocked(self, _reason: str) -> None:
         """Train cannot start: bring forward the dock where the fix is (the Data dock when no data is chosen)."""

@@ -91,6 +91,7 @@ LRN = LayerSpec(
     ),
     infer=_lrn_infer,
     build=lambda p, i: nn.LocalResponseNorm(p["size"], alpha=p["alpha"], beta=p["beta"], k=p["k"]),
+    macs=lambda p, i, o: p["size"] * numel(i["in"].shape),  # the windowed sum of squares
     name_base="lrn",
 )
 
