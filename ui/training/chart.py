@@ -10,7 +10,6 @@ new points (the engine's EmaState); only a move of the smoothing slider recomput
 
 from __future__ import annotations
 
-import csv
 import math
 import time
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.training.chart_csv import write_run_csv
 from ui.training.chart_ranges import Bounds, FollowingViewBox, following_x, sticky_y
 from ui.training.series import GrowingArray, PeakPyramid, Series
 
@@ -727,41 +727,9 @@ class TrainingChart(QWidget):
         return self.grab().save(str(path), "PNG")
 
     def export_csv(self, path: str | Path, key: RunKey) -> None:
-        """Writes every point of a run, in one long-format CSV.
-
-        Columns: ``kind, step, epoch, elapsed_s, loss``, then ``val_loss, learning_rate`` and a
-        ``train_NAME`` / ``val_NAME`` pair for each other metric. ``kind`` is ``step`` for each step's loss
-        (the epoch-only columns empty) or ``epoch`` for each epoch (``loss`` is its train loss, ``epoch``
-        counts finished epochs, ``step`` is the last step before it).
-        """
+        """Writes every point of a run in one long-format CSV (its columns: :func:`.chart_csv.write_run_csv`)."""
         run = self._runs[key]
-        names = sorted({name.partition("/")[2] for name in run.epochs if "/" in name} - {"loss"})
-        epoch_columns = ["val/loss", "lr"] + [f"{p}/{n}" for n in names for p in ("train", "val")]
-        header = ["kind", "step", "epoch", "elapsed_s", "loss", "val_loss", "learning_rate"]
-        header += [f"{p}_{n}" for n in names for p in ("train", "val")]
-        with open(path, "w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
-            writer.writerow(header)
-            blanks = [""] * (len(header) - 5)
-            s = run.steps
-            writer.writerows(["step", step, epoch, elapsed, loss, *blanks] for step, epoch, elapsed, loss in zip(
-                s.step.astype(np.int64).tolist(), s.epoch.tolist(), s.elapsed.tolist(), s.y.tolist(), strict=True))
-            for row in self._epoch_rows(run, ["train/loss", *epoch_columns]):
-                writer.writerow(["epoch", *row])
-
-    @staticmethod
-    def _epoch_rows(run: _Run, columns: list[str]) -> list[list]:
-        # Series of one run's epochs may start later (a metric first reported at epoch 3): join on the epoch.
-        rows: dict[float, list] = {}
-        for c, name in enumerate(columns):
-            series = run.epochs.get(name)
-            if series is None:
-                continue
-            for step, epoch, elapsed, value in zip(series.step.tolist(), series.epoch.tolist(),
-                                                   series.elapsed.tolist(), series.y.tolist(), strict=True):
-                row = rows.setdefault(epoch, [int(step), epoch, elapsed] + [""] * len(columns))
-                row[3 + c] = value
-        return [rows[e] for e in sorted(rows)]
+        write_run_csv(path, run.steps, run.epochs)
 
     def _ask_png(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Save chart", "training.png", "PNG image (*.png)")
