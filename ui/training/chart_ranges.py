@@ -94,13 +94,16 @@ class FollowingViewBox(pg.ViewBox):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.hint: Callable[[], Bounds | None] | None = None
+        self._hinted = False  # whether the last bounds asked for came from the hint (padded already)
 
     def childrenBounds(self, frac=None, orthoRange=(None, None), items=None):
+        self._hinted = False
         if self.hint is not None and items is None and all(r is None for r in orthoRange):
             bounds = self.hint()
             if bounds is not None:
+                self._hinted = True
                 return bounds
         return super().childrenBounds(frac=frac, orthoRange=orthoRange, items=items)
 
     def suggestPadding(self, axis):
-        return 0.0 if self.hint is not None else super().suggestPadding(axis)
+        return 0.0 if self._hinted else super().suggestPadding(axis)
