@@ -31,7 +31,7 @@ def open_window(path: str | None = None) -> tuple[QApplication, MainWindow, Star
         except (NetbuilderError, OSError) as exc:  # say why once the window is up, and start on the example
             problem = f"Could not open {path}:\n{exc}"
     if document is None:  # the project open at the last quit; the digits CNN on a first start (or in its place)
-        document, note = example_document() if problem else start_document()
+        document, note = (example_document(), None) if problem else start_document()
     window = MainWindow(document)
     if problem:
         QTimer.singleShot(0, lambda: QMessageBox.warning(window, "Cannot open", problem))
