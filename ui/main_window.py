@@ -89,7 +89,8 @@ class MainWindow(QMainWindow):
         self.runs.state_changed.connect(self._run_state_changed)
         self._build_menus()
         install_theme_menu(self)
-        self.help_menu = install_help_menu(self)  # the last menu, as on every desktop
+        # The last menu, as on every desktop; About names the device the open project trains on.
+        self.help_menu = install_help_menu(self, lambda: str(self.document.project.training.get("device", "auto")))
         self._attach()
         self.resize(1400, 860)
         self._laid_out = False

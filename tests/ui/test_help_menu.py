@@ -124,7 +124,8 @@ def test_about_names_the_versions_and_the_training_device(window, qtbot) -> None
                               ("torch", metadata.version("torch")), ("pyqtgraph", metadata.version("pyqtgraph")),
                               ("ONNX Runtime", metadata.version("onnxruntime")), ("onnx", metadata.version("onnx"))):
             assert f"<td>{name}</td><td>&nbsp;&nbsp;{version}</td>" in text, name
-        assert "Training device: CPU (the CPU in this project's training settings)" in text
+        assert "Training device: CPU (this project's Device setting: CPU)" in text
     finally:
         box.close()
     assert "Training device: none: device 'mps' was asked for" in about_text("mps")  # a setting this machine lacks
+    assert "Training device: CPU (this project's Device setting: Automatic)" in about_text("auto")  # no GPU here

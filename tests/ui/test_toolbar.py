@@ -136,6 +136,16 @@ def test_the_icons_come_from_the_icon_set_without_importing_qtawesome_at_start_u
         raise AssertionError("an unknown icon name must be refused, not drawn as a blank")
 
 
+def test_an_icon_is_sharp_on_a_200_percent_screen_and_outlives_its_python_wrapper(qapp) -> None:
+    import gc
+
+    icon = QIcon(themed_icon("mdi6.undo"))  # a copy, as Qt makes them (the engine is cloned)
+    gc.collect()
+    pixmap = icon.pixmap(QSize(16, 16), 2.0)
+    assert (pixmap.width(), pixmap.height()) == (32, 32) and pixmap.devicePixelRatio() == 2.0
+    assert dominant_colour(icon, QIcon.Mode.Normal).alpha() > 200
+
+
 def make_window(qtbot) -> MainWindow:
     win = MainWindow(Document(Project()))
     win.show()

@@ -19,7 +19,6 @@ import netbuilder
 # (what a user reads, the distribution to ask for its version)
 PACKAGES = (("torch", "torch"), ("ONNX Runtime", "onnxruntime"), ("onnx", "onnx"), ("pyqtgraph", "pyqtgraph"),
             ("NumPy", "numpy"))
-DEVICE_WORDS = {"auto": "automatic", "cpu": "the CPU"}
 
 
 def package_version(distribution: str) -> str:
@@ -51,12 +50,7 @@ def training_device(setting: str) -> str:
     name = f"{device.type}:{device.index}" if device.index is not None else device.type
     if name == "cuda" and "cuda:0" in labels:
         name = "cuda:0"
-    label = labels.get(name, name)
-    if setting in ("auto", name):
-        chosen = f"{DEVICE_WORDS.get(setting, setting)} in this project's training settings"
-    else:
-        chosen = f"the project asks for {setting}"
-    return f"{label} ({chosen})"
+    return f"{labels.get(name, name)} (this project's Device setting: {labels.get(setting, setting)})"
 
 
 def about_text(device_setting: str) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QMainWindow, QMenu
+from collections.abc import Callable
+
+from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox
 
 from ui.help.about import show_about
 from ui.help.shortcut_sheet import ShortcutSheet
@@ -11,14 +13,14 @@ from ui.shortcuts import action_keys
 
 
 class HelpMenu(QMenu):
-    """Help, for ``window``; each dialog is made when first asked for and kept (not modal) for the next time.
-
-    The About box reads the device setting from ``window.document`` when it opens.
+    """Help, for ``window`` (whose actions the shortcut sheet lists); each dialog is made when first asked for
+    and kept (not modal) for the next time. ``device_setting`` gives the open project's Device setting, for About.
     """
 
-    def __init__(self, window: QMainWindow) -> None:
+    def __init__(self, window: QMainWindow, device_setting: Callable[[], str]) -> None:
         super().__init__("&Help", window)
         self._window = window
+        self._device_setting = device_setting
         self.sheet: ShortcutSheet | None = None
         self.guide: UserGuideDialog | None = None
         self.shortcuts_action = self.addAction("&Keyboard Shortcuts", self.show_shortcuts)
@@ -45,13 +47,12 @@ class HelpMenu(QMenu):
         self.guide.activateWindow()
         return self.guide
 
-    def show_about(self):
-        document = self._window.document  # type: ignore[attr-defined]
-        return show_about(self._window, lambda: str(document.project.training.get("device", "auto")))
+    def show_about(self) -> QMessageBox:
+        return show_about(self._window, self._device_setting)
 
 
-def install_help_menu(window: QMainWindow) -> HelpMenu:
+def install_help_menu(window: QMainWindow, device_setting: Callable[[], str]) -> HelpMenu:
     """Append the Help menu to ``window``'s menu bar."""
-    menu = HelpMenu(window)
+    menu = HelpMenu(window, device_setting)
     window.menuBar().addMenu(menu)
     return menu
