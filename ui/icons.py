@@ -23,8 +23,7 @@ from PySide6.QtCore import QPoint, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QIcon, QIconEngine, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication
 
-FONT_FILE = "materialdesignicons6-webfont-6.9.96.ttf"
-CHARMAP_FILE = "materialdesignicons6-webfont-charmap-6.9.96.json"
+FONT_FILES = "materialdesignicons6-webfont-*.ttf"  # 6.9.96 in qtawesome 1.4; the charmap is named alike
 PREFIX = "mdi6."  # qtawesome's name for this set: "mdi6.content-save-outline"
 GLYPH_SCALE = 0.875  # qtawesome's: the glyph's em is 7/8 of the icon's height
 
@@ -33,28 +32,34 @@ class IconSetMissing(RuntimeError):
     """qtawesome (the package that ships the icon font) is not installed."""
 
 
-def font_folder() -> Path:
-    """qtawesome's fonts folder, found without importing qtawesome."""
+@cache
+def font_file() -> Path:
+    """Material Design Icons 6's font in qtawesome's fonts folder, found without importing qtawesome."""
     spec = importlib.util.find_spec("qtawesome")
     if spec is None or not spec.submodule_search_locations:
         raise IconSetMissing("the icons come from the qtawesome package: pip install 'netbuilder[gui]'")
-    return Path(next(iter(spec.submodule_search_locations))) / "fonts"
+    found = sorted((Path(next(iter(spec.submodule_search_locations))) / "fonts").glob(FONT_FILES))
+    if not found:
+        raise IconSetMissing(f"this qtawesome ships no {FONT_FILES}: install the version in constraints.txt")
+    return found[-1]
 
 
 @cache
 def charmap() -> dict[str, int]:
     """Every icon name of the set (without the ``mdi6.`` prefix) and its code point."""
-    names = json.loads((font_folder() / CHARMAP_FILE).read_text(encoding="utf-8"))
+    font = font_file()
+    charmap_file = font.with_name(font.name.replace("-webfont-", "-webfont-charmap-")).with_suffix(".json")
+    names = json.loads(charmap_file.read_text(encoding="utf-8"))
     return {name: int(code, 16) for name, code in names.items()}
 
 
 @cache
 def font_family() -> str:
     """The icon font's family, loaded into the application once."""
-    font_id = QFontDatabase.addApplicationFont(str(font_folder() / FONT_FILE))
+    font_id = QFontDatabase.addApplicationFont(str(font_file()))
     families = QFontDatabase.applicationFontFamilies(font_id)
     if not families:
-        raise IconSetMissing(f"Qt could not load the icon font {font_folder() / FONT_FILE}")
+        raise IconSetMissing(f"Qt could not load the icon font {font_file()}")
     return families[0]
 
 

@@ -59,7 +59,8 @@ def about_text(device_setting: str) -> str:
     return (f"<h3>netbuilder {netbuilder.__version__}</h3>"
             "<p>Design neural networks by drawing them: shapes and mistakes while you draw, training, export.</p>"
             f"<table>{rows}</table>"
-            f"<p>Training device: {training_device(device_setting)}</p>")
+            f"<p>Training device: {training_device(device_setting)}</p>"
+            f"<p>Icons: Material Design Icons (Apache 2.0), from qtawesome {package_version('qtawesome')}.</p>")
 
 
 def show_about(parent: QWidget, device_setting: Callable[[], str]) -> QMessageBox:
