@@ -66,8 +66,12 @@ def test_the_sheet_is_read_again_each_time_it_opens_so_it_cannot_drift(window) -
     zap.setShortcut(QKeySequence("Ctrl+Alt+J"))
     win.addAction(zap)
     win.menuBar().actions()[1].menu().addAction(zap)  # in Edit
+    hidden = QAction("Peek", win)  # a key that works in the window without a menu entry
+    hidden.setShortcut(QKeySequence("Ctrl+Alt+K"))
+    win.addAction(hidden)
     rows = {r.action: r for r in open_sheet(win).rows()}
     assert rows["Zap"] == ShortcutRow("Zap", QKeySequence("Ctrl+Alt+J").toString(NATIVE), "Edit")
+    assert rows["Peek"] == ShortcutRow("Peek", QKeySequence("Ctrl+Alt+K").toString(NATIVE), "(window)")
 
 
 def test_typing_in_the_filter_narrows_the_sheet(window, qtbot) -> None:
