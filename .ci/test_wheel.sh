@@ -67,3 +67,14 @@ startup.painted.connect(painted)
 app.exec()
 sys.exit("the window closed before its first paint")
 EOF
+# Help ▸ User Guide shows the docs the wheel ships (as netbuilder_docs), not a checkout's.
+QT_QPA_PLATFORM=offscreen timeout 120 "$py" - <<'EOF'
+import sys
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from ui.help.user_guide import UserGuideDialog, guide_dir
+guide = UserGuideDialog()
+if not guide.pages or not str(guide_dir()).startswith(sys.prefix):
+    sys.exit(f"the installed app has no user guide of its own (found {guide_dir()})")
+print(f"Help ▸ User Guide opens {len(guide.pages)} pages from the wheel, first {guide.page_title()!r}")
+EOF

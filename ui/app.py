@@ -15,15 +15,14 @@ from ui.startup import Startup
 def open_window(path: str | None = None) -> tuple[QApplication, MainWindow, Startup]:
     """The application, its main window (shown) on ``path`` or on the digits CNN, and its start-up watcher."""
     from netbuilder.errors import NetbuilderError
-    from netbuilder.examples import example_path
-    from netbuilder.files.project import load_project
     from ui import settings
     from ui.document import Document
+    from ui.files.last_project import example_document, start_document
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("netbuilder")
     app.setOrganizationName("netbuilder")
-    problem = None
+    problem = note = None
     document = None
     if path:
         try:
@@ -31,15 +30,16 @@ def open_window(path: str | None = None) -> tuple[QApplication, MainWindow, Star
             settings.add_recent_file(path)
         except (NetbuilderError, OSError) as exc:  # say why once the window is up, and start on the example
             problem = f"Could not open {path}:\n{exc}"
-    if document is None:  # the first screen is a working graph: the digits CNN
-        project = load_project(example_path("mnist_cnn"))
-        project.path = None
-        document = Document(project)
+    if document is None:  # the project open at the last quit; the digits CNN on a first start (or in its place)
+        document, note = (example_document(), None) if problem else start_document()
     window = MainWindow(document)
     if problem:
         QTimer.singleShot(0, lambda: QMessageBox.warning(window, "Cannot open", problem))
+    if note:
+        window.statusBar().showMessage(note, 10000)
     startup = Startup(window.view.viewport(), window)
-    startup.ready.connect(lambda error: window.statusBar().showMessage(error or "Ready", 0 if error else 3000))
+    startup.ready.connect(lambda error: window.statusBar().showMessage(error or note or "Ready",
+                                                                       0 if error else 10000 if note else 3000))
     startup.ready.connect(lambda _error: window.engine_ready())
     window.show()
     window.view.frame_all()

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBox, QToolBar
+from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBox
 
 from netbuilder.errors import ProjectError
-from netbuilder.examples import EXAMPLE_NAMES, example_path
+from netbuilder.examples import example_path
 from netbuilder.files.project import Project, load_project
 from ui import settings
 from ui.canvas.items import NodeItem
@@ -26,8 +26,10 @@ from ui.edit_menu import EditActions, UndoStackAction
 from ui.files.autosave import Autosaver
 from ui.files.file_exchange import build_export_menu, export_dialog, import_onnx_dialog, import_onnx_file
 from ui.files.recent_menu import RecentFilesMenu
+from ui.help.menu import install_help_menu
 from ui.shortcuts import action_keys, canvas_action
 from ui.theme import apply_theme, install_theme_menu
+from ui.toolbar import MainToolBar, export_button_action
 from ui.training.controller import RunController
 from ui.training.results_dock import ResultsDock
 from ui.training.run_actions import RunActions
@@ -95,6 +97,8 @@ class MainWindow(QMainWindow):
         self.runs_dock.raise_()  # the tab in front stays the one it was
         self._build_menus()
         install_theme_menu(self)
+        # The last menu, as on every desktop; About names the device the open project trains on.
+        self.help_menu = install_help_menu(self, lambda: str(self.document.project.training.get("device", "auto")))
         self._attach()
         self.resize(1400, 860)
         self._laid_out = False
@@ -180,21 +184,17 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         file = self.menuBar().addMenu("&File")
-        self._file_action(file, "&New", self.new)
-        self._file_action(file, "&Open…", self.open_dialog)
-        self.recent_menu = RecentFilesMenu(self.open_recent, self)
+        self.new_action = self._file_action(file, "&New", self.new)
+        self.open_action = self._file_action(file, "&Open…", self.open_dialog)
+        self.recent_menu = RecentFilesMenu(self.open_recent, self.open_example, self)  # and the examples
         file.addMenu(self.recent_menu)
-        examples = file.addMenu("&Examples")
-        for name in EXAMPLE_NAMES:
-            project = load_project(example_path(name))
-            action = examples.addAction(project.name, lambda n=name: self.open_example(n))
-            action.setStatusTip(project.description)
         file.addSeparator()
-        self._file_action(file, "&Save", self.save)
+        self.save_action = self._file_action(file, "&Save", self.save)
         self._file_action(file, "Save &As…", self.save_as)
+        self.close_action = self._file_action(file, "&Close", self.close_project)
         file.addSeparator()
         file.addAction("&Import ONNX…", self.import_onnx_dialog)
-        export = build_export_menu(file, self.export_dialog)
+        export = self.export_menu = build_export_menu(file, self.export_dialog)
         export.addSeparator()  # a run's own weights rather than the project's (the Runs dock's menu has them too)
         export.addAction("A Run's Model to ONNX…", lambda: self.export_run("onnx"))
         export.addAction("A Run's Weights (safetensors)…", lambda: self.export_run("weights"))
@@ -213,13 +213,15 @@ class MainWindow(QMainWindow):
         self.edit_menu.addAction(self.summary_dock.copy_markdown_action)
         self.edit_menu.addAction(self.summary_dock.copy_csv_action)
         view = self.menuBar().addMenu("&View")
+        self.view_actions: dict[str, QAction] = {}
         for text, slot in (("Zoom &In", lambda: self.view.zoom(1.15)),
                            ("Zoom &Out", lambda: self.view.zoom(1 / 1.15)),
                            ("&Actual Size", lambda: self.view.reset_zoom()),
                            ("&Frame Selection", lambda: self.view.frame_selection()),
                            ("Frame A&ll", lambda: self.view.frame_all())):
             # Window-wide but not in text fields: F typed in a search box stays a letter.
-            view.addAction(canvas_action(text, self, slot, [self]))
+            self.view_actions[text.replace("&", "")] = canvas_action(text, self, slot, [self])
+            view.addAction(self.view_actions[text.replace("&", "")])
         view.addSeparator()
         for dock in (self.palette, self.inspector, self.data_dock, self.training_dock, self.problems, self.run_dock,
                      self.results_dock, self.runs_dock):
@@ -228,12 +230,22 @@ class MainWindow(QMainWindow):
         self.edit_actions.fill_view_menu(view)
         run = self.menuBar().addMenu("&Run")
         self.run_actions.fill_menu(run)
-        self.toolbar = QToolBar("Run")
-        self.toolbar.setObjectName("RunToolBar")  # saveState remembers where the user put it
-        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)  # "Train", not a bare ▶
-        self.run_actions.fill_toolbar(self.toolbar)
+        self.toolbar = self._build_toolbar()
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
         view.addAction(self.toolbar.toggleViewAction())
+
+    def _build_toolbar(self) -> MainToolBar:
+        """The menus' own actions on the toolbar (ui/toolbar.py), with their icons."""
+        run = self.run_actions
+        return MainToolBar([
+            (self.new_action, "mdi6.file-plus-outline", False), (self.open_action, "mdi6.folder-open-outline", False),
+            (self.save_action, "mdi6.content-save-outline", False), None,
+            (self.undo_action, "mdi6.undo", False), (self.redo_action, "mdi6.redo", False), None,
+            (self.edit_actions.arrange, "mdi6.sitemap-outline", True),
+            (self.view_actions["Frame All"], "mdi6.fit-to-screen-outline", True), None,
+            (run.train, "mdi6.play", True), (run.pause, "mdi6.pause", True), (run.stop, "mdi6.stop", True), None,
+            (export_button_action(self.export_menu), "mdi6.export", True),
+        ], own_tooltips=(run.train, run.pause, run.stop), parent=self)
 
     def add_at_centre(self, kind: str) -> None:
         centre = self.view.mapToScene(self.view.viewport().rect().center())
@@ -259,6 +271,14 @@ class MainWindow(QMainWindow):
     def new(self) -> None:
         if self._may_discard():
             self.set_document(Document(Project()))
+
+    def close_project(self) -> bool:
+        """File ▸ Close: the window stays, on an empty untitled project, once unsaved work is saved or given up."""
+        if not self._may_discard():
+            return False
+        self.set_document(Document(Project()))
+        self.statusBar().showMessage("Project closed", 4000)
+        return True
 
     def open_path(self, path: str | Path) -> None:
         self.set_document(Document.open(path))
@@ -426,6 +446,7 @@ class MainWindow(QMainWindow):
             self.scene.selectionChanged.disconnect(self._selection_changed)
             self.scene.close()
             settings.save_window(self)
+            settings.set_last_project(self.document.project.path)  # reopened at the next start
             self.autosave.stop()
             event.accept()
         else:

@@ -1,4 +1,4 @@
-"""What the app remembers between runs: recent files, window layout, theme.
+"""What the app remembers between runs: recent files, the last project, window layout, theme.
 
 Stored with QSettings in INI format everywhere (not the Windows registry or a macOS plist), so a
 test can redirect the whole store with ``QSettings.setPath(IniFormat, UserScope, tmp)``.
@@ -50,6 +50,22 @@ def remove_recent_file(path: str | Path) -> None:
 
 def clear_recent_files() -> None:
     store().remove("recentFiles")
+
+
+def has_quit_before() -> bool:
+    """Whether the app has quit (and recorded :func:`last_project`) before: False on a first start."""
+    return store().contains("session/lastProject")
+
+
+def last_project() -> Path | None:
+    """The file of the project open when the app last quit; None when none was (or it was untitled)."""
+    value = store().value("session/lastProject")
+    return Path(value) if value else None
+
+
+def set_last_project(path: str | Path | None) -> None:
+    """Remember the project open now (``None``: an untitled one), for :func:`last_project` at the next start."""
+    store().setValue("session/lastProject", str(Path(path).resolve()) if path else "")
 
 
 def theme() -> str:

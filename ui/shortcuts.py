@@ -37,6 +37,7 @@ STANDARD_BINDINGS: dict[str, dict[QKeySequence.StandardKey, tuple[str, ...]]] = 
         SK.Delete: ("Del",), SK.SelectAll: ("Ctrl+A",), SK.Cut: ("Ctrl+X", "Shift+Del", "Cut"),
         SK.Copy: ("Ctrl+C", "Ctrl+Ins", "Copy"), SK.Paste: ("Ctrl+V", "Shift+Ins", "Paste"),
         SK.ZoomIn: ("Ctrl++", "Zoom In"), SK.ZoomOut: ("Ctrl+-", "Zoom Out"),
+        SK.Close: ("Ctrl+F4", "Ctrl+W", "Close"), SK.HelpContents: ("F1", "Help"),
     },
     "x11": {
         SK.New: ("Ctrl+N", "New"), SK.Open: ("Ctrl+O", "Open"), SK.Save: ("Ctrl+S", "Save"),
@@ -46,6 +47,7 @@ STANDARD_BINDINGS: dict[str, dict[QKeySequence.StandardKey, tuple[str, ...]]] = 
         SK.Copy: ("Ctrl+C", "Ctrl+Ins", "F16", "Copy"),
         SK.Paste: ("Ctrl+V", "Ctrl+Shift+Ins", "Shift+Ins", "F18", "Paste"),
         SK.ZoomIn: ("Ctrl++", "Zoom In"), SK.ZoomOut: ("Ctrl+-", "Zoom Out"),
+        SK.Close: ("Ctrl+W", "Close"), SK.HelpContents: ("F1", "Help"),
     },
     "macos": {
         SK.New: ("Ctrl+N", "New"), SK.Open: ("Ctrl+O", "Open"), SK.Save: ("Ctrl+S", "Save"),
@@ -54,6 +56,7 @@ STANDARD_BINDINGS: dict[str, dict[QKeySequence.StandardKey, tuple[str, ...]]] = 
         SK.Delete: ("Del", "Meta+D"), SK.SelectAll: ("Ctrl+A",), SK.Cut: ("Ctrl+X", "Meta+K", "Cut"),
         SK.Copy: ("Ctrl+C", "Copy"), SK.Paste: ("Ctrl+V", "Meta+Y", "Paste"),
         SK.ZoomIn: ("Ctrl++", "Zoom In"), SK.ZoomOut: ("Ctrl+-", "Zoom Out"),
+        SK.Close: ("Ctrl+W",), SK.HelpContents: ("Ctrl+?",),
     },
 }
 SCHEMES = tuple(STANDARD_BINDINGS)
@@ -81,6 +84,7 @@ ACTION_KEYS: dict[str, Keys] = {
     "Frame Selection": Keys(None, ("F",)), "Frame All": Keys(None, ("Home",)),
     # Run: the debugger keys of VS Code and Visual Studio (F5 go, Shift+F5 stop, F6 pause).
     "Train": Keys(None, ("F5",)), "Pause": Keys(None, ("F6",)), "Stop": Keys(None, ("Shift+F5",)),
+    "Close": Keys(SK.Close, ("Ctrl+W",)), "User Guide": Keys(SK.HelpContents, ("F1",)),
 }
 
 

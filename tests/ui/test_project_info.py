@@ -133,10 +133,9 @@ def test_the_problems_title_counts_in_the_singular_and_the_plural(window) -> Non
 
 def test_the_examples_are_titled_by_what_they_are_and_cite_the_teaching_texts_section(window) -> None:
     win = window()
-    examples = next(a.menu() for a in win.menuBar().actions() if a.text() == "&File")
-    menu = next(a.menu() for a in examples.actions() if a.menu() is not None and a.text() == "&Examples")
-    titles = [a.text() for a in menu.actions()]
+    examples = win.recent_menu.example_actions  # File ▸ Open Recent, under "Examples"
+    titles = [a.text() for a in examples]
     assert titles == ["Linear regression", "Logistic regression", "Softmax regression", "Digits CNN",
                       "LSTM sequence classifier"]
-    for action, section in zip(menu.actions(), ("4.1", "4.2", "4.3", "4.4", "4.5"), strict=True):
+    for action, section in zip(examples, ("4.1", "4.2", "4.3", "4.4", "4.5"), strict=True):
         assert f"§{section}" in action.statusTip() and "seed" not in action.statusTip()
