@@ -85,7 +85,7 @@ class LayerActions(QObject):
         self.insert_on_wire = self._action("Insert Layer on &Wire…", self._insert_on_wire)
         self.set_output = self._action("Set as &Output", self._set_output)
         self.show_code = self._action("Show in Generated &Code…", self._show_code)
-        self.fixes_menu = QMenu("Quick &Fixes")
+        self.fixes_menu = QMenu("Quick &Fixes", parent)  # owned by the window, deleted with it
         self.fixes_menu.aboutToShow.connect(self._fill_fixes_menu)
 
     def _action(self, text: str, slot: Callable[[], object]) -> CanvasAction:

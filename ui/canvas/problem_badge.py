@@ -27,17 +27,19 @@ class FixBadge(QGraphicsObject):
     """The badge of one layer; ``fixes`` are what a click offers."""
 
     def __init__(self, node_item: NodeItem, apply: Callable[[QuickFix], object]) -> None:
-        super().__init__(node_item)
+        super().__init__()
+        # Everything paint and boundingRect read is set before the badge joins the scene, which asks for them.
         self.node_item = node_item
         self.fixes: list[QuickFix] = []
         self._apply = apply
         self.menu: QMenu | None = None
+        self._text = "Fix"
+        self._size = (0.0, 0.0)
         self.setZValue(BADGE_Z)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setAcceptedMouseButtons(Qt.MouseButton.LeftButton)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresParentOpacity)
-        self._text = "Fix"
-        self._size = (0.0, 0.0)
+        self.setParentItem(node_item)
 
     def _font(self) -> QFont:
         font = QFont(QApplication.font())
