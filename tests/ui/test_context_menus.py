@@ -275,3 +275,17 @@ def test_a_right_click_on_the_background_opens_the_canvas_menu(window) -> None:
     event = QContextMenuEvent(QContextMenuEvent.Reason.Mouse, pos, win.view.viewport().mapToGlobal(pos), NONE)
     QApplication.sendEvent(win.view.viewport(), event)
     assert seen[0] == "Quick Add &Layer…\tTab" and "&Paste" in seen
+
+
+def test_a_right_press_on_a_layer_starts_no_drag_so_what_its_menu_adds_lands_where_the_graph_says(window) -> None:
+    win = broken_cnn(window)
+    fc1 = node(win, "fc1")
+    pos = win.view.mapFromScene(win.scene.node_items[fc1.id].sceneBoundingRect().center())
+    # The press a context menu follows; the menu then takes the release, so the scene never sees it.
+    QTest.mousePress(win.view.viewport(), Qt.MouseButton.RightButton, NONE, pos)
+    assert not win.scene.dragging_nodes
+    [fix] = [a for a in entries(win.context_menus.node_menu(fc1.id)) if a.text().startswith("Apply Fix")]
+    fix.trigger()
+    graph = win.document.project.graph
+    flatten = graph.node(graph.in_edges(fc1.id)["in"].src)
+    assert win.scene.node_items[flatten.id].pos().toTuple() == flatten.position != (0.0, 0.0)
