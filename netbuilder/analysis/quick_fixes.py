@@ -25,7 +25,7 @@ from netbuilder.files.project_edits import ProjectEdit, SetTraining
 from netbuilder.layers import ShapeError, TensorType
 from netbuilder.model.edits import Compound, Connect, Edit, SetParams
 from netbuilder.model.graph import Edge, Graph, Node
-from netbuilder.model.rewiring import dissolve, insert_on_edge, set_as_output
+from netbuilder.model.rewiring import NODE_WIDTH, dissolve, insert_on_edge, set_as_output
 
 MERGES = ("Add", "Multiply", "Concat")
 
@@ -140,16 +140,18 @@ def _unconnected(problem: Problem, project: Project, inference: ShapeInference,
     node = graph.node(problem.node)
     port = problem.port or "in"
     known = dict(inference.info(node.id).inputs)
-    downstream = graph.downstream([node.id])
-    best: tuple[float, Node, str] | None = None
-    for src in graph:
-        if src.id in downstream or not src.output_ports():
-            continue
+    downstream = graph.downstream([node.id])  # wiring any of these in would make a loop
+
+    def distance(src: Node) -> float:
+        # From the source's right edge to this node's left edge; a wire running backwards costs more.
+        dx = node.position[0] - (src.position[0] + NODE_WIDTH)
+        return math.hypot(dx if dx >= 0 else 3 * -dx, node.position[1] - src.position[1])
+
+    best: tuple[Node, str] | None = None
+    for src in sorted((n for n in graph if n.id not in downstream and n.output_ports()), key=distance):
         outputs = inference.outputs(src.id)
-        if outputs is None:
-            continue
-        for out_port, t in outputs.items():
-            if graph.connect_problem(Edge(src.id, out_port, node.id, port)) is not None:
+        for out_port, t in (outputs or {}).items():
+            if graph.connect_problem(Edge(src.id, out_port, node.id, port), check_cycle=False) is not None:
                 continue
             try:
                 node.spec.infer(node.params, {**known, port: t})
@@ -157,14 +159,13 @@ def _unconnected(problem: Problem, project: Project, inference: ShapeInference,
                 pass
             except Exception:
                 continue
-            # From the source's right edge to this node's left edge; a wire running backwards costs more.
-            dx = node.position[0] - (src.position[0] + 180.0)
-            distance = math.hypot(dx if dx >= 0 else 3 * -dx, node.position[1] - src.position[1])
-            if best is None or distance < best[0]:
-                best = (distance, src, out_port)
+            best = (src, out_port)
+            break
+        if best is not None:
+            break
     if best is None:
         return []
-    _, src, out_port = best
+    src, out_port = best
     where = "" if port == "in" else f" input '{port}'"
     label = f"Wire {src.kind} '{src.name}' into {node.kind} '{node.name}'{where}"
     return [QuickFix(label, Compound(label, [Connect(src.id, out_port, node.id, port)]), node.id)]

@@ -20,6 +20,7 @@ from netbuilder.model.layout import COLUMN, GRID, ROW
 # The box a node takes on the canvas, with room for its shape label: the engine does not know the
 # canvas's exact heights (a merge is taller), so a new node is kept this far from every other.
 BOX_WIDTH, BOX_HEIGHT = 200.0, 110.0
+NODE_WIDTH = 180.0  # a node's width on the canvas (ui.canvas.items.NODE_WIDTH): its output ports sit there
 
 
 def _on_grid(x: float, y: float) -> tuple[float, float]:
@@ -144,5 +145,5 @@ def set_as_output(graph: Graph, node_id: str) -> tuple[Compound, str]:
     return Compound(f"Make '{node.name}' the output", edits), output.id
 
 
-__all__ = ["BOX_HEIGHT", "BOX_WIDTH", "disconnect_all", "dissolve", "first_input", "first_output", "free_position",
-           "insert_after", "insert_before", "insert_on_edge", "set_as_output"]
+__all__ = ["BOX_HEIGHT", "BOX_WIDTH", "NODE_WIDTH", "disconnect_all", "dissolve", "first_input", "first_output",
+           "free_position", "insert_after", "insert_before", "insert_on_edge", "set_as_output"]
