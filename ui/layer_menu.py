@@ -111,6 +111,7 @@ class LayerActions(QObject):
         for action in also:
             menu.addAction(action)
         menu.aboutToShow.connect(self.update_enabled)
+        menu.aboutToHide.connect(self.enable_all)
 
     # ---- what the actions act on -----------------------------------------------------------
     def target_node(self) -> str | None:
@@ -144,6 +145,13 @@ class LayerActions(QObject):
         graph = self.scene.graph
         self.disconnect.setEnabled(any(graph.in_edges(n) or graph.out_edges(n) for n in self.target_nodes()))
         self.insert_on_wire.setEnabled(self.target_edge() is not None)
+
+    def enable_all(self) -> None:
+        """Once a menu closes, every key works again: the selection may change before the next one,
+        and each action says itself when it has nothing to act on."""
+        for action in (self.rename, self.show_code, self.insert_before, self.insert_after, self.set_output,
+                       self.disconnect, self.insert_on_wire):
+            action.setEnabled(True)
 
     def _say(self, text: str) -> None:
         self.scene.message.emit(text)

@@ -289,3 +289,45 @@ def test_a_right_press_on_a_layer_starts_no_drag_so_what_its_menu_adds_lands_whe
     graph = win.document.project.graph
     flatten = graph.node(graph.in_edges(fc1.id)["in"].src)
     assert win.scene.node_items[flatten.id].pos().toTuple() == flatten.position != (0.0, 0.0)
+
+
+def test_f2_renames_the_selected_layer_even_after_the_layer_menu_opened_with_none_selected(window, monkeypatch) -> None:
+    win = window()
+    win.scene.clearSelection()
+    win.layer_menu.aboutToShow.emit()
+    assert not win.layer_actions.rename.isEnabled()  # greyed while the menu shows: nothing to rename
+    win.layer_menu.aboutToHide.emit()
+    fc2 = node(win, "fc2")
+    win.scene.select_nodes([fc2.id])
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("scores", True))
+    win.activateWindow()
+    win.view.setFocus()
+    QTest.keyClick(win.view, Qt.Key.Key_F2)
+    assert win.document.project.graph.node(fc2.id).name == "scores"
+
+
+def test_the_menu_key_opens_the_selected_layers_menu(window) -> None:
+    win = window()
+    relu4 = node(win, "relu4")
+    win.scene.select_nodes([relu4.id])
+    seen: list[str] = []
+
+    def look() -> None:
+        menu = QApplication.activePopupWidget()
+        seen.extend(a.text() for a in menu.actions() if a.text())
+        seen.append(str(win.layer_actions.context_node))
+        menu.close()
+
+    QTimer.singleShot(200, look)
+    corner = win.view.viewport().rect().topLeft()
+    event = QContextMenuEvent(QContextMenuEvent.Reason.Keyboard, corner, win.view.viewport().mapToGlobal(corner), NONE)
+    QApplication.sendEvent(win.view.viewport(), event)
+    assert seen[0] == "&Rename Layer…" and seen[-1] == relu4.id
+
+
+def test_show_code_of_an_input_marks_the_forward_signature(window) -> None:
+    win = window()
+    entry(win.context_menus.node_menu(node(win, "image").id), "Show in Generated Code…").trigger()
+    dialog = win.layer_actions.code_dialog
+    assert dialog.highlighted_text().strip() == "def forward(self, image):"
+    dialog.close()

@@ -113,6 +113,7 @@ class CanvasContextMenus(QObject):
             self.menu.exec(global_pos)
         finally:
             self.layer.context_node = self.layer.context_edge = None
+            self.layer.enable_all()
             self.menu.deleteLater()
             self.menu = None
 
