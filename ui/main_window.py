@@ -12,7 +12,9 @@ from netbuilder.errors import ProjectError
 from netbuilder.examples import example_path
 from netbuilder.files.project import Project, load_project
 from ui import settings
+from ui.canvas.context_menus import CanvasContextMenus
 from ui.canvas.items import NodeItem
+from ui.canvas.problem_badge import ProblemBadges
 from ui.canvas.scene import CanvasScene
 from ui.canvas.view import CanvasView
 from ui.docks.data_dock import DataDock
@@ -27,6 +29,7 @@ from ui.files.autosave import Autosaver
 from ui.files.file_exchange import build_export_menu, export_dialog, import_onnx_dialog, import_onnx_file
 from ui.files.recent_menu import RecentFilesMenu
 from ui.help.menu import install_help_menu
+from ui.layer_menu import LayerActions
 from ui.shortcuts import action_keys, canvas_action
 from ui.theme import apply_theme, install_theme_menu
 from ui.toolbar import MainToolBar, export_button_action
@@ -64,6 +67,7 @@ class MainWindow(QMainWindow):
         self.palette.add_requested.connect(self.add_at_centre)
         self.problems.node_clicked.connect(self.focus_node)
         self.edit_actions = EditActions(self.view, self.document, self)
+        self.layer_actions = LayerActions(self.view, self)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.edit_actions.history)
         self.autosave = Autosaver(self.document, self)
         self.autosave.failed.connect(lambda message: self.statusBar().showMessage(message, 8000))
@@ -123,6 +127,7 @@ class MainWindow(QMainWindow):
         doc.undo_stack.cleanChanged.connect(self._update_title)
         doc.changed.connect(self._update_title)
         doc.changed.connect(self.run_actions.update)  # Train's tooltip follows the problems
+        self.badges = ProblemBadges(self.scene, self.layer_actions.apply)  # a Fix badge on each fixable layer
         # The last run's failure is the user's to act on: any edit (a lower rate, other data) clears it.
         doc.changed.connect(lambda: self.problems.run_problems and self.problems.set_run_problems([]))
         self._update_title()
@@ -212,6 +217,8 @@ class MainWindow(QMainWindow):
         self.edit_menu.addSeparator()
         self.edit_menu.addAction(self.summary_dock.copy_markdown_action)
         self.edit_menu.addAction(self.summary_dock.copy_csv_action)
+        self.layer_menu = self.menuBar().addMenu("&Layer")
+        self.layer_actions.fill_menu(self.layer_menu, (self.problems.select_node_action,))
         view = self.menuBar().addMenu("&View")
         self.view_actions: dict[str, QAction] = {}
         for text, slot in (("Zoom &In", lambda: self.view.zoom(1.15)),
@@ -222,6 +229,9 @@ class MainWindow(QMainWindow):
             # Window-wide but not in text fields: F typed in a search box stays a letter.
             self.view_actions[text.replace("&", "")] = canvas_action(text, self, slot, [self])
             view.addAction(self.view_actions[text.replace("&", "")])
+        frame_all = self.view_actions["Frame All"]
+        self.context_menus = CanvasContextMenus(self.view, self.edit_actions, self.layer_actions,
+                                                self.delete_action, frame_all)
         view.addSeparator()
         for dock in (self.palette, self.inspector, self.data_dock, self.training_dock, self.problems, self.run_dock,
                      self.results_dock, self.runs_dock):
@@ -389,6 +399,7 @@ class MainWindow(QMainWindow):
         self.training_dock.engine_ready()
         self.problems.refresh()
         self.summary_dock.engine_ready()
+        self.badges.refresh()  # the data's fixes are known now
         self.run_actions.update()
 
     def _summary_shown(self, shown: bool) -> None:

@@ -82,6 +82,7 @@ ACTION_KEYS: dict[str, Keys] = {
     "Zoom In": Keys(SK.ZoomIn, ("Ctrl+=",)),  # Ctrl+= too: the + key without Shift
     "Zoom Out": Keys(SK.ZoomOut), "Actual Size": Keys(None, ("Ctrl+0",)),
     "Frame Selection": Keys(None, ("F",)), "Frame All": Keys(None, ("Home",)),
+    "Rename Layer…": Keys(None, ("F2",)),  # the file managers' and IDEs' rename key
     # Run: the debugger keys of VS Code and Visual Studio (F5 go, Shift+F5 stop, F6 pause).
     "Train": Keys(None, ("F5",)), "Pause": Keys(None, ("F6",)), "Stop": Keys(None, ("Shift+F5",)),
     "Close": Keys(SK.Close, ("Ctrl+W",)), "User Guide": Keys(SK.HelpContents, ("F1",)),

@@ -172,7 +172,9 @@ class CanvasScene(QGraphicsScene):
 
     def mousePressEvent(self, event) -> None:
         super().mousePressEvent(event)  # selects what was clicked; Qt then moves the selected movable items
-        self.dragging_nodes = isinstance(self.mouseGrabberItem(), NodeItem)
+        # Only the left button drags; a right press opens a context menu, which takes the release.
+        self.dragging_nodes = event.button() == Qt.MouseButton.LeftButton and isinstance(self.mouseGrabberItem(),
+                                                                                           NodeItem)
         self.drag_started = False
         self._press_screen = event.screenPos()
         # Only what Qt will drag can move, and a move is measured from here, not from the graph:

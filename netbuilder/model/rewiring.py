@@ -1,0 +1,149 @@
+"""Edits that rewire around one node, each built as one :class:`~netbuilder.model.edits.Compound`.
+
+Insert a layer on a wire, before or after a node; take a node out keeping its wires through
+(dissolve); cut all of a node's wires; make a node the model's output. The quick fixes
+(:mod:`netbuilder.analysis.quick_fixes`) and the canvas's context menus build their edits here,
+so a fix and the same gesture by hand are the same undo step. Each function only builds the
+edit; the caller applies it (the GUI pushes it on the undo stack).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from netbuilder.errors import EditRefused
+from netbuilder.model.edits import AddNode, Compound, Connect, Disconnect, Edit, RemoveNode
+from netbuilder.model.graph import Edge, Graph, Node
+from netbuilder.model.layout import COLUMN, GRID, ROW
+
+# The box a node takes on the canvas, with room for its shape label: the engine does not know the
+# canvas's exact heights (a merge is taller), so a new node is kept this far from every other.
+BOX_WIDTH, BOX_HEIGHT = 200.0, 110.0
+NODE_WIDTH = 180.0  # a node's width on the canvas (ui.canvas.items.NODE_WIDTH): its output ports sit there
+
+
+def _on_grid(x: float, y: float) -> tuple[float, float]:
+    return round(x / GRID) * GRID, round(y / GRID) * GRID
+
+
+def free_position(graph: Graph, x: float, y: float, ignore: frozenset[str] = frozenset()) -> tuple[float, float]:
+    """The grid point nearest (x, y), or below it in steps of a layout row, where a new node's box
+    overlaps no node's box (``ignore``: ids whose boxes do not count)."""
+    x, y = _on_grid(x, y)
+    for step in range(40):
+        cy = y + step * ROW
+        if not any(abs(n.position[0] - x) < BOX_WIDTH and abs(n.position[1] - cy) < BOX_HEIGHT
+                   for n in graph if n.id not in ignore):
+            return x, cy
+    return x, y + 40 * ROW
+
+
+def _new(graph: Graph, kind: str, params: Mapping[str, Any] | None, at: tuple[float, float],
+         name: str | None = None) -> Node:
+    return graph.make_node(kind, name, params=params, position=free_position(graph, *at))
+
+
+def first_input(node: Node) -> str:
+    ports = node.input_ports()
+    if not ports:
+        raise EditRefused(f"{node.kind} '{node.name}' has no input")
+    return ports[0].name
+
+
+def first_output(node: Node) -> str:
+    if not node.output_ports():
+        raise EditRefused(f"{node.kind} '{node.name}' has no output")
+    return node.output_ports()[0]
+
+
+def insert_on_edge(graph: Graph, edge: Edge, kind: str, params: Mapping[str, Any] | None = None,
+                   text: str | None = None, name: str | None = None) -> tuple[Compound, Node]:
+    """A new ``kind`` layer (called ``name``, else the next free name) on ``edge`` (src → new → dst),
+    placed between the two; the edit and the node."""
+    src, dst = graph.node(edge.src), graph.node(edge.dst)
+    mid = ((src.position[0] + dst.position[0]) / 2, (src.position[1] + dst.position[1]) / 2)
+    node = _new(graph, kind, params, mid, name)
+    port_in, port_out = first_input(node), first_output(node)
+    edits: list[Edit] = [Disconnect(edge), AddNode(node), Connect(edge.src, edge.src_port, node.id, port_in),
+                         Connect(node.id, port_out, edge.dst, edge.dst_port)]
+    return Compound(text or f"Insert {kind} '{node.name}' between '{src.name}' and '{dst.name}'", edits), node
+
+
+def insert_before(graph: Graph, node_id: str, kind: str, params: Mapping[str, Any] | None = None
+                  ) -> tuple[Compound, Node]:
+    """A new ``kind`` layer feeding ``node_id``'s first input: on its wire when it has one, else
+    placed to its left and wired into it."""
+    node = graph.node(node_id)
+    port = first_input(node)
+    wires = graph.in_edges(node_id)
+    edge = wires.get(port) or next(iter(wires.values()), None)
+    if edge is not None:
+        return insert_on_edge(graph, edge, kind, params, f"Insert {kind} before '{node.name}'")
+    new = _new(graph, kind, params, (node.position[0] - COLUMN, node.position[1]))
+    edits = [AddNode(new), Connect(new.id, first_output(new), node_id, port)]
+    return Compound(f"Insert {kind} '{new.name}' before '{node.name}'", edits), new
+
+
+def insert_after(graph: Graph, node_id: str, kind: str, params: Mapping[str, Any] | None = None
+                 ) -> tuple[Compound, Node]:
+    """A new ``kind`` layer taking ``node_id``'s first output; the wires that left that output now
+    leave the new layer."""
+    node = graph.node(node_id)
+    port = first_output(node)
+    outs = [e for e in graph.out_edges(node_id) if e.src_port == port]
+    new = _new(graph, kind, params, (node.position[0] + COLUMN / 2 if outs else node.position[0] + COLUMN,
+                                     node.position[1]))
+    port_in, port_out = first_input(new), first_output(new)
+    edits: list[Edit] = [Disconnect(e) for e in outs]
+    edits += [AddNode(new), Connect(node_id, port, new.id, port_in)]
+    edits += [Connect(new.id, port_out, e.dst, e.dst_port) for e in outs]
+    return Compound(f"Insert {kind} '{new.name}' after '{node.name}'", edits), new
+
+
+def dissolve(graph: Graph, node_id: str, text: str | None = None) -> Compound:
+    """Delete ``node_id`` and wire what fed its first input into everything its first output fed."""
+    node = graph.node(node_id)
+    source = graph.in_edges(node_id).get(first_input(node)) if node.input_ports() else None
+    edits: list[Edit] = [RemoveNode(node_id)]
+    if source is not None and node.output_ports():
+        port = first_output(node)
+        edits += [Connect(source.src, source.src_port, e.dst, e.dst_port)
+                  for e in graph.out_edges(node_id) if e.src_port == port]
+    return Compound(text or f"Delete {node.kind} '{node.name}' keeping its wires", edits)
+
+
+def disconnect_all(graph: Graph, node_ids: list[str]) -> Compound | None:
+    """Cut every wire into or out of these nodes (None when they have none)."""
+    edges: list[Edge] = []
+    for node_id in node_ids:
+        for edge in [*graph.in_edges(node_id).values(), *graph.out_edges(node_id)]:
+            if edge not in edges:
+                edges.append(edge)
+    if not edges:
+        return None
+    names = ", ".join(f"'{graph.node(n).name}'" for n in node_ids[:3]) + (" …" if len(node_ids) > 3 else "")
+    return Compound(f"Disconnect {names}", [Disconnect(e) for e in edges])
+
+
+def set_as_output(graph: Graph, node_id: str) -> tuple[Compound, str]:
+    """Make ``node_id``'s first output what the model returns: the first Output's wire is moved to it,
+    or, in a graph without an Output, one is added to its right. The edit and the Output's id."""
+    node = graph.node(node_id)
+    port = first_output(node)
+    output = next((n for n in graph if n.kind == "Output"), None)
+    if output is None:
+        new = _new(graph, "Output", None, (node.position[0] + COLUMN, node.position[1]))
+        return Compound(f"Add an Output after '{node.name}'",
+                        [AddNode(new), Connect(node_id, port, new.id, "in")]), new.id
+    edits: list[Edit] = []
+    if (old := graph.in_edges(output.id).get("in")) is not None:
+        if old.src == node_id and old.src_port == port:
+            raise EditRefused(f"'{node.name}' is the output already")
+        edits.append(Disconnect(old))
+    edits.append(Connect(node_id, port, output.id, "in"))
+    return Compound(f"Make '{node.name}' the output", edits), output.id
+
+
+__all__ = ["BOX_HEIGHT", "BOX_WIDTH", "NODE_WIDTH", "disconnect_all", "dissolve", "first_input", "first_output",
+           "free_position", "insert_after", "insert_before", "insert_on_edge", "set_as_output"]

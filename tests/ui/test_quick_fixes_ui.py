@@ -1,0 +1,273 @@
+"""Each quick fix driven in the window: from the Problems dock's button and context menu, a layer's
+context menu, the Fix badge on the layer and the Layer menu. One click, one undo step; Ctrl+Z
+gives back exactly what was there."""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QMenu
+
+from netbuilder import Edge, Graph, Project, load_project
+from netbuilder.examples import example_path
+from netbuilder.model.edits import Compound, Connect, RemoveNode, SetParams
+from ui.canvas.problem_badge import FixBadge
+from ui.document import Document
+
+CTRL = Qt.KeyboardModifier.ControlModifier
+NONE = Qt.KeyboardModifier.NoModifier
+
+
+def snapshot(win) -> str:
+    return json.dumps(win.document.project.to_dict(), sort_keys=True)
+
+
+def codes(win) -> list[str]:
+    return [p.code for p in win.document.problems()]
+
+
+def open_project(window, project: Project):
+    win = window("linear_regression")
+    win.set_document(Document(project))
+    win.document.undo_stack.setClean()
+    return win
+
+
+def broken_cnn(window):
+    """The digits CNN with its Flatten taken out and relu3 wired straight into fc1 (one undo step)."""
+    win = window("mnist_cnn")
+    graph = win.document.project.graph
+    flatten, fc1 = graph.by_name("flatten"), graph.by_name("fc1")
+    src = graph.in_edges(flatten.id)["in"].src
+    win.document.push(Compound("break", [RemoveNode(flatten.id), Connect(src, "out", fc1.id, "in")]))
+    return win
+
+
+def press_ctrl_z(win) -> None:
+    win.activateWindow()
+    win.view.setFocus()
+    QTest.keyClick(win.view, Qt.Key.Key_Z, CTRL)
+
+
+def applied_once(win, qtbot, before: str, code: str) -> None:
+    """The fix went through as one undo step, its problem is gone, and Ctrl+Z gives back ``before``."""
+    qtbot.waitUntil(lambda: code not in codes(win))
+    steps = win.document.undo_stack.count()
+    press_ctrl_z(win)
+    assert snapshot(win) == before
+    assert code in codes(win)
+    assert win.document.undo_stack.index() == steps - 1
+
+
+def test_the_problems_dock_button_inserts_the_flatten(window, qtbot) -> None:
+    win = broken_cnn(window)
+    before, steps = snapshot(win), win.document.undo_stack.count()
+    [button] = win.problems.fix_buttons()
+    assert button.text() == "Apply Fix: Insert Flatten before Linear 'fc1' ([N, 64, 3, 3] to [N, 576])"
+    assert button.isVisible()
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "shape" not in codes(win))
+    graph = win.document.project.graph
+    fc1 = graph.by_name("fc1")
+    assert graph.node(graph.in_edges(fc1.id)["in"].src).kind == "Flatten"
+    assert win.document.undo_stack.count() == steps + 1
+    assert win.problems.windowTitle() == "Problems (none)" and win.problems.fix_buttons() == []
+    press_ctrl_z(win)
+    assert snapshot(win) == before and win.document.undo_stack.count() == steps + 1
+
+
+def test_double_click_on_a_problem_selects_its_layer(window, qtbot) -> None:
+    win = broken_cnn(window)
+    rect = win.problems.list.visualItemRect(win.problems.list.item(0))
+    # Offscreen, the first QTest double-click on a widget arrives as a lone press: one first, then the real one.
+    QTest.mouseDClick(win.problems.list.viewport(), Qt.MouseButton.LeftButton, NONE, rect.center())
+    qtbot.wait(100)
+    win.scene.clearSelection()
+    QTest.mouseDClick(win.problems.list.viewport(), Qt.MouseButton.LeftButton, NONE, rect.center())
+    assert win.scene.selected_node_ids() == [win.document.project.graph.by_name("fc1").id]
+
+
+def run_menu(qtbot, opener, pick) -> list[str]:
+    """Open a menu with ``opener`` (which blocks in exec), trigger the entry ``pick`` chooses; its texts."""
+    seen: list[str] = []
+
+    def choose() -> None:
+        menu = QApplication.activePopupWidget()
+        assert isinstance(menu, QMenu)
+        seen.extend(a.text() for a in menu.actions())
+        menu.close()
+        pick(menu).trigger()
+
+    QTimer.singleShot(200, choose)
+    opener()
+    return seen
+
+
+def test_the_problems_context_menu_applies_the_fix_or_selects_the_layer(window, qtbot) -> None:
+    win = broken_cnn(window)
+    before = snapshot(win)
+    dock = win.problems
+    pos = dock.list.visualItemRect(dock.list.item(0)).center()
+    texts = run_menu(qtbot, lambda: dock._context_menu(pos), lambda m: m.actions()[-1])
+    assert texts == ["Apply Fix: Insert Flatten before Linear 'fc1' ([N, 64, 3, 3] to [N, 576])", "",
+                     "Select the Problem's &Layer"]
+    assert win.scene.selected_node_ids() == [win.document.project.graph.by_name("fc1").id]
+    run_menu(qtbot, lambda: dock._context_menu(pos), lambda m: m.actions()[0])
+    applied_once(win, qtbot, before, "shape")
+
+
+def merge_project() -> Project:
+    g = Graph()
+    a = g.add_node(g.make_node("Input", "a", {"shape": [3, 4]}, (0, 0)))
+    b = g.add_node(g.make_node("Input", "b", {"shape": [4]}, (0, 200)))
+    add = g.add_node(g.make_node("Add", "add", {}, (300, 100)))
+    out = g.add_node(g.make_node("Output", "y", position=(600, 100)))
+    g.connect(Edge(a.id, "out", add.id, "in1"))
+    g.connect(Edge(b.id, "out", add.id, "in2"))
+    g.connect(Edge(add.id, "out", out.id, "in"))
+    return Project(g)
+
+
+def badge_of(win, name: str) -> FixBadge:
+    node = win.document.project.graph.by_name(name)
+    return win.badges.badges[node.id]
+
+
+def click_badge(win, qtbot, badge: FixBadge) -> None:
+    point = win.view.mapFromScene(badge.sceneBoundingRect().center())
+    assert win.view.itemAt(point) is badge  # on top, where a user clicks
+    QTest.mouseClick(win.view.viewport(), Qt.MouseButton.LeftButton, NONE, point)
+
+
+def test_the_badge_on_a_merge_inserts_the_reshape(window, qtbot) -> None:
+    win = open_project(window, merge_project())
+    before = snapshot(win)
+    badge = badge_of(win, "add")
+    assert badge.isVisible() and badge.fixes[0].label == "Insert Reshape to [1, 4] before 'in2' of Add 'add'"
+    assert "Quick fix" in badge.toolTip()
+    click_badge(win, qtbot, badge)
+    qtbot.waitUntil(lambda: "shape" not in codes(win))
+    graph = win.document.project.graph
+    reshape = graph.node(graph.in_edges(graph.by_name("add").id)["in2"].src)
+    assert reshape.kind == "Reshape" and win.scene.selected_node_ids() == [reshape.id]
+    assert graph.by_name("add").id not in win.badges.badges  # fixed: the badge goes
+    applied_once(win, qtbot, before, "shape")
+    assert badge_of(win, "add").isVisible()  # and comes back with the problem
+
+
+def softmax_project(last: str = "Softmax") -> Project:
+    g = Graph()
+    x = g.add_node(g.make_node("Input", "x", {"shape": [2]}, (0, 0)))
+    fc = g.add_node(g.make_node("Linear", "fc", {"out_features": 2}, (300, 0)))
+    act = g.add_node(g.make_node(last, "act", {}, (600, 0)))
+    out = g.add_node(g.make_node("Output", "y", position=(900, 0)))
+    for a, b in ((x, fc), (fc, act), (act, out)):
+        g.connect(Edge(a.id, "out", b.id, "in"))
+    project = Project(g)
+    project.training["loss"] = "cross_entropy"
+    return project
+
+
+def test_the_layer_context_menu_deletes_the_softmax_before_cross_entropy(window, qtbot) -> None:
+    win = open_project(window, softmax_project())
+    before = snapshot(win)
+    act = win.document.project.graph.by_name("act")
+    menu = win.context_menus.node_menu(act.id)
+    [fix] = [a for a in menu.actions() if a.text().startswith("Apply Fix: ")]
+    assert fix.text() == "Apply Fix: Delete Softmax 'act' so the model ends in raw scores (logits)"
+    fix.trigger()
+    graph = win.document.project.graph
+    assert graph.by_name("act") is None
+    assert graph.in_edges(graph.by_name("y").id)["in"].src == graph.by_name("fc").id
+    applied_once(win, qtbot, before, "lint-double-activation")
+
+
+def test_a_badge_with_two_fixes_offers_both_in_a_menu(window, qtbot) -> None:
+    win = open_project(window, softmax_project("LogSoftmax"))
+    before = snapshot(win)
+    badge = badge_of(win, "act")
+    assert [f.label.split(" (")[0] for f in badge.fixes] == [
+        "Delete LogSoftmax 'act' so the model ends in raw scores", "Switch the loss to nll"]
+    texts = run_menu(qtbot, badge.click, lambda m: m.actions()[1])
+    assert texts[1] == "Apply Fix: Switch the loss to nll (it takes the LogSoftmax's log-probabilities)"
+    assert win.document.project.training["loss"] == "nll"
+    applied_once(win, qtbot, before, "lint-double-activation")
+
+
+def test_the_layer_menu_sets_the_last_layer_to_the_number_of_classes(window, qtbot) -> None:
+    project = load_project(example_path("softmax_regression"))
+    project.path = None
+    win = open_project(window, project)
+    scores = win.document.project.graph.by_name("scores")
+    win.document.push(SetParams(scores.id, {"out_features": 3}))  # the teaching text's 4.3: 3 outputs, 2 classes
+    before = snapshot(win)
+    assert "data-classes" in codes(win)
+    fixes_menu = win.layer_actions.fixes_menu
+    fixes_menu.aboutToShow.emit()
+    [entry] = [a for a in fixes_menu.actions() if a.text().startswith("Apply Fix: ")]
+    assert entry.text() == "Apply Fix: Set out_features of Linear 'scores' to 2, the number of classes"
+    entry.trigger()
+    assert win.document.project.graph.node(scores.id).params["out_features"] == 2
+    applied_once(win, qtbot, before, "data-classes")
+
+
+def test_the_loss_switches_to_match_the_labels_from_the_dock(window, qtbot) -> None:
+    project = load_project(example_path("softmax_regression"))
+    project.path = None
+    project.training["loss"] = "mse"  # class numbers compared as values
+    win = open_project(window, project)
+    before = snapshot(win)
+    [button] = [b for b in win.problems.fix_buttons() if "loss" in b.text()]
+    assert button.text().startswith("Apply Fix: Switch the loss to cross_entropy (because the targets are class")
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: win.document.project.training["loss"] == "cross_entropy")
+    applied_once(win, qtbot, before, "data-targets")
+
+
+def test_the_missing_output_is_added_from_the_dock(window, qtbot) -> None:
+    project = load_project(example_path("softmax_regression"))
+    project.path = None
+    win = open_project(window, project)
+    logits = win.document.project.graph.by_name("logits")
+    win.document.push(RemoveNode(logits.id))
+    before = snapshot(win)
+    [button] = win.problems.fix_buttons()
+    assert button.text() == "Apply Fix: Add an Output after Linear 'scores'"
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "no-output" not in codes(win))
+    assert win.document.problems() == []
+    applied_once(win, qtbot, before, "no-output")
+
+
+def test_the_badge_wires_an_empty_input(window, qtbot) -> None:
+    project = load_project(example_path("linear_regression"))
+    project.path = None
+    win = open_project(window, project)
+    graph = win.document.project.graph
+    linear = graph.by_name("linear")
+    edge = graph.in_edges(linear.id)["in"]
+    win.scene.clearSelection()
+    win.scene.wire_items[edge].setSelected(True)
+    win.scene.delete_selection()
+    before = snapshot(win)
+    badge = badge_of(win, "linear")
+    assert badge.fixes[0].label == f"Wire Input '{graph.node(edge.src).name}' into Linear 'linear'"
+    click_badge(win, qtbot, badge)
+    qtbot.waitUntil(lambda: edge in graph.edges)
+    applied_once(win, qtbot, before, "unconnected")
+
+
+def test_a_problem_without_a_fix_has_no_button_and_no_badge(window) -> None:
+    g = Graph()
+    x = g.add_node(g.make_node("Input", "x", {"shape": [4]}, (0, 0)))
+    conv = g.add_node(g.make_node("Conv2d", "conv", {"out_channels": 2, "kernel_size": 3}, (300, 0)))
+    out = g.add_node(g.make_node("Output", "y", position=(600, 0)))
+    g.connect(Edge(x.id, "out", conv.id, "in"))
+    g.connect(Edge(conv.id, "out", out.id, "in"))
+    win = open_project(window, Project(g))
+    assert "shape" in codes(win)
+    assert win.problems.fix_buttons() == [] and win.badges.badges == {}
+    menu = win.context_menus.node_menu(conv.id)
+    assert not [a for a in menu.actions() if a.text().startswith("Apply Fix")]
