@@ -13,8 +13,9 @@ from netbuilder.examples import EXAMPLE_NAMES, example_path
 from netbuilder.files.project import Project, load_project
 from ui import settings
 from ui.canvas.items import NodeItem
+from ui.canvas.nudge import NudgeActions
 from ui.canvas.scene import CanvasScene
-from ui.canvas.view import CanvasView
+from ui.canvas.view import CanvasView, ZoomLabel
 from ui.docks.data_dock import DataDock
 from ui.docks.inspector import InspectorDock
 from ui.docks.palette import PaletteDock
@@ -87,6 +88,7 @@ class MainWindow(QMainWindow):
         self.runs.state_changed.connect(self._run_state_changed)
         self._build_menus()
         install_theme_menu(self)
+        self.statusBar().addPermanentWidget(ZoomLabel(self.view))  # the zoom in %; a click sets 100 %
         self._attach()
         self.resize(1400, 860)
         self._laid_out = False
@@ -197,6 +199,8 @@ class MainWindow(QMainWindow):
         for action in (self.undo_action, self.redo_action, None, self.delete_action):
             self.edit_menu.addSeparator() if action is None else self.edit_menu.addAction(action)
         self.edit_actions.fill_edit_menu(self.edit_menu)
+        self.nudge = NudgeActions(self.view, self)
+        self.nudge.fill_menu(self.edit_menu)
         view = self.menuBar().addMenu("&View")
         for text, slot in (("Zoom &In", lambda: self.view.zoom(1.15)),
                            ("Zoom &Out", lambda: self.view.zoom(1 / 1.15)),
