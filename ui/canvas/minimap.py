@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from ui.canvas.view import CanvasView
 
 SIZE_EM = (15, 10)  # width and height in application-font heights
+MIN_HEIGHT_EM = 4  # a long, flat graph gets a flatter map, down to this
 CORNER = 12  # pixels from the view's bottom-right corner
 PAD = 6  # pixels inside its frame
 
@@ -55,11 +56,18 @@ class Minimap(QWidget):
         self.sync()
 
     def place(self) -> None:
-        """Size from the application font, in the viewport's bottom-right corner."""
+        """Size from the application font (no taller than a long graph needs), in the viewport's bottom-right
+        corner."""
         em = app_font_pixels(self.screen())
         width, height = round(SIZE_EM[0] * em), round(SIZE_EM[1] * em)
+        graph = self.graph_rect()
+        if not graph.isEmpty():
+            flat = round(width * graph.height() / graph.width()) + 2 * PAD
+            height = max(round(MIN_HEIGHT_EM * em), min(height, flat))
         area = self.view.viewport().geometry()
-        self.setGeometry(area.right() - width - CORNER, area.bottom() - height - CORNER, width, height)
+        wanted = area.right() - width - CORNER, area.bottom() - height - CORNER, width, height
+        if self.geometry().getRect() != wanted:
+            self.setGeometry(*wanted)
 
     def graph_rect(self) -> QRectF:
         """The nodes' bounds in scene coordinates (empty without nodes)."""
@@ -74,6 +82,8 @@ class Minimap(QWidget):
         """Show while the graph reaches past the view; repaint."""
         graph = self.graph_rect()
         wanted = not graph.isEmpty() and not self.visible_rect().contains(graph)
+        if wanted:
+            self.place()
         if wanted != self.isVisible():
             self.setVisible(wanted)
             if wanted:
@@ -108,9 +118,11 @@ class Minimap(QWidget):
         mapping = self._mapping()
         self._to_map = mapping
         painter.setTransform(mapping)
-        painter.setPen(Qt.PenStyle.NoPen)
         boxes, _bounds = scene.overview.boxes()
         for colour, rects in boxes:
+            edge = QPen(colour, 2)
+            edge.setCosmetic(True)  # a node of a long graph stays a visible dot, however small the map's scale
+            painter.setPen(edge)
             painter.setBrush(colour)
             painter.drawRects(rects)
         painter.setBrush(Qt.BrushStyle.NoBrush)
