@@ -71,6 +71,11 @@ DETAIL_ZOOM = 0.4
 
 
 _CATEGORY_QCOLOURS: dict[str, QColor] = {}
+# itemChange runs for every change of every item (20,000 times while a 1,000-node graph opens): the
+# enum members are looked up once here, not on each call.
+_Change = QGraphicsItem.GraphicsItemChange
+_ItemPositionChange, _ItemPositionHasChanged = _Change.ItemPositionChange, _Change.ItemPositionHasChanged
+_ItemSceneHasChanged, _ItemSelectedHasChanged = _Change.ItemSceneHasChanged, _Change.ItemSelectedHasChanged
 
 
 def category_colour(category: str) -> QColor:
@@ -304,18 +309,18 @@ class NodeItem(QGraphicsItem):
         painter.drawText(QRectF(PAD, h - FOOTER, width, FOOTER - 2), left, elided(text, plain, width))
 
     def itemChange(self, change, value):
-        if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange and self.canvas.dragging_nodes:
+        if change == _ItemPositionChange and self.canvas.dragging_nodes:
             if not self.canvas.drag_started:  # a click, not a drag yet: stay put
                 return self.pos()
             if self.canvas.snap_to_grid:  # under the mouse it moves from grid point to grid point
                 return QPointF(*snap(value.x(), value.y()))
-        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged and self.scene() is not None:
+        if change == _ItemPositionHasChanged and self.scene() is not None:
             self.canvas.node_moved(self.node_id)
             self.canvas.overview.invalidate()
             wire_labels_of(self.canvas).nodes_changed()
-        if change == QGraphicsItem.GraphicsItemChange.ItemSceneHasChanged:
+        if change == _ItemSceneHasChanged:
             wire_labels_of(self.canvas).nodes_changed()  # came or went: the labels' free room changed
-        if change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged:
+        if change == _ItemSelectedHasChanged:
             self.canvas.overview.invalidate()
         return super().itemChange(change, value)
 
@@ -366,9 +371,9 @@ class WireItem(QGraphicsPathItem):
         return self._hit_shape
 
     def itemChange(self, change, value):
-        if change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged:
+        if change == _ItemSelectedHasChanged:
             self.restyle()
-        if change == QGraphicsItem.GraphicsItemChange.ItemSceneHasChanged and value is None:
+        if change == _ItemSceneHasChanged and value is None:
             wire_labels_of(self.canvas).forget(self)
         return super().itemChange(change, value)
 
@@ -461,6 +466,7 @@ class OverviewItem(QGraphicsItem):
         self._selected: list[QRectF] = []
         self._bounds = QRectF()
         self._announced = False  # Qt has been told the boxes changed since they were last built
+        self.version = 0  # counts the rebuilds, for what draws the boxes elsewhere (the minimap) to cache
 
     def invalidate(self) -> None:
         """A node moved, came, went, changed colour or selection: rebuild before the next paint."""
@@ -485,6 +491,7 @@ class OverviewItem(QGraphicsItem):
             bounds = bounds.united(rect)
         self._boxes, self._selected, self._bounds = boxes, selected, bounds
         self._announced = False
+        self.version += 1
 
     def boundingRect(self) -> QRectF:
         if self._boxes is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QPainter, QPalette, QPen, QTransform
+from PySide6.QtGui import QPainter, QPalette, QPen, QPixmap, QTransform
 from PySide6.QtWidgets import QWidget
 
 from ui import theme
@@ -34,6 +34,7 @@ class Minimap(QWidget):
         self.view = view
         self._scene: CanvasScene | None = None
         self._to_map = QTransform()
+        self._cached: tuple[tuple, QPixmap] | None = None
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setToolTip("The whole graph: click or drag to move the view there")
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, False)
@@ -106,25 +107,46 @@ class Minimap(QWidget):
         dy = inner.top() + (inner.height() - world.height() * scale) / 2 - world.top() * scale
         return QTransform(scale, 0, 0, scale, dx, dy)
 
-    def paintEvent(self, event) -> None:
-        scene = self.view.scene()
-        if scene is None:
-            return
+    def _picture(self, scene: CanvasScene) -> QPixmap:
+        """The map without the view's outline, drawn again only when a node or the theme changed.
+
+        The minimap lies over the canvas, so every repaint of the canvas under it repaints it too:
+        drawing 1,000 boxes each time cost as much as the canvas's own repaint at 100 %.
+        """
         colours = theme.canvas_colours()
-        painter = QPainter(self)
+        ratio = self.devicePixelRatioF()
+        boxes, _bounds = scene.overview.boxes()  # rebuilt first if a node changed: then its version moved on
+        key = (id(scene), scene.overview.version, self.size().toTuple(), ratio, colours.background.rgba())
+        if self._cached is not None and self._cached[0] == key:
+            return self._cached[1]
+        pixmap = QPixmap(self.size() * ratio)
+        pixmap.setDevicePixelRatio(ratio)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(QPen(colours.node_border, 1))
         painter.setBrush(colours.background)
         painter.drawRoundedRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5), 4, 4)
-        mapping = self._mapping()
-        self._to_map = mapping
-        painter.setTransform(mapping)
-        boxes, _bounds = scene.overview.boxes()
+        painter.setTransform(self._mapping())
         for colour, rects in boxes:
             edge = QPen(colour, 2)
             edge.setCosmetic(True)  # a node of a long graph stays a visible dot, however small the map's scale
             painter.setPen(edge)
             painter.setBrush(colour)
             painter.drawRects(rects)
+        painter.end()
+        self._cached = (key, pixmap)
+        return pixmap
+
+    def paintEvent(self, event) -> None:
+        scene = self.view.scene()
+        if scene is None:
+            return
+        painter = QPainter(self)
+        painter.drawPixmap(0, 0, self._picture(scene))
+        mapping = self._mapping()
+        self._to_map = mapping
+        painter.setTransform(mapping)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         outline = QPen(self.palette().color(QPalette.ColorRole.Highlight), 2)
         outline.setCosmetic(True)  # two pixels at any scale
