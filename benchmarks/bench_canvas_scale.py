@@ -170,7 +170,7 @@ def main() -> int:
     gc_after = time.perf_counter() - start
     view = window.view
     bare = bare_scene_view(window)
-    view.frame_all()
+    view.fit_everything()  # zoomed out until every node is on screen (Frame All stops at 100 %)
     bare.setTransform(view.transform())
     bare.centerOn(view.mapToScene(view.viewport().rect().center()))
     app.processEvents()
@@ -199,7 +199,7 @@ def main() -> int:
     def repaint_only() -> None:
         view.viewport().repaint()
 
-    view.frame_all()
+    view.fit_everything()
     app.processEvents()
     edit_late = interleaved(edit(last_edit, "out_features"), repaint_only, args.repeats)
     first_conv = next(n.id for n in doc.project.graph if n.kind == "Conv2d")

@@ -15,8 +15,9 @@ from ui import settings
 from ui.canvas.context_menus import CanvasContextMenus
 from ui.canvas.items import NodeItem
 from ui.canvas.problem_badge import ProblemBadges
+from ui.canvas.nudge import NudgeActions
 from ui.canvas.scene import CanvasScene
-from ui.canvas.view import CanvasView
+from ui.canvas.view import CanvasView, ZoomLabel
 from ui.docks.data_dock import DataDock
 from ui.docks.inspector import InspectorDock
 from ui.docks.palette import PaletteDock
@@ -103,6 +104,7 @@ class MainWindow(QMainWindow):
         install_theme_menu(self)
         # The last menu, as on every desktop; About names the device the open project trains on.
         self.help_menu = install_help_menu(self, lambda: str(self.document.project.training.get("device", "auto")))
+        self.statusBar().addPermanentWidget(ZoomLabel(self.view))  # the zoom in %; a click sets 100 %
         self._attach()
         self.resize(1400, 860)
         self._laid_out = False
@@ -214,6 +216,8 @@ class MainWindow(QMainWindow):
         for action in (self.undo_action, self.redo_action, None, self.delete_action):
             self.edit_menu.addSeparator() if action is None else self.edit_menu.addAction(action)
         self.edit_actions.fill_edit_menu(self.edit_menu)
+        self.nudge = NudgeActions(self.view, self)
+        self.nudge.fill_menu(self.edit_menu)
         self.edit_menu.addSeparator()
         self.edit_menu.addAction(self.summary_dock.copy_markdown_action)
         self.edit_menu.addAction(self.summary_dock.copy_csv_action)

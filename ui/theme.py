@@ -2,10 +2,16 @@
 
 Fusion looks the same on every platform and takes a whole QPalette, so both themes are plain
 palettes. :data:`notifier` emits ``changed`` after a theme is applied, for what paints its own
-colours (the canvas: :func:`canvas_background`, :func:`wire_colour` and the like).
+colours (the canvas: :func:`canvas_colours`, :func:`canvas_background`, :func:`wire_colour` and the like).
+
+Every text colour here passes WCAG 2.x AA (a contrast ratio of at least 4.5:1) on the background it
+is drawn on, in both themes: :func:`canvas_text_pairs` and :func:`panel_text_pairs` list those pairs
+and tests/ui/test_contrast.py holds each to :func:`contrast_ratio`.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QActionGroup, QColor, QGuiApplication, QPalette
@@ -13,6 +19,7 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QMenu, QStyleFactory
 
 from ui import settings
 
+AA_CONTRAST = 4.5  # WCAG 2.x success criterion 1.4.3, level AA, for normal-size text
 LIGHT_CANVAS = QColor("#eceff1")
 DARK_CANVAS = QColor("#1e2327")
 LIGHT_WIRE_LABEL = QColor("#37474f")
@@ -20,6 +27,112 @@ DARK_WIRE_LABEL = QColor("#b0bec5")
 LIGHT_WIRE = QColor("#546e7a")
 DARK_WIRE = QColor("#90a4ae")
 LABELS = {"system": "&System", "light": "&Light", "dark": "&Dark"}
+# Node headers by layer category: dark enough for white titles (>= 4.5:1) in both themes.
+HEADER_COLOURS = {
+    "Input / Output": "#3949ab", "Core": "#00796b", "Reshape": "#6d4c41", "Regularisation": "#546e7a",
+    "Convolution": "#1565c0", "Pooling": "#00727f", "Normalisation": "#7b1fa2", "Recurrent": "#c43e00",
+    "Attention": "#ad1457", "Activation": "#2e7d32", "Merge": "#a15c00",
+}
+OTHER_HEADER = "#546e7a"  # a category without its own colour
+
+
+def relative_luminance(colour: QColor) -> float:
+    """WCAG 2.x relative luminance of an opaque sRGB colour (0 black .. 1 white)."""
+
+    def linear(channel: int) -> float:
+        c = channel / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * linear(colour.red()) + 0.7152 * linear(colour.green()) + 0.0722 * linear(colour.blue())
+
+
+def contrast_ratio(a: QColor, b: QColor) -> float:
+    """WCAG 2.x contrast ratio of two colours, 1 (none) to 21 (black on white)."""
+    high, low = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@dataclass(frozen=True)
+class CanvasColours:
+    """What the canvas paints in one theme. A ``*_text`` colour is drawn on the background named beside it
+    (see :func:`canvas_text_pairs`)."""
+
+    background: QColor
+    wire: QColor
+    wire_label: QColor  # on ``background``
+    node_body: QColor
+    node_border: QColor
+    node_text: QColor  # the output shape, on ``node_body``
+    port_text: QColor  # input port names, on ``node_body``
+    problem_body: QColor
+    problem_text: QColor  # on ``problem_body``
+    header_text: QColor  # titles and kinds, on every header colour
+    port_fill: QColor
+    port_border: QColor
+    hover_label_back: QColor  # behind a wire's label shown on hover over a node
+    headers: dict[str, QColor] = field(default_factory=dict)
+
+    def header(self, category: str) -> QColor:
+        """The header colour of a layer category."""
+        return self.headers.get(category) or self.headers["other"]
+
+
+def _headers() -> dict[str, QColor]:
+    return {**{k: QColor(v) for k, v in HEADER_COLOURS.items()}, "other": QColor(OTHER_HEADER)}
+
+
+LIGHT_COLOURS = CanvasColours(
+    background=LIGHT_CANVAS, wire=LIGHT_WIRE, wire_label=LIGHT_WIRE_LABEL, node_body=QColor("#fafafa"),
+    node_border=QColor("#546e7a"), node_text=QColor("#263238"), port_text=QColor("#455a64"),
+    problem_body=QColor("#ffebee"), problem_text=QColor("#b71c1c"), header_text=QColor("#ffffff"),
+    port_fill=QColor("#fafafa"), port_border=QColor("#212121"), hover_label_back=QColor("#eceff1"),
+    headers=_headers())
+DARK_COLOURS = CanvasColours(
+    background=DARK_CANVAS, wire=DARK_WIRE, wire_label=DARK_WIRE_LABEL, node_body=QColor("#2d3338"),
+    node_border=QColor("#78909c"), node_text=QColor("#e6e6e6"), port_text=QColor("#c5ccd1"),
+    problem_body=QColor("#3a2326"), problem_text=QColor("#ff8a80"), header_text=QColor("#ffffff"),
+    port_fill=QColor("#cfd8dc"), port_border=QColor("#101316"), hover_label_back=QColor("#1e2327"),
+    headers=_headers())
+
+
+def canvas_text_pairs(colours: CanvasColours) -> list[tuple[str, QColor, QColor]]:
+    """Every (what, text colour, background) the canvas draws text with in ``colours``' theme."""
+    pairs = [("wire label", colours.wire_label, colours.background),
+             ("wire label shown on hover", colours.wire_label, colours.hover_label_back),
+             ("output shape", colours.node_text, colours.node_body),
+             ("input port name", colours.port_text, colours.node_body),
+             ("problem", colours.problem_text, colours.problem_body),
+             ("input port name on a node with a problem", colours.port_text, colours.problem_body)]
+    pairs += [(f"title on a {name} header", colours.header_text, colour) for name, colour in colours.headers.items()]
+    return pairs
+
+
+# Text roles and the backgrounds Qt's widgets draw them on (a line edit's Text on Base, a button's
+# ButtonText on Button, a selected row's HighlightedText on Highlight, ...).
+PANEL_TEXT_ROLES = [
+    (QPalette.ColorRole.WindowText, QPalette.ColorRole.Window), (QPalette.ColorRole.Text, QPalette.ColorRole.Base),
+    (QPalette.ColorRole.Text, QPalette.ColorRole.AlternateBase), (QPalette.ColorRole.Text, QPalette.ColorRole.Window),
+    (QPalette.ColorRole.ButtonText, QPalette.ColorRole.Button),
+    (QPalette.ColorRole.ToolTipText, QPalette.ColorRole.ToolTipBase),
+    (QPalette.ColorRole.HighlightedText, QPalette.ColorRole.Highlight),
+    (QPalette.ColorRole.PlaceholderText, QPalette.ColorRole.Base),
+    (QPalette.ColorRole.Link, QPalette.ColorRole.Base), (QPalette.ColorRole.LinkVisited, QPalette.ColorRole.Base),
+    (QPalette.ColorRole.Link, QPalette.ColorRole.Window),
+]
+
+
+def panel_text_pairs(palette: QPalette) -> list[tuple[str, QColor, QColor]]:
+    """Every (what, text colour, background) of ``palette`` that Qt's widgets draw text with.
+
+    The Disabled group is left out: WCAG 1.4.3 sets no contrast for inactive controls, and their text
+    reads greyed out on purpose.
+    """
+    pairs = []
+    for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+        for text, back in PANEL_TEXT_ROLES:
+            pairs.append((f"{group.name} {text.name} on {back.name}", palette.color(group, text),
+                          palette.color(group, back)))
+    return pairs
 
 
 class ThemeNotifier(QObject):
@@ -38,12 +151,12 @@ def _dark_palette() -> QPalette:
         QPalette.ColorRole.Window: "#2b2f33", QPalette.ColorRole.WindowText: "#e6e6e6",
         QPalette.ColorRole.Base: "#202326", QPalette.ColorRole.AlternateBase: "#2b2f33",
         QPalette.ColorRole.ToolTipBase: "#3a3f44", QPalette.ColorRole.ToolTipText: "#e6e6e6",
-        QPalette.ColorRole.PlaceholderText: "#8a8f94", QPalette.ColorRole.Text: "#e6e6e6",
+        QPalette.ColorRole.PlaceholderText: "#8f959a", QPalette.ColorRole.Text: "#e6e6e6",
         QPalette.ColorRole.Button: "#33383d", QPalette.ColorRole.ButtonText: "#e6e6e6",
         QPalette.ColorRole.BrightText: "#ff6b6b", QPalette.ColorRole.Light: "#454a50",
         QPalette.ColorRole.Midlight: "#3a3f44", QPalette.ColorRole.Mid: "#2a2e32",
         QPalette.ColorRole.Dark: "#1a1d20", QPalette.ColorRole.Shadow: "#000000",
-        QPalette.ColorRole.Highlight: "#3d7fc4", QPalette.ColorRole.HighlightedText: "#ffffff",
+        QPalette.ColorRole.Highlight: "#2f6eb0", QPalette.ColorRole.HighlightedText: "#ffffff",
         QPalette.ColorRole.Link: "#6ab0f3", QPalette.ColorRole.LinkVisited: "#b39ddb",
     }
     for role, colour in colours.items():
@@ -51,6 +164,19 @@ def _dark_palette() -> QPalette:
     for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
         p.setColor(QPalette.ColorGroup.Disabled, role, QColor("#7a7f84"))
     p.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Highlight, QColor("#4a4f54"))
+    return p
+
+
+def _light_palette(standard: QPalette) -> QPalette:
+    """Fusion's own light palette, with the text colours it draws below AA made darker: white on its
+    selection blue (3.7:1), the half-transparent placeholder text (3.9:1 on white) and visited links
+    (magenta, 3.1:1)."""
+    p = QPalette(standard)
+    for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+        p.setColor(group, QPalette.ColorRole.Highlight, QColor("#2a6fb0"))
+        p.setColor(group, QPalette.ColorRole.HighlightedText, QColor("#ffffff"))
+        p.setColor(group, QPalette.ColorRole.PlaceholderText, QColor("#6b6b6b"))
+        p.setColor(group, QPalette.ColorRole.LinkVisited, QColor("#7b1fa2"))
     return p
 
 
@@ -63,6 +189,11 @@ def is_dark() -> bool:
     """Whether the theme in use now is dark."""
     choice = _state["choice"]
     return choice == "dark" or (choice == "system" and system_is_dark())
+
+
+def canvas_colours() -> CanvasColours:
+    """The canvas's colours in the theme in use."""
+    return DARK_COLOURS if is_dark() else LIGHT_COLOURS
 
 
 def canvas_background() -> QColor:
@@ -95,7 +226,7 @@ def apply_theme(choice: str) -> None:
     if not _state["listening"]:
         _state["listening"] = True
         QGuiApplication.styleHints().colorSchemeChanged.connect(_system_scheme_changed)
-    app.setPalette(_dark_palette() if is_dark() else app.style().standardPalette())
+    app.setPalette(_dark_palette() if is_dark() else _light_palette(app.style().standardPalette()))
     notifier.changed.emit()
 
 

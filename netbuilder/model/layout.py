@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import math
 
-from netbuilder.model.graph import Graph
+from netbuilder.model.graph import Graph, Node
 
 GRID = 10.0  # the canvas snaps dragged nodes to multiples of this; every layout position is one of them
 COLUMN = 300.0  # a node is 180 wide: 120 px for the wire and its shape label
-ROW = 130.0
+ROW = 130.0  # the least distance from one node's top to the next one's in a column
+# A node's height on the canvas (ui/canvas/items.py draws it so): a header, a row per input port, a footer.
+NODE_HEIGHT = 80.0  # with one input
+PORT_ROW = 20.0  # each further input
+GAP = 50.0  # the least room between two nodes in a column, whatever their heights
+
+
+def node_height(node: Node) -> float:
+    """How tall ``node`` is drawn: taller with each input port past the first (a merge of five is 160)."""
+    return NODE_HEIGHT + PORT_ROW * (max(len(node.input_ports()), 1) - 1)
 
 
 def on_grid(length: float) -> float:
@@ -18,20 +27,25 @@ def on_grid(length: float) -> float:
 
 def layered_positions(graph: Graph, max_columns: int | None = None) -> dict[str, tuple[float, float]]:
     """A position for every node, on the grid: column = longest path from an Input, rows within a
-    column; with ``max_columns``, the columns after it start a new band below (the examples use 5)."""
+    column (a tall node, a merge of many inputs, pushes the next one down); with ``max_columns``, the
+    columns after it start a new band below (the examples use 5)."""
     depth: dict[str, int] = {}
     for node_id in graph.topological_order():
         depth[node_id] = max((depth[e.src] + 1 for e in graph.in_edges(node_id).values()), default=0)
     columns: dict[int, list[str]] = {}
     for node_id, d in depth.items():
         columns.setdefault(d, []).append(node_id)
-    tallest = max((len(c) for c in columns.values()), default=1)
+    # Each node takes ROW, or its height and a GAP where it is taller, so that no two overlap.
     # Off the grid, a band's nodes would jump to it on their first drag, and a click that
-    # re-snapped them would edit the file.
-    band_height = on_grid(tallest * ROW + ROW * 0.6)
+    # re-snapped them would edit the file: every step is a whole number of GRID steps.
+    pitch = {node_id: on_grid(max(ROW, node_height(graph.node(node_id)) + GAP)) for node_id in depth}
+    tallest = max((sum(pitch[n] for n in ids) for ids in columns.values()), default=ROW)
+    band_height = on_grid(tallest + ROW * 0.6)
     positions = {}
     for d, ids in columns.items():
         band, column = divmod(d, max_columns) if max_columns else (0, d)
-        for row, node_id in enumerate(ids):
-            positions[node_id] = (column * COLUMN, band * band_height + row * ROW)
+        y = band * band_height
+        for node_id in ids:
+            positions[node_id] = (column * COLUMN, y)
+            y += pitch[node_id]
     return positions

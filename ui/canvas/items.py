@@ -2,6 +2,11 @@
 
 Items hold a node id or an edge and read everything else from the engine's graph and its
 shape inference when they paint: they never keep a copy of the truth.
+
+Text is drawn TEXT_PX scene units high in the application font's family; the view's 100 % zoom
+(:func:`readable_scale`) maps those units to the application font's pixel size, so at 100 % node
+text reads at the system's normal size whatever the system font, its point size and the screen's
+scaling, while the geometry (and the positions saved in project files) stays in fixed scene units.
 """
 
 from __future__ import annotations
@@ -9,12 +14,30 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, QSizeF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsSimpleTextItem, QStyleOptionGraphicsItem
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QGuiApplication,
+    QPainter,
+    QPainterPath,
+    QPainterPathStroker,
+    QPen,
+    QScreen,
+)
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsPathItem,
+    QGraphicsRectItem,
+    QGraphicsSimpleTextItem,
+    QStyleOptionGraphicsItem,
+)
 
 from netbuilder.model.graph import Edge
 from netbuilder.model.layout import GRID
 from ui import theme
+from ui.canvas.wire_labels import wire_labels_of
 
 if TYPE_CHECKING:
     from ui.canvas.scene import CanvasScene
@@ -25,6 +48,9 @@ ROW = 20.0
 FOOTER = 22.0
 PORT_RADIUS = 6.0
 WIRE_Z, NODE_Z, PREVIEW_Z = 0.0, 1.0, 2.0  # the wire being drawn shows over the nodes it crosses
+HOVER_Z = 1.5  # a hovered wire, with its label, shows over the nodes
+TEXT_PX = 12  # every text on the canvas, in scene units; 100 % zoom shows it at the application font's size
+PAD = 10.0  # text's inset from a node's left and right edges
 BEND = 40.0  # how far a wire runs out of a port before it turns
 CLEARANCE = 20.0  # how far a wire that loops back passes above or below a node
 
@@ -34,12 +60,8 @@ def snap(x: float, y: float, step: float = GRID) -> tuple[float, float]:
     return round(x / step) * step, round(y / step) * step
 
 
-CATEGORY_COLOURS = {
-    "Input / Output": "#5c6bc0", "Core": "#26a69a", "Reshape": "#8d6e63", "Regularisation": "#78909c",
-    "Convolution": "#42a5f5", "Pooling": "#29b6f6", "Normalisation": "#ab47bc", "Recurrent": "#ef6c00",
-    "Attention": "#ec407a", "Activation": "#66bb6a", "Merge": "#ffa726",
-}
-ERROR = QColor("#e53935")
+CATEGORY_COLOURS = theme.HEADER_COLOURS
+ERROR = QColor("#e53935")  # a problem node's border and overview box (its text is theme.CanvasColours.problem_text)
 # Zoom (scene-to-screen scale) below which text is unreadable: the scene switches to an overview
 # where nodes draw as plain coloured boxes and ports and shape labels are hidden (so Python paints
 # nothing for them). A 1,000-node graph zoomed out to fit then repaints in about 10 ms
@@ -49,14 +71,63 @@ DETAIL_ZOOM = 0.4
 
 
 _CATEGORY_QCOLOURS: dict[str, QColor] = {}
+# itemChange runs for every change of every item (20,000 times while a 1,000-node graph opens): the
+# enum members are looked up once here, not on each call.
+_Change = QGraphicsItem.GraphicsItemChange
+_ItemPositionChange, _ItemPositionHasChanged = _Change.ItemPositionChange, _Change.ItemPositionHasChanged
+_ItemSceneHasChanged, _ItemSelectedHasChanged = _Change.ItemSceneHasChanged, _Change.ItemSelectedHasChanged
 
 
 def category_colour(category: str) -> QColor:
     """The box colour of a layer category (one shared QColor each)."""
     colour = _CATEGORY_QCOLOURS.get(category)
     if colour is None:
-        colour = _CATEGORY_QCOLOURS[category] = QColor(CATEGORY_COLOURS.get(category, "#90a4ae"))
+        colour = _CATEGORY_QCOLOURS[category] = QColor(CATEGORY_COLOURS.get(category, theme.OTHER_HEADER))
     return colour
+
+
+_FONTS: dict[str, QFont] = {}
+
+
+def _font_changed(*_: object) -> None:
+    _FONTS.clear()
+
+
+def canvas_font(bold: bool = False) -> QFont:
+    """The canvas's text font: the application font's family (and style), TEXT_PX scene units high."""
+    key = "bold" if bold else "plain"
+    font = _FONTS.get(key)
+    if font is None:
+        if not _FONTS.get("listening"):
+            app = QGuiApplication.instance()
+            if app is not None:
+                app.fontChanged.connect(_font_changed)
+                _FONTS["listening"] = QFont()
+        font = QFont(QGuiApplication.font())
+        font.setPixelSize(TEXT_PX)
+        font.setBold(bold)
+        _FONTS[key] = font
+    return font
+
+
+def app_font_pixels(screen: QScreen | None = None) -> float:
+    """The application font's height in device-independent pixels on ``screen`` (the primary one by default):
+    its point size at the screen's logical DPI (Qt's own conversion), or its pixel size when set in pixels."""
+    font = QGuiApplication.font()
+    if font.pixelSize() > 0:
+        return float(font.pixelSize())
+    screen = screen or QGuiApplication.primaryScreen()
+    dpi = screen.logicalDotsPerInchY() if screen is not None else 96.0
+    return font.pointSizeF() * dpi / 72.0
+
+
+def readable_scale(screen: QScreen | None = None) -> float:
+    """The view scale at which canvas text is as large as the application font: the canvas's 100 %."""
+    return app_font_pixels(screen) / TEXT_PX
+
+
+def elided(text: str, font: QFont, width: float) -> str:
+    return QFontMetricsF(font).elidedText(text, Qt.TextElideMode.ElideRight, width)
 
 
 class PortItem(QGraphicsItem):
@@ -81,13 +152,14 @@ class PortItem(QGraphicsItem):
         return QRectF(-r, -r, 2 * r, 2 * r)
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
-        fill = QColor("#fafafa")
+        colours = theme.canvas_colours()
+        fill = colours.port_fill
         if self.highlight is True:
             fill = QColor("#00e676")
         elif self.highlight is False:
             fill = QColor("#616161")
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(QPen(QColor("#212121"), 1.5, Qt.PenStyle.DashLine if self.optional else Qt.PenStyle.SolidLine))
+        painter.setPen(QPen(colours.port_border, 1.5, Qt.PenStyle.DashLine if self.optional else Qt.PenStyle.SolidLine))
         painter.setBrush(fill)
         painter.drawEllipse(QPointF(0, 0), PORT_RADIUS, PORT_RADIUS)
 
@@ -191,39 +263,38 @@ class NodeItem(QGraphicsItem):
         # paint: OverviewItem draws every box at once.
         node = self.node
         info = self.canvas.document.inference.info(self.node_id)
+        colours = theme.canvas_colours()
         h = self.height()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         body = QPainterPath()
         body.addRoundedRect(QRectF(0, 0, NODE_WIDTH, h), 8, 8)
-        border = ERROR if info.problem is not None else QColor("#37474f")
+        border = ERROR if info.problem is not None else colours.node_border
         if self.isSelected():
             border = QColor("#ffca28")
         painter.setPen(QPen(border, 3 if (self.isSelected() or info.problem) else 1.5))
-        painter.setBrush(QColor("#ffebee") if info.problem is not None else QColor("#fafafa"))
+        back = colours.problem_body if info.problem is not None else colours.node_body
+        painter.setBrush(back)
         painter.drawPath(body)
         header = QPainterPath()
         header.addRoundedRect(QRectF(1, 1, NODE_WIDTH - 2, HEADER - 2), 7, 7)
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor(CATEGORY_COLOURS.get(node.spec.category, "#90a4ae")))
+        painter.setBrush(colours.header(node.spec.category))
         painter.drawPath(header)
-        painter.setPen(QColor("white"))
-        title = QFont(painter.font())
-        title.setBold(True)
+        painter.setPen(colours.header_text)
+        width = NODE_WIDTH - 2 * PAD
+        title, plain = canvas_font(bold=True), canvas_font()
+        line = HEADER / 2 - 1
+        left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
         painter.setFont(title)
-        metrics = painter.fontMetrics()
-        painter.drawText(QRectF(10, 3, NODE_WIDTH - 20, 18), Qt.AlignmentFlag.AlignLeft,
-                         metrics.elidedText(node.name, Qt.TextElideMode.ElideRight, int(NODE_WIDTH - 20)))
-        plain = QFont(painter.font())
-        plain.setBold(False)
-        plain.setPointSizeF(max(plain.pointSizeF() - 1, 6))
+        painter.drawText(QRectF(PAD, 1, width, line), left, elided(node.name, title, width))
         painter.setFont(plain)
-        painter.drawText(QRectF(10, 19, NODE_WIDTH - 20, 16), Qt.AlignmentFlag.AlignLeft, node.kind)
-        painter.setPen(QColor("#424242"))
+        painter.drawText(QRectF(PAD, 1 + line, width, line), left, elided(node.kind, plain, width))
+        painter.setPen(colours.port_text)
         ports = node.input_ports()
         if len(ports) > 1 or (ports and ports[0].name != "in"):
             for k, port in enumerate(ports):
-                painter.drawText(QRectF(12, HEADER + ROW * k + 2, NODE_WIDTH / 2, ROW - 4),
-                                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, port.name)
+                painter.drawText(QRectF(PAD + 2, HEADER + ROW * k, NODE_WIDTH / 2, ROW), left,
+                                 elided(port.name, plain, NODE_WIDTH / 2))
         if info.outputs:
             text = ", ".join(str(t) for t in info.outputs.values())
         elif info.problem is not None:
@@ -234,56 +305,76 @@ class NodeItem(QGraphicsItem):
             text = "" if node.kind == "Output" else "?"
         if node.kind == "Output" and info.inputs:
             text = "returns " + ", ".join(str(t) for t in info.inputs.values())
-        painter.setPen(ERROR if info.problem is not None else QColor("#263238"))
-        painter.drawText(QRectF(10, h - FOOTER, NODE_WIDTH - 20, FOOTER - 4),
-                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         painter.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, int(NODE_WIDTH - 20)))
+        painter.setPen(colours.problem_text if info.problem is not None else colours.node_text)
+        painter.drawText(QRectF(PAD, h - FOOTER, width, FOOTER - 2), left, elided(text, plain, width))
 
     def itemChange(self, change, value):
-        if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange and self.canvas.dragging_nodes:
+        if change == _ItemPositionChange and self.canvas.dragging_nodes:
             if not self.canvas.drag_started:  # a click, not a drag yet: stay put
                 return self.pos()
             if self.canvas.snap_to_grid:  # under the mouse it moves from grid point to grid point
                 return QPointF(*snap(value.x(), value.y()))
-        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged and self.scene() is not None:
+        if change == _ItemPositionHasChanged and self.scene() is not None:
             self.canvas.node_moved(self.node_id)
             self.canvas.overview.invalidate()
-        if change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged:
+            wire_labels_of(self.canvas).nodes_changed()
+        if change == _ItemSceneHasChanged:
+            wire_labels_of(self.canvas).nodes_changed()  # came or went: the labels' free room changed
+        if change == _ItemSelectedHasChanged:
             self.canvas.overview.invalidate()
         return super().itemChange(change, value)
 
 
 class WireItem(QGraphicsPathItem):
-    """A wire from an output port to an input port, with the shape it carries."""
+    """A wire from an output port to an input port, with the shape it carries.
+
+    Its label goes where ui/canvas/wire_labels.py finds room; one that found none shows while the
+    wire is hovered, and the wire's tooltip names the shape.
+    """
 
     def __init__(self, scene: CanvasScene, edge: Edge) -> None:
         super().__init__()
         self.canvas = scene
         self.edge = edge
         self.label = QGraphicsSimpleTextItem(self)
-        self.label.setVisible(scene.detailed)
+        self.label.setVisible(False)  # until wire_labels finds it a place
+        self.label.setFont(canvas_font())
         self._src_info = None
+        self._hit_shape: QPainterPath | None = None
+        self._hover_back: QGraphicsRectItem | None = None
         self.label.setBrush(QBrush(theme.wire_label_colour()))
         self.setZValue(WIRE_Z)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setAcceptHoverEvents(True)
         self.sync()
 
     def sync(self) -> None:
         src, dst = self.canvas.node_items[self.edge.src], self.canvas.node_items[self.edge.dst]
         self.setPath(wire_path(src.port_pos(self.edge.src_port, False), dst.port_pos(self.edge.dst_port, True),
                                src.body_rect(), dst.body_rect()))
+        self._hit_shape = None
         self._src_info = None
         self.refresh_label()
-        self._place_label()
+        wire_labels_of(self.canvas).changed(self)
         self.restyle()
 
     def restyle(self) -> None:
         """Colours for the theme in use and the selection state."""
         self.setPen(QPen(QColor("#ffca28") if self.isSelected() else theme.wire_colour(), 2.2))
 
+    def shape(self) -> QPainterPath:
+        # The stroke, not the area the curve encloses: a loop-back wire would take every click inside its loop.
+        if self._hit_shape is None:
+            stroker = QPainterPathStroker()
+            stroker.setWidth(8)
+            self._hit_shape = stroker.createStroke(self.path())
+        return self._hit_shape
+
     def itemChange(self, change, value):
-        if change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged:
+        if change == _ItemSelectedHasChanged:
             self.restyle()
+        if change == _ItemSceneHasChanged and value is None:
+            wire_labels_of(self.canvas).forget(self)
         return super().itemChange(change, value)
 
     def refresh_label(self) -> None:
@@ -295,12 +386,32 @@ class WireItem(QGraphicsPathItem):
         text = str(info.outputs[self.edge.src_port]) if info.outputs else ""
         if text != self.label.text():
             self.label.setText(text)
-            self._place_label()
+            wire_labels_of(self.canvas).changed(self)
 
-    def _place_label(self) -> None:
-        mid = self.path().pointAtPercent(0.5)
-        rect = self.label.boundingRect()
-        self.label.setPos(mid.x() - rect.width() / 2, mid.y() - rect.height() - 2)
+    def hoverEnterEvent(self, event) -> None:
+        text = self.label.text()
+        self.setToolTip(text)  # set here, not per edit: an edit upstream changes 1,000 labels
+        if text and self.canvas.detailed and not wire_labels_of(self.canvas).fits(self):
+            spot = wire_labels_of(self.canvas).preferred_spot(self)
+            if self._hover_back is None:
+                self._hover_back = QGraphicsRectItem(self)
+                self._hover_back.setPen(Qt.PenStyle.NoPen)
+                self._hover_back.setZValue(-1)  # under the label, its sibling
+            self._hover_back.setBrush(theme.canvas_colours().hover_label_back)
+            self._hover_back.setRect(spot.adjusted(-3, -1, 3, 1))
+            self._hover_back.setVisible(True)
+            self.label.setPos(spot.topLeft())
+            self.label.setVisible(True)
+            self.setZValue(HOVER_Z)
+        super().hoverEnterEvent(event)
+
+    def hoverLeaveEvent(self, event) -> None:
+        if self.zValue() == HOVER_Z:
+            self.setZValue(WIRE_Z)
+            self.label.setVisible(False)
+            if self._hover_back is not None:
+                self._hover_back.setVisible(False)
+        super().hoverLeaveEvent(event)
 
 
 def wire_path(src: QPointF, dst: QPointF, src_body: QRectF | None = None, dst_body: QRectF | None = None
@@ -355,6 +466,7 @@ class OverviewItem(QGraphicsItem):
         self._selected: list[QRectF] = []
         self._bounds = QRectF()
         self._announced = False  # Qt has been told the boxes changed since they were last built
+        self.version = 0  # counts the rebuilds, for what draws the boxes elsewhere (the minimap) to cache
 
     def invalidate(self) -> None:
         """A node moved, came, went, changed colour or selection: rebuild before the next paint."""
@@ -379,11 +491,18 @@ class OverviewItem(QGraphicsItem):
             bounds = bounds.united(rect)
         self._boxes, self._selected, self._bounds = boxes, selected, bounds
         self._announced = False
+        self.version += 1
 
     def boundingRect(self) -> QRectF:
         if self._boxes is None:
             self._build()
         return self._bounds
+
+    def boxes(self) -> tuple[list[tuple[QColor, list[QRectF]]], QRectF]:
+        """Every node's box, grouped by colour, and their bounds (the minimap draws them too)."""
+        if self._boxes is None:
+            self._build()
+        return list(self._boxes.values()), self._bounds
 
     def shape(self) -> QPainterPath:
         return QPainterPath()  # never under the pointer: the node items are

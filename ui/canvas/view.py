@@ -1,13 +1,26 @@
-"""The canvas view: zoom around the cursor, pan, frame; and the drag payload the palette sends."""
+"""The canvas view: zoom around the cursor, pan, frame; the zoom shown in the status bar; and the drag
+payload the palette sends.
+
+Zoom is told relative to :func:`ui.canvas.items.readable_scale`: at 100 % canvas text is as large as
+the application font. Framing never zooms out past 100 %: a graph that does not fit at 100 % shows its
+start, and the minimap (ui/canvas/minimap.py) the rest.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QMimeData, QRectF, Qt
-from PySide6.QtGui import QPainter
-from PySide6.QtWidgets import QGraphicsView
+from PySide6.QtCore import QMimeData, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QPainter, QTransform
+from PySide6.QtWidgets import QGraphicsView, QToolButton, QWidget
 
-from ui.canvas.items import DETAIL_ZOOM
+from ui.canvas.items import DETAIL_ZOOM, readable_scale
+from ui.canvas.minimap import Minimap
 from ui.canvas.scene import LAYER_MIME, CanvasScene
+from ui.canvas.wire_labels import wire_labels_of
+
+FRAME_MARGIN = 40.0  # scene units kept around what is framed, where there is room for them
+START_MARGIN = 20.0  # screen pixels between the view's edge and a graph's start shown at 100 %
+MOST_FOR_ALL = 1.25  # Frame All magnifies a small graph at most this much (relative to 100 %)
+MOST_FOR_SELECTION = 2.0  # Frame Selection may zoom in further on a few nodes
 
 
 def layer_mime(kind: str) -> QMimeData:
@@ -19,16 +32,25 @@ def layer_mime(kind: str) -> QMimeData:
 
 class CanvasView(QGraphicsView):
     """Zoom around the cursor (wheel, Ctrl +/-), pan with the middle button or space + drag,
-    F frames the selection (everything when nothing is selected)."""
+    F frames the selection (everything when nothing is selected).
+
+    ``zoom_changed`` carries the zoom in percent (100: text at the application font's size);
+    ``scene_replaced`` the new scene after :meth:`setScene`.
+    """
+
+    zoom_changed = Signal(float)
+    scene_replaced = Signal(object)
 
     def __init__(self, scene: CanvasScene) -> None:
         super().__init__(scene)
+        self._shown_zoom = 0.0
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
         self.setAcceptDrops(True)
         self._pan_from = None
         self._space_held = False
+        self.minimap = Minimap(self)  # before the first scroll
         self._follow(scene)
 
     # ---- the view moves only when the user moves it -----------------------------------------
@@ -39,6 +61,7 @@ class CanvasView(QGraphicsView):
     def setScene(self, scene: CanvasScene) -> None:
         super().setScene(scene)
         self._follow(scene)
+        self.scene_replaced.emit(scene)
 
     def _follow(self, scene: CanvasScene) -> None:
         scene.sceneRectChanged.connect(self._scene_grew)
@@ -62,28 +85,51 @@ class CanvasView(QGraphicsView):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self.cover()
+        self.minimap.place()
 
     def paintEvent(self, event) -> None:
         scene = self.scene()
         if isinstance(scene, CanvasScene):  # every zoom path (wheel, keys, fit, reset) ends in a paint
             scene.set_detailed(self.transform().m11() >= DETAIL_ZOOM)
+            wire_labels_of(scene).flush(scene.detailed)
+        self._note_zoom()
+        self.minimap.sync()
         super().paintEvent(event)
+
+    # ---- zoom ------------------------------------------------------------------------------------
+    def readable_zoom(self) -> float:
+        """The scale of 100 %: canvas text as large as the application font on this view's screen."""
+        return readable_scale(self.screen())
+
+    def zoom_percent(self) -> float:
+        """The zoom in percent of :meth:`readable_zoom`."""
+        return 100.0 * self.transform().m11() / self.readable_zoom()
+
+    def _note_zoom(self) -> None:
+        scale = self.transform().m11()
+        if scale != self._shown_zoom:
+            self._shown_zoom = scale
+            self.zoom_changed.emit(self.zoom_percent())
 
     def wheelEvent(self, event) -> None:
         self.zoom(1.15 if event.angleDelta().y() > 0 else 1 / 1.15)
 
     def zoom(self, factor: float) -> None:
         scale = self.transform().m11() * factor
-        if 0.02 <= scale <= 4:  # far enough out to see 1,000 nodes at once
+        readable = self.readable_zoom()
+        if 0.02 * readable <= scale <= 4 * readable:  # far enough out to see 1,000 nodes at once
             self.scale(factor, factor)
             self.cover()
+            self._note_zoom()
 
     def reset_zoom(self) -> None:
         """Back to 100 %, keeping the centre of the view where it is."""
         centre = self.mapToScene(self.viewport().rect().center())
-        self.resetTransform()
+        readable = self.readable_zoom()
+        self.setTransform(QTransform.fromScale(readable, readable))
         self.cover()
         self.centerOn(centre)
+        self._note_zoom()
 
     def frame_selection(self) -> None:
         """Fit the selected items in the view; everything when nothing is selected."""
@@ -94,20 +140,45 @@ class CanvasView(QGraphicsView):
         rect = QRectF()
         for item in selected:
             rect = rect.united(item.sceneBoundingRect())
-        self._frame(rect)
+        self._frame(rect, MOST_FOR_SELECTION)
 
     def frame_all(self) -> None:
-        self._frame(self.scene().itemsBoundingRect())
+        """Fit the whole graph at a zoom where its text reads; if it is too large, show its start at 100 %."""
+        self._frame(self.scene().itemsBoundingRect(), MOST_FOR_ALL)
 
-    def _frame(self, rect: QRectF) -> None:
-        rect = rect.adjusted(-40, -40, 40, 40)
+    def fit_everything(self) -> None:
+        """Fit the whole graph however small its text gets (what zooming out by hand reaches)."""
+        rect = self.scene().itemsBoundingRect().adjusted(-FRAME_MARGIN, -FRAME_MARGIN, FRAME_MARGIN, FRAME_MARGIN)
         if not rect.isEmpty():
-            self.cover(rect)  # room to centre on it at the new zoom
+            self.cover(rect)
             self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
-            if self.transform().m11() > 1.25:
-                self.resetTransform()
             self.cover()
             self.centerOn(rect.center())
+            self._note_zoom()
+
+    def _frame(self, rect: QRectF, most: float) -> None:
+        if rect.isEmpty():
+            return
+        readable = self.readable_zoom()
+        width, height = self.viewport().width(), self.viewport().height()
+        with_margin = rect.adjusted(-FRAME_MARGIN, -FRAME_MARGIN, FRAME_MARGIN, FRAME_MARGIN)
+        fit = min(width / with_margin.width(), height / with_margin.height())
+        scale = min(max(fit, readable), most * readable)  # never so far out that the text is small
+        self.cover(with_margin)  # room to centre on it at the new zoom
+        self.setTransform(QTransform.fromScale(scale, scale))
+        self.cover()
+        # Along an axis where the graph fits it is centred; along one where it does not, its start shows.
+        margin = START_MARGIN / scale
+        x = rect.center().x() if rect.width() * scale <= width - 2 * START_MARGIN else \
+            rect.left() - margin + width / scale / 2
+        y = rect.center().y() if rect.height() * scale <= height - 2 * START_MARGIN else \
+            rect.top() - margin + height / scale / 2
+        self.centerOn(QPointF(x, y))
+        self._note_zoom()
+
+    def scrollContentsBy(self, dx: int, dy: int) -> None:
+        super().scrollContentsBy(dx, dy)
+        self.minimap.sync()
 
     def keyPressEvent(self, event) -> None:
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
@@ -155,3 +226,18 @@ class CanvasView(QGraphicsView):
                 self.viewport().unsetCursor()
             return
         super().mouseReleaseEvent(event)
+
+
+class ZoomLabel(QToolButton):
+    """The status bar's zoom percentage; a click sets 100 %."""
+
+    def __init__(self, view: CanvasView, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAutoRaise(True)
+        self.setToolTip("Zoom (100 %: text at the system font's size). Click for 100 %.")
+        self.clicked.connect(view.reset_zoom)
+        view.zoom_changed.connect(self.show_zoom)
+        self.show_zoom(view.zoom_percent())
+
+    def show_zoom(self, percent: float) -> None:
+        self.setText(f"{round(percent)} %")

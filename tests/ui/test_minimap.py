@@ -1,0 +1,154 @@
+"""Finding your way in a graph larger than the view: the minimap, the zoom percentage in the status bar,
+and arrow keys that nudge the selection."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from netbuilder.model.layout import GRID
+from ui.canvas.view import ZoomLabel
+
+LEFT, NONE, SHIFT = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.ShiftModifier
+
+
+def visible(win):
+    return win.view.mapToScene(win.view.viewport().rect()).boundingRect()
+
+
+def repaint(win) -> None:
+    win.view.viewport().repaint()
+
+
+# ---- minimap ---------------------------------------------------------------------------------------
+def test_the_minimap_shows_while_the_graph_reaches_past_the_view(window) -> None:
+    win = window("mnist_cnn")  # five columns do not fit the default window at 100 %
+    minimap = win.view.minimap
+    assert minimap.isVisible()
+    area = win.view.viewport().geometry()
+    assert area.contains(minimap.geometry())  # over the canvas, in its corner
+    win.view.fit_everything()
+    repaint(win)
+    assert not minimap.isVisible()  # all of it on screen: no need
+    small = window("linear_regression")
+    assert not small.view.minimap.isVisible()
+
+
+def test_the_minimap_outlines_the_part_on_screen(window) -> None:
+    win = window("mnist_cnn")
+    minimap = win.view.minimap
+    image = minimap.grab().toImage()
+    highlight = minimap.palette().color(QPalette.ColorRole.Highlight)
+    seen = {QColor(image.pixel(x, y)).rgb() for x in range(image.width()) for y in range(image.height())}
+    assert highlight.rgb() in seen
+    corner = minimap.scene_point(QPointF(minimap.width() - 8, minimap.height() / 2))
+    assert not visible(win).contains(corner)  # the map shows more than the view
+
+
+def test_a_click_on_the_minimap_moves_the_view_there_and_a_drag_follows(window) -> None:
+    win = window("mnist_cnn")
+    minimap = win.view.minimap
+    graph = win.document.project.graph
+    far = win.scene.node_items[graph.by_name("logits").id]
+    assert not visible(win).contains(far.sceneBoundingRect())
+    spot = minimap._mapping().map(far.sceneBoundingRect().center()).toPoint()
+    before = win.document.project.to_json()
+    QTest.mouseClick(minimap, LEFT, NONE, spot)
+    assert visible(win).contains(far.sceneBoundingRect())
+    start = win.scene.node_items[graph.by_name("image").id]
+    spot2 = minimap._mapping().map(start.sceneBoundingRect().center()).toPoint()
+    QTest.mousePress(minimap, LEFT, NONE, spot)
+    for k in range(1, 6):
+        QTest.mouseMove(minimap, spot + (spot2 - spot) * (k / 5))
+    QTest.mouseRelease(minimap, LEFT, NONE, spot2)
+    assert visible(win).contains(start.sceneBoundingRect())
+    assert win.document.project.to_json() == before and win.document.undo_stack.count() == 0
+
+
+# ---- zoom percentage ----------------------------------------------------------------------------------
+def zoom_label(win) -> ZoomLabel:
+    return win.statusBar().findChild(ZoomLabel)
+
+
+def test_the_status_bar_shows_the_zoom_and_a_click_sets_100_percent(window) -> None:
+    win = window("mnist_cnn")
+    label = zoom_label(win)
+    assert label.isVisible() and label.text() == "100 %"
+    win.view.setFocus()
+    QTest.keyClick(win.view, Qt.Key.Key_Equal, Qt.KeyboardModifier.ControlModifier)
+    assert label.text() == "115 %"
+    QTest.keyClick(win.view, Qt.Key.Key_Minus, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClick(win.view, Qt.Key.Key_Minus, Qt.KeyboardModifier.ControlModifier)
+    assert label.text() == "87 %"
+    centre = win.view.viewport().rect().center()
+    wheel_up = QPoint(0, 120)
+    from PySide6.QtGui import QWheelEvent
+
+    event = QWheelEvent(QPointF(centre), QPointF(win.view.viewport().mapToGlobal(centre)), QPoint(), wheel_up,
+                        Qt.MouseButton.NoButton, NONE, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(win.view.viewport(), event)
+    assert label.text() == "100 %"
+    win.view.fit_everything()
+    repaint(win)  # however the zoom changed, the next paint tells the label
+    assert label.text() != "100 %" and win.view.zoom_percent() < 100
+    QTest.mouseClick(label, LEFT)
+    assert label.text() == "100 %" and abs(win.view.zoom_percent() - 100) < 1e-6
+    win.view.scale(2, 2)
+    QTest.keyClick(win.view, Qt.Key.Key_Home)  # Frame All: back to 100 % for a graph this size
+    assert label.text() == "100 %"
+
+
+# ---- nudging ----------------------------------------------------------------------------------------------
+def select(win, *names: str) -> list[str]:
+    ids = [win.document.project.graph.by_name(n).id for n in names]
+    win.scene.select_nodes(ids)
+    return ids
+
+
+def positions(win, ids):
+    return [win.document.project.graph.node(i).position for i in ids]
+
+
+def test_arrow_keys_nudge_the_selection_one_grid_step_and_shift_ten_each_one_undo_step(window) -> None:
+    win = window("mnist_cnn")
+    ids = select(win, "conv1", "pool1")
+    (x1, y1), (x2, y2) = positions(win, ids)
+    win.view.setFocus()
+    QTest.keyClick(win.view, Qt.Key.Key_Right)
+    assert positions(win, ids) == [(x1 + GRID, y1), (x2 + GRID, y2)]
+    QTest.keyClick(win.view, Qt.Key.Key_Down, SHIFT)
+    assert positions(win, ids) == [(x1 + GRID, y1 + 10 * GRID), (x2 + GRID, y2 + 10 * GRID)]
+    QTest.keyClick(win.view, Qt.Key.Key_Left)
+    QTest.keyClick(win.view, Qt.Key.Key_Up)
+    assert positions(win, ids) == [(x1, y1 + 9 * GRID), (x2, y2 + 9 * GRID)]
+    assert win.document.undo_stack.count() == 4 and win.document.undo_stack.text(0) == "Nudge 2 layers"
+    item = win.scene.node_items[ids[0]]
+    assert (item.pos().x(), item.pos().y()) == (x1, y1 + 9 * GRID)  # the canvas follows
+    for _ in range(4):
+        win.document.undo_stack.undo()
+    assert positions(win, ids) == [(x1, y1), (x2, y2)]
+    assert set(win.scene.selected_node_ids()) == set(ids)
+
+
+def test_arrows_do_not_nudge_outside_the_canvas_or_without_a_selection(window) -> None:
+    win = window("mnist_cnn")
+    ids = select(win, "conv1")
+    before = positions(win, ids)
+    win.palette.search.setFocus()
+    QTest.keyClicks(win.palette.search, "relu")
+    QTest.keyClick(win.palette.search, Qt.Key.Key_Left)  # moves the text cursor
+    QTest.keyClick(win.palette.search, Qt.Key.Key_Right, SHIFT)
+    assert positions(win, ids) == before and win.document.undo_stack.count() == 0
+    win.inspector.setFocus()
+    QTest.keyClick(QApplication.focusWidget() or win, Qt.Key.Key_Down)
+    assert positions(win, ids) == before and win.document.undo_stack.count() == 0
+    win.scene.clearSelection()
+    win.view.setFocus()
+    bar = win.view.horizontalScrollBar()
+    start = bar.value()
+    QTest.keyClick(win.view, Qt.Key.Key_Right)  # nothing selected: the arrow scrolls, as in any view
+    assert win.document.undo_stack.count() == 0
+    assert bar.value() > start
+    assert not any(a.isEnabled() for a in win.nudge.actions)

@@ -1,0 +1,203 @@
+"""Where each wire's shape label goes: somewhere free along its wire, or hidden until the wire is hovered.
+
+A label may sit above or below its wire at one of a few points along it (the middle first); it takes
+the first spot that covers no node (nor its ports) and no other label shown. A label that finds no
+such spot is hidden; hovering its wire shows it (over the nodes) and its tooltip names the shape.
+
+Placement is lazy and incremental: wires whose path or text changed, and nodes that moved, came or
+went, are only marked; :meth:`WireLabels.flush` (the view calls it before each paint) places what was
+marked, and only while the labels are shown at all (zoomed out they are hidden and nothing is placed).
+Nodes and labels are kept in a coarse grid so a spot is checked against its neighbours only.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QRectF
+
+if TYPE_CHECKING:
+    from ui.canvas.items import WireItem
+    from ui.canvas.scene import CanvasScene
+
+CELL = 240.0  # grid cell, in scene units: about a node's width
+ALONG = (0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8, 0.12, 0.88)  # the spots tried, as fractions of the wire's length
+OFF_WIRE = 2.0  # gap between a label and its wire
+CLEAR = 2.0  # room kept between a label and anything else
+PORT_REACH = 9.0  # ports stick out this far left and right of a node's body (PORT_RADIUS + 3)
+
+
+def _cells(rect: QRectF) -> Iterator[tuple[int, int]]:
+    for i in range(math.floor(rect.left() / CELL), math.floor(rect.right() / CELL) + 1):
+        for j in range(math.floor(rect.top() / CELL), math.floor(rect.bottom() / CELL) + 1):
+            yield i, j
+
+
+class _Grid:
+    """Rectangles by the grid cells they touch."""
+
+    def __init__(self) -> None:
+        self.cells: dict[tuple[int, int], dict[object, QRectF]] = {}
+
+    def add(self, key: object, rect: QRectF) -> None:
+        for cell in _cells(rect):
+            self.cells.setdefault(cell, {})[key] = rect
+
+    def remove(self, key: object, rect: QRectF) -> None:
+        for cell in _cells(rect):
+            bucket = self.cells.get(cell)
+            if bucket is not None:
+                bucket.pop(key, None)
+
+    def hits(self, rect: QRectF) -> Iterator[object]:
+        for cell in _cells(rect):
+            bucket = self.cells.get(cell)
+            if bucket:
+                for key, other in bucket.items():
+                    if other.intersects(rect):
+                        yield key
+
+
+def wire_labels_of(scene: CanvasScene) -> WireLabels:
+    """The label placement of ``scene`` (made on first use)."""
+    placer = getattr(scene, "_wire_labels", None)
+    if placer is None:
+        placer = WireLabels(scene)
+        scene._wire_labels = placer
+    return placer
+
+
+class WireLabels:
+    """The placement of every wire label of one scene; see the module's docstring."""
+
+    def __init__(self, scene: CanvasScene) -> None:
+        self.scene = scene
+        self._dirty: set[WireItem] = set()
+        self._hidden: set[WireItem] = set()  # had text but found no room
+        self._placed: dict[WireItem, QRectF] = {}
+        self._labels = _Grid()
+        self._nodes = _Grid()
+        self._node_rects: dict[str, QRectF] = {}
+        self._nodes_changed = True
+        self._shown = False
+
+    # ---- marking ------------------------------------------------------------------------------
+    def changed(self, wire: WireItem) -> None:
+        """``wire``'s path or text changed: place its label again."""
+        self._dirty.add(wire)
+
+    def nodes_changed(self) -> None:
+        """A node moved, came or went."""
+        self._nodes_changed = True
+
+    def forget(self, wire: WireItem) -> None:
+        """``wire`` left the scene."""
+        self._dirty.discard(wire)
+        self._hidden.discard(wire)
+        rect = self._placed.pop(wire, None)
+        if rect is not None:
+            self._labels.remove(wire, rect)
+
+    def fits(self, wire: WireItem) -> bool:
+        """Whether ``wire``'s label has a free spot (and so is shown while labels are)."""
+        return wire in self._placed
+
+    # ---- placing --------------------------------------------------------------------------------
+    def flush(self, shown: bool) -> None:
+        """Place what changed, when labels are ``shown`` (the canvas is zoomed in far enough to read them)."""
+        if not shown:
+            self._shown = False
+            return
+        if not self._shown:  # the scene just made every label visible again: only those with room stay
+            self._shown = True
+            for wire in self._hidden:
+                wire.label.setVisible(False)
+            for wire in self._dirty:
+                wire.label.setVisible(False)
+        if not self._dirty and not self._nodes_changed:
+            return
+        freed: list[QRectF] = []
+        if self._nodes_changed:
+            freed += self._refresh_nodes()
+        retry = set(self._dirty)
+        self._dirty.clear()
+        for wire in retry:
+            rect = self._placed.pop(wire, None)
+            if rect is not None:
+                self._labels.remove(wire, rect)
+                freed.append(rect)
+        if freed:  # room came free: a hidden label nearby may fit now
+            retry |= {w for w in self._hidden if _near(w, freed)}
+        live = self.scene.wire_items
+        for wire in sorted(retry, key=_order):
+            if live.get(wire.edge) is wire:
+                self._place(wire)
+
+    def _refresh_nodes(self) -> list[QRectF]:
+        """Rebuild the node grid; labels now under a node must move. Returns the rects nodes left."""
+        self._nodes_changed = False
+        before = self._node_rects
+        now = {node_id: item.body_rect().adjusted(-PORT_REACH, 0, PORT_REACH, 0)
+               for node_id, item in self.scene.node_items.items()}
+        self._node_rects = now
+        grid = _Grid()
+        for node_id, rect in now.items():
+            grid.add(node_id, rect)
+        self._nodes = grid
+        left = [rect for node_id, rect in before.items() if now.get(node_id) != rect]
+        for node_id, rect in now.items():
+            if before.get(node_id) != rect:
+                self._dirty.update(self._labels.hits(rect))  # a node now sits on these labels
+        return left
+
+    def _place(self, wire: WireItem) -> None:
+        label = wire.label
+        if not label.text():
+            self._hidden.discard(wire)
+            label.setVisible(False)
+            return
+        spot = self._free_spot(wire)
+        if spot is None:
+            self._hidden.add(wire)
+            label.setVisible(False)
+            return
+        self._hidden.discard(wire)
+        label.setPos(spot.topLeft())  # the wire item sits at the scene's origin: its coordinates are the scene's
+        label.setVisible(True)
+        self._placed[wire] = spot
+        self._labels.add(wire, spot)
+
+    def _free_spot(self, wire: WireItem) -> QRectF | None:
+        size = wire.label.boundingRect().size()
+        w, h = size.width(), size.height()
+        path = wire.path()
+        for t in ALONG:
+            point = path.pointAtPercent(t)
+            for dy in (-h - OFF_WIRE, OFF_WIRE):
+                spot = QRectF(point.x() - w / 2, point.y() + dy, w, h)
+                room = spot.adjusted(-CLEAR, -CLEAR, CLEAR, CLEAR)
+                if next(self._nodes.hits(room), None) is None and next(self._labels.hits(room), None) is None:
+                    return spot
+        return None
+
+    def preferred_spot(self, wire: WireItem) -> QRectF:
+        """Where ``wire``'s label goes when shown on hover: above the middle of the wire."""
+        size = wire.label.boundingRect().size()
+        point = wire.path().pointAtPercent(0.5)
+        return QRectF(point.x() - size.width() / 2, point.y() - size.height() - OFF_WIRE, size.width(), size.height())
+
+    def visible_rects(self) -> Iterable[tuple[WireItem, QRectF]]:
+        """The labels shown now and where (for tests and the minimap)."""
+        return self._placed.items()
+
+
+def _order(wire: WireItem) -> tuple[float, float]:
+    start = wire.path().elementAt(0)
+    return start.y, start.x
+
+
+def _near(wire: WireItem, rects: list[QRectF]) -> bool:
+    reach = wire.path().boundingRect().adjusted(-CELL / 2, -CELL / 2, CELL / 2, CELL / 2)
+    return any(reach.intersects(r) for r in rects)
