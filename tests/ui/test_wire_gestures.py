@@ -222,3 +222,100 @@ def test_dissolve_deletes_a_layer_and_keeps_the_wire_through(open_window) -> Non
     win.undo_action.trigger()
     assert wires(win) == before
     assert win.edit_actions.dissolve in win.edit_menu.actions()  # also in the Edit menu
+
+
+def test_a_layer_typed_that_does_not_take_the_wire_is_explained_in_the_quick_add(open_window) -> None:  # noqa: F811
+    win = cnn(open_window)
+    drag(win, port(win, "relu3", "out", False), spot_right_of(win, "pool2"))
+    popup = win.edit_actions.quick_add.popup
+    QTest.keyClicks(popup.search, "dense")
+    assert popup.kinds() == [] and "Linear needs" in popup.doc.text() and "insert Flatten" in popup.doc.text()
+    QTest.keyClick(popup.search, Qt.Key.Key_Escape)
+    assert steps(win) == 0
+
+
+def test_a_wire_from_an_unwired_input_let_go_on_empty_canvas_adds_a_layer_feeding_it(open_window) -> None:  # noqa: F811
+    win = cnn(open_window)
+    graph = win.document.project.graph
+    flatten = graph.by_name("flatten")
+    win.scene.wire_items[graph.in_edges(flatten.id)["in"]].setSelected(True)
+    win.scene.delete_selection()
+    before, count = wires(win), steps(win)
+    start = port(win, "flatten", "in", True)
+    drag(win, start, start + QPoint(-70, -60))
+    popup = win.edit_actions.quick_add.popup
+    assert popup.isVisible() and "feed this input" in popup.context.text() and "Output" not in popup.kinds()
+    QTest.keyClicks(popup.search, "relu")
+    QTest.keyClick(popup.search, Qt.Key.Key_Return)
+    new = graph.node(win.scene.selected_node_ids()[0])
+    assert new.kind == "ReLU" and wires(win) == before | {(new.name, "flatten.in")} and steps(win) == count + 1
+
+
+def test_tab_with_the_cursor_over_a_wire_puts_the_layer_into_it(open_window) -> None:  # noqa: F811
+    from PySide6.QtGui import QCursor
+
+    win = cnn(open_window)
+    before = wires(win)
+    win.view.centerOn(win.view.mapToScene(wire_middle(win, "relu3", "flatten")))
+    QCursor.setPos(win.view.viewport().mapToGlobal(wire_middle(win, "relu3", "flatten")))
+    win.activateWindow()
+    win.view.setFocus()
+    QTest.keyClick(win.view, Qt.Key.Key_Tab)
+    popup = win.edit_actions.quick_add.popup
+    assert "into this wire" in popup.context.text()
+    QTest.keyClicks(popup.search, "dropout")
+    QTest.keyClick(popup.search, Qt.Key.Key_Return)
+    new = win.document.project.graph.node(win.scene.selected_node_ids()[0])
+    assert wires(win) == (before - {("relu3", "flatten.in")}) | {("relu3", f"{new.name}.in"), (new.name, "flatten.in")}
+
+
+def test_a_wire_lights_up_while_a_palette_layer_is_dragged_over_it(open_window) -> None:  # noqa: F811
+    from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent, QDragMoveEvent
+    from PySide6.QtWidgets import QApplication
+
+    from ui.canvas.view import layer_mime
+    from ui.canvas.wire_gestures import HOVER
+
+    win = cnn(open_window)
+    graph = win.document.project.graph
+    wire = win.scene.wire_items[graph.in_edges(graph.by_name("flatten").id)["in"]]
+    normal = wire.pen().color()
+    mime = layer_mime("ReLU")
+    at = wire_middle(win, "relu3", "flatten")
+    for event in (QDragEnterEvent(at, Qt.DropAction.CopyAction, mime, LEFT, NONE),
+                  QDragMoveEvent(at, Qt.DropAction.CopyAction, mime, LEFT, NONE)):
+        QApplication.sendEvent(win.view.viewport(), event)
+    assert wire.pen().color() == HOVER
+    QApplication.sendEvent(win.view.viewport(), QDragLeaveEvent())
+    assert wire.pen().color() == normal
+
+
+def test_the_copy_shows_where_it_will_land_during_an_alt_drag(open_window) -> None:  # noqa: F811
+    win = cnn(open_window)
+    start, viewport = header_of(win, "relu3"), win.view.viewport()
+    QTest.mousePress(viewport, LEFT, ALT, start)
+    for k in range(1, 6):
+        QTest.mouseMove(viewport, start + QPoint(0, 30 * k))
+    ghosts = [i for i in win.scene.items() if type(i).__name__ == "GhostItem"]
+    original = win.scene.node_items[win.document.project.graph.by_name("relu3").id]
+    assert len(ghosts) == 1 and ghosts[0].pos() == original.pos() + QPointF(0, 150)
+    assert original.pos() == QPointF(*win.document.project.graph.by_name("relu3").position)  # it does not move
+    QTest.mouseRelease(viewport, LEFT, ALT, start + QPoint(0, 150))
+    assert steps(win) == 1
+
+
+def test_ctrl_backspace_dissolves_too_and_a_merge_is_not_dissolved(open_window) -> None:  # noqa: F811
+    win = cnn(open_window)
+    graph = win.document.project.graph
+    QTest.mouseClick(win.view.viewport(), LEFT, NONE, header_of(win, "relu4"))
+    win.activateWindow()
+    win.view.setFocus()
+    QTest.keyClick(win.view, Qt.Key.Key_Backspace, CTRL)
+    assert graph.by_name("relu4") is None and steps(win) == 1
+    add = graph.make_node("Add", position=(0.0, 800.0))
+    from netbuilder.model.edits import AddNode
+
+    win.document.push(AddNode(add))
+    win.scene.select_nodes([add.id])
+    win.edit_actions.dissolve.trigger()
+    assert add.id in graph.nodes and "only a layer with one of each" in win.statusBar().currentMessage()

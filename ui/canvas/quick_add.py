@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from netbuilder.layers import CATALOG, CATEGORIES
-from netbuilder.layers.accepts import kinds_accepting, kinds_with_output
+from netbuilder.layers import CATALOG, CATEGORIES, TensorType
+from netbuilder.layers.accepts import fit, kinds_accepting, kinds_with_output
 from netbuilder.layers.search import search_kinds
 from netbuilder.model.edits import AddNode, Compound, Connect
 from netbuilder.model.graph import Edge
@@ -61,6 +61,7 @@ class QuickAddPopup(QFrame):
         super().__init__(parent, Qt.WindowType.Popup)
         self.setFrameShape(QFrame.Shape.Box)
         self.allowed: frozenset[str] | None = None  # the kinds that may be listed (None: every kind)
+        self.carried: TensorType | None = None  # the wire's shape the allowed kinds take, when known
         self.context = QLabel()  # what the list is limited to, e.g. "Layers that take [N, 64]"
         self.context.setWordWrap(True)
         self.context.setVisible(False)
@@ -101,9 +102,13 @@ class QuickAddPopup(QFrame):
         return [self.list.item(k).data(KIND_ROLE) for k in range(self.list.count())
                 if not self.list.item(k).isHidden()]
 
-    def restrict(self, allowed: frozenset[str] | None, context: str = "") -> None:
-        """List only ``allowed`` kinds (None: all), saying why in ``context`` above the search line."""
-        self.allowed = allowed
+    def restrict(self, allowed: frozenset[str] | None, context: str = "", carried: TensorType | None = None) -> None:
+        """List only ``allowed`` kinds (None: all), saying why in ``context`` above the search line.
+
+        ``carried`` is the shape they take: a typed layer left out is then explained ("Linear needs
+        [N, F] ...; the wire carries [N, 64, 3, 3]: insert Flatten").
+        """
+        self.allowed, self.carried = allowed, carried
         self.context.setText(context)
         self.context.setVisible(bool(context))
         self.filter(self.search.text())
@@ -122,7 +127,15 @@ class QuickAddPopup(QFrame):
         shown = [r for r in keyed if r[2].data(KIND_ROLE) in place]
         self.list.setCurrentItem(min(shown, key=lambda r: r[:2])[2] if shown else None)
         if not shown:
-            self.doc.setText("No layer matches." if self.allowed is None else "No layer that fits matches.")
+            self.doc.setText(self._why_none(text))
+
+    def _why_none(self, text: str) -> str:
+        if self.allowed is None:
+            return "No layer matches."
+        left_out = search_kinds(text)
+        if left_out and self.carried is not None and (reason := fit(left_out[0], self.carried).reason):
+            return reason
+        return f"{left_out[0]} does not fit here." if left_out else "No layer matches."
 
     def _show_doc(self, item: QListWidgetItem | None) -> None:
         self.doc.setText(CATALOG[item.data(KIND_ROLE)].doc if item is not None else "")
@@ -239,31 +252,31 @@ class QuickAdd(QObject):
         self._at = cursor_scene_pos(self.view)
         self._end = None
         self._into = self._wire_to_insert_into()
-        allowed, context = None, ""
+        allowed, context, carried = None, "", None
         if self._into is not None:
-            allowed, context = self._fitting(self._into.src, self._into.src_port, "into this wire")
+            allowed, context, carried = self._fitting(self._into.src, self._into.src_port, "into this wire")
         corner = (QCursor.pos() if self._at is not None
                   else self.view.viewport().mapToGlobal(self.view.viewport().rect().center()))
-        return self._show(corner, allowed, context)
+        return self._show(corner, allowed, context, carried)
 
     def open_at_wire_end(self, end: WireEnd) -> QuickAddPopup:
         """Show the popup where a wire was let go, listing only the layers that fit at its end."""
         self._at, self._end, self._into = end.at, end, None
         if end.is_output:
-            allowed, context = self._fitting(end.node_id, end.port, "after this output")
+            allowed, context, carried = self._fitting(end.node_id, end.port, "after this output")
         else:
-            allowed, context = kinds_with_output(), "Layers to feed this input"
+            allowed, context, carried = kinds_with_output(), "Layers to feed this input", None
         corner = self.view.viewport().mapToGlobal(self.view.mapFromScene(end.at))
-        return self._show(corner, allowed, context)
+        return self._show(corner, allowed, context, carried)
 
-    def _fitting(self, node_id: str, port: str, where: str) -> tuple[frozenset[str] | None, str]:
+    def _fitting(self, node_id: str, port: str, where: str) -> tuple[frozenset[str], str, TensorType | None]:
         """The kinds that take what ``node_id``'s ``port`` puts out, and the popup's line saying so."""
         scene = self.view.scene()
         outputs = scene.document.inference.outputs(node_id) if isinstance(scene, CanvasScene) else None
         tensor = outputs.get(port) if outputs else None
         if tensor is None:  # not known yet (a problem upstream): any layer with an input
-            return frozenset(k for k, s in CATALOG.items() if s.input_ports(s.defaults())), f"Layers {where}"
-        return kinds_accepting(tensor), f"Layers that take {tensor}, {where}"
+            return frozenset(k for k, s in CATALOG.items() if s.input_ports(s.defaults())), f"Layers {where}", None
+        return kinds_accepting(tensor), f"Layers that take {tensor}, {where}", tensor
 
     def _wire_to_insert_into(self) -> Edge | None:
         scene = self.view.scene()
@@ -276,13 +289,14 @@ class QuickAdd(QObject):
         wires = [i.edge for i in scene.selectedItems() if isinstance(i, WireItem)]
         return wires[0] if len(wires) == 1 and not scene.selected_node_ids() else None
 
-    def _show(self, corner: QPoint, allowed: frozenset[str] | None, context: str) -> QuickAddPopup:
+    def _show(self, corner: QPoint, allowed: frozenset[str] | None, context: str,
+              carried: TensorType | None = None) -> QuickAddPopup:
         if self.popup is None:
             self.popup = QuickAddPopup(self.view)
             self.popup.chosen.connect(self._insert)
         popup = self.popup
         popup.search.clear()
-        popup.restrict(allowed, context)
+        popup.restrict(allowed, context, carried)
         popup.adjustSize()
         popup.resize(max(popup.width(), 300), max(popup.height(), 360))
         popup.move(_inside_screen(corner, popup.size(), self.view))
