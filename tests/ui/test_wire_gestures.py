@@ -319,3 +319,17 @@ def test_ctrl_backspace_dissolves_too_and_a_merge_is_not_dissolved(open_window) 
     win.scene.select_nodes([add.id])
     win.edit_actions.dissolve.trigger()
     assert add.id in graph.nodes and "only a layer with one of each" in win.statusBar().currentMessage()
+
+
+def test_a_refusal_beside_the_edge_of_the_view_stays_on_screen(open_window) -> None:  # noqa: F811
+    win = cnn(open_window)
+    viewport = win.view.viewport().rect()
+    note = win.scene.note
+    for corner in (viewport.bottomRight() - QPoint(5, 5), viewport.topLeft() + QPoint(5, 5)):
+        note.show_at("wiring 'fc2' into 'conv1' would make a loop; networks here flow one way",
+                     win.view.mapToScene(corner))
+        top_left = win.view.mapFromScene(note.pos())
+        on_screen_rect = note.boundingRect().translated(top_left.x(), top_left.y()).toRect()
+        assert viewport.contains(on_screen_rect), (corner, on_screen_rect, viewport)
+    note.dismiss()
+    assert note.text() == "" and note.boundingRect().isNull()  # gone, it takes no room (Frame All ignores it)

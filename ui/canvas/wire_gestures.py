@@ -267,16 +267,37 @@ class RefusalNote(QGraphicsItem):
         self.prepareGeometryChange()
         text_rect = self._text.boundingRect()
         self._rect = QRectF(0, 0, text_rect.width() + 2 * self.PAD, text_rect.height() + 2 * self.PAD)
-        self.setPos(at + QPointF(12, 12) / max(zoom_of(self.scene()), 1e-6) if self.scene() else at)
+        self.setPos(self._place(at))
         self.setVisible(True)
         self._timer.start(NOTE_MS)
+
+    def _place(self, at: QPointF) -> QPointF:
+        """Below right of ``at``, moved in so that all of it is on screen (a drop near an edge)."""
+        scene = self.scene()
+        views = scene.views() if scene is not None else []
+        if not views:
+            return at
+        view = views[0]
+        scale = 1 / max(view.transform().m11(), 1e-6)  # screen pixels to scene units
+        visible = view.mapToScene(view.viewport().rect()).boundingRect()
+        width, height = self._rect.width() * scale, self._rect.height() * scale
+        x, y = at.x() + 12 * scale, at.y() + 12 * scale
+        if x + width > visible.right() - 4 * scale:
+            x = max(visible.left() + 4 * scale, at.x() - 12 * scale - width)
+        if y + height > visible.bottom() - 4 * scale:
+            y = max(visible.top() + 4 * scale, at.y() - 12 * scale - height)
+        return QPointF(x, y)
 
     def dismiss(self) -> None:
         self._timer.stop()
         self.setVisible(False)
+        self.prepareGeometryChange()
+        self._rect = QRectF()  # hidden, it takes no room: Frame All and the scroll area ignore it
+        self._text.setText("")
+        self._lines = []
 
     def boundingRect(self) -> QRectF:
-        return self._rect.adjusted(-1, -1, 1, 1)
+        return self._rect.adjusted(-1, -1, 1, 1) if not self._rect.isNull() else QRectF()
 
     def shape(self) -> QPainterPath:
         return QPainterPath()  # never under the pointer
