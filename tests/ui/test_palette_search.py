@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QIcon
+from PySide6.QtGui import QColor, QIcon, QPalette
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
-from netbuilder.layers import CATALOG
+from netbuilder.layers import CATALOG, CATEGORIES
 from netbuilder.layers.search import search_kinds
+from ui.docks.palette import doc_colour, icon_colour
+from ui.theme import apply_theme
 
 
 @pytest.mark.parametrize(("typed", "first"), [("relu", ["ReLU", "LeakyReLU", "PReLU"]), ("dense", ["Linear"]),
@@ -41,8 +44,6 @@ def test_relu_shows_nothing_unrelated_and_clearing_brings_the_categories_back(wi
 
 
 def list_by_category() -> list[str]:
-    from netbuilder.layers import CATEGORIES
-
     return [k for c in CATEGORIES for k, s in CATALOG.items() if s.category == c]
 
 
@@ -75,3 +76,29 @@ def test_each_entry_has_its_category_icon_and_its_doc_line(window, tmp_path) -> 
     assert rect.height() >= 2 * tree.fontMetrics().lineSpacing()
     win.palette.resize(320, 600)
     win.palette.grab().save(str(tmp_path / "palette.png"))
+
+
+def _luminance(colour: QColor) -> float:
+    def channel(v: int) -> float:
+        v /= 255
+        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * channel(colour.red()) + 0.7152 * channel(colour.green()) + 0.0722 * channel(colour.blue())
+
+
+def _contrast(a: QColor, b: QColor) -> float:
+    hi, lo = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_the_icons_letters_and_the_doc_lines_pass_wcag_aa(window, theme) -> None:
+    win = window()
+    apply_theme(theme)
+    QApplication.processEvents()  # widgets hear of the new palette through posted events
+    for category in CATEGORIES:
+        assert _contrast(icon_colour(category), QColor("white")) >= 4.5, category
+    palette = win.palette.tree.palette()
+    base = palette.color(QPalette.ColorRole.Base)
+    assert _contrast(doc_colour(palette), base) >= 4.5
+    assert (base.lightness() < 128) == (theme == "dark")  # the theme took

@@ -4,10 +4,16 @@ wires as a user expects, in one undo step that undo takes back, and a refusal is
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QCursor, QDragEnterEvent, QDragLeaveEvent, QDragMoveEvent
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
+from netbuilder.model.edits import AddNode
 from tests.ui.test_canvas_gestures import drop, empty_spot, example, header_of, on_screen, open_window  # noqa: F401
 from ui.canvas.items import NODE_WIDTH
+from ui.canvas.view import layer_mime
+from ui.canvas.wire_gestures import HOVER
+from ui.document import Document
 
 LEFT, NONE = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
 ALT, CTRL = Qt.KeyboardModifier.AltModifier, Qt.KeyboardModifier.ControlModifier
@@ -252,8 +258,6 @@ def test_a_wire_from_an_unwired_input_let_go_on_empty_canvas_adds_a_layer_feedin
 
 
 def test_tab_with_the_cursor_over_a_wire_puts_the_layer_into_it(open_window) -> None:  # noqa: F811
-    from PySide6.QtGui import QCursor
-
     win = cnn(open_window)
     before = wires(win)
     win.view.centerOn(win.view.mapToScene(wire_middle(win, "relu3", "flatten")))
@@ -270,12 +274,6 @@ def test_tab_with_the_cursor_over_a_wire_puts_the_layer_into_it(open_window) -> 
 
 
 def test_a_wire_lights_up_while_a_palette_layer_is_dragged_over_it(open_window) -> None:  # noqa: F811
-    from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent, QDragMoveEvent
-    from PySide6.QtWidgets import QApplication
-
-    from ui.canvas.view import layer_mime
-    from ui.canvas.wire_gestures import HOVER
-
     win = cnn(open_window)
     graph = win.document.project.graph
     wire = win.scene.wire_items[graph.in_edges(graph.by_name("flatten").id)["in"]]
@@ -313,8 +311,6 @@ def test_ctrl_backspace_dissolves_too_and_a_merge_is_not_dissolved(open_window) 
     QTest.keyClick(win.view, Qt.Key.Key_Backspace, CTRL)
     assert graph.by_name("relu4") is None and steps(win) == 1
     add = graph.make_node("Add", position=(0.0, 800.0))
-    from netbuilder.model.edits import AddNode
-
     win.document.push(AddNode(add))
     win.scene.select_nodes([add.id])
     win.edit_actions.dissolve.trigger()
@@ -333,3 +329,14 @@ def test_a_refusal_beside_the_edge_of_the_view_stays_on_screen(open_window) -> N
         assert viewport.contains(on_screen_rect), (corner, on_screen_rect, viewport)
     note.dismiss()
     assert note.text() == "" and note.boundingRect().isNull()  # gone, it takes no room (Frame All ignores it)
+
+
+def test_a_wire_let_go_in_a_newly_opened_project_opens_the_quick_add_there_too(open_window) -> None:  # noqa: F811
+    win = cnn(open_window)
+    win.set_document(Document(example("mnist_cnn")))
+    win.view.resetTransform()
+    win.view.centerOn(win.scene.node_items[win.document.project.graph.by_name("pool2").id])
+    drag(win, port(win, "pool2", "out", False), spot_right_of(win, "pool2"))
+    popup = win.edit_actions.quick_add.popup
+    assert popup is not None and popup.isVisible() and "[N, 64, 5, 5]" in popup.context.text()
+    QTest.keyClick(popup.search, Qt.Key.Key_Escape)
