@@ -28,7 +28,7 @@ from ui.canvas.items import (
     snap,
     wire_path,
 )
-from ui.canvas.wire_gestures import GhostItem, RefusalNote, WireEnd
+from ui.canvas.wire_gestures import DuplicateDrag, RefusalNote, WireEnd
 from ui.document import Document
 
 LAYER_MIME = "application/x-netbuilder-layer"
@@ -66,8 +66,7 @@ class CanvasScene(QGraphicsScene):
         self._press_screen = QPoint()
         self._pressed_at: dict[str, QPointF] = {}  # the dragged nodes' positions at the press
         self._detached: Edge | None = None  # the wire pulled off an input, following the cursor
-        self._alt_drag: tuple[list[str], QPointF] | None = None  # Alt-dragged nodes and the press point
-        self._ghosts: list[GhostItem] = []  # where the Alt-dragged nodes' copies will land
+        self._alt_drag: DuplicateDrag | None = None  # an Alt-drag under way
         self._hovered_wire: Edge | None = None  # the wire a dragged layer would go into
         self.note = RefusalNote()  # a refused drop's reason, beside the cursor
         self.addItem(self.note)
@@ -195,7 +194,7 @@ class CanvasScene(QGraphicsScene):
 
     def mouseMoveEvent(self, event) -> None:
         if self._alt_drag is not None:
-            self._alt_drag_to(event)
+            self._alt_drag.move(event)
             return
         if self.dragging_nodes and not self.drag_started:
             # A hand's jitter during a click is not a drag (NodeItem.itemChange holds the nodes still).
@@ -205,7 +204,8 @@ class CanvasScene(QGraphicsScene):
 
     def mouseReleaseEvent(self, event) -> None:
         if self._alt_drag is not None:
-            self._alt_drop(event)
+            drag, self._alt_drag = self._alt_drag, None
+            drag.drop(event)
             return
         self.dragging_nodes = False
         super().mouseReleaseEvent(event)
@@ -294,8 +294,7 @@ class CanvasScene(QGraphicsScene):
         if alt and isinstance(top, NodeItem):
             if not top.isSelected():
                 self.select_nodes([top.node_id])
-            self._alt_drag = (self.selected_node_ids(), pos)
-            self._press_screen = event.screenPos()
+            self._alt_drag = DuplicateDrag(self, self.selected_node_ids(), event)
             event.accept()
             return True
         if top is not None:
@@ -311,32 +310,6 @@ class CanvasScene(QGraphicsScene):
             wire.setSelected(True)
         event.accept()
         return True
-
-    def _alt_drag_to(self, event) -> None:
-        node_ids, start = self._alt_drag
-        if not self._ghosts:
-            if (event.screenPos() - self._press_screen).manhattanLength() < QApplication.startDragDistance():
-                return
-            for node_id in node_ids:
-                ghost = GhostItem(self.node_items[node_id])
-                self.addItem(ghost)
-                self._ghosts.append(ghost)
-        dx, dy = self._alt_offset(event.scenePos() - start)
-        for ghost in self._ghosts:
-            ghost.setPos(ghost.source.pos() + QPointF(dx, dy))
-
-    def _alt_offset(self, delta: QPointF) -> tuple[float, float]:
-        return snap(delta.x(), delta.y(), GRID if self.snap_to_grid else 1.0)
-
-    def _alt_drop(self, event) -> None:
-        (node_ids, start), self._alt_drag = self._alt_drag, None
-        moved = bool(self._ghosts)
-        for ghost in self._ghosts:
-            self.removeItem(ghost)
-        self._ghosts = []
-        offset = self._alt_offset(event.scenePos() - start)
-        if moved and offset != (0.0, 0.0):  # the copies land where the ghosts were; the originals stay
-            wire_gestures.duplicate_moved(self, node_ids, offset)
 
     def selected_node_ids(self) -> list[str]:
         """The selected nodes' ids, in graph order."""

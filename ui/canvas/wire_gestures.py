@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsSimpleTextItem, QStyleOptionGraphicsItem
+from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsSimpleTextItem, QStyleOptionGraphicsItem
 
 from netbuilder.analysis.wiring import insert_problem, replace_problem, replaced_wire
 from netbuilder.files.fragment import fragment_of, paste_edits
@@ -322,6 +322,46 @@ def _wrap(text: str, metrics: QFontMetricsF, width: float) -> list[str]:
     return [*lines, line] if line else lines
 
 
+class DuplicateDrag:
+    """An Alt-drag of nodes: see-through copies follow the cursor; let go, they are added there.
+
+    The originals never move. The copies (with the wires among them) are one undo step, pushed
+    at the drop; a drag that ends where it began adds nothing.
+    """
+
+    def __init__(self, scene: CanvasScene, node_ids: list[str], press) -> None:
+        self.scene = scene
+        self.node_ids = node_ids
+        self.start = press.scenePos()
+        self.start_screen = press.screenPos()
+        self.ghosts: list[GhostItem] = []
+
+    def offset(self, event) -> tuple[float, float]:
+        delta = event.scenePos() - self.start
+        return snap(delta.x(), delta.y(), GRID if self.scene.snap_to_grid else 1.0)
+
+    def move(self, event) -> None:
+        if not self.ghosts:
+            if (event.screenPos() - self.start_screen).manhattanLength() < QApplication.startDragDistance():
+                return  # a hand's jitter during a click is not a drag
+            for node_id in self.node_ids:
+                ghost = GhostItem(self.scene.node_items[node_id])
+                self.scene.addItem(ghost)
+                self.ghosts.append(ghost)
+        dx, dy = self.offset(event)
+        for ghost in self.ghosts:
+            ghost.setPos(ghost.source.pos() + QPointF(dx, dy))
+
+    def drop(self, event) -> list[str]:
+        """Remove the ghosts and add the copies where they were; the copies' ids."""
+        moved = bool(self.ghosts)
+        for ghost in self.ghosts:
+            self.scene.removeItem(ghost)
+        self.ghosts = []
+        offset = self.offset(event)
+        return duplicate_moved(self.scene, self.node_ids, offset) if moved and offset != (0.0, 0.0) else []
+
+
 class GhostItem(QGraphicsItem):
     """A see-through stand-in for a node being Alt-dragged: where its copy will land."""
 
@@ -340,6 +380,6 @@ class GhostItem(QGraphicsItem):
         self.source.paint(painter, option, widget)
 
 
-__all__ = ["GhostItem", "RefusalNote", "WireEnd", "connect", "connect_problem", "delete_wire", "dissolve",
-           "dissolve_problem", "duplicate_moved", "insert_at_wire_end", "insert_into_wire", "node_at", "refuse",
-           "wire_at"]
+__all__ = ["DuplicateDrag", "GhostItem", "RefusalNote", "WireEnd", "connect", "connect_problem", "delete_wire",
+           "dissolve", "dissolve_problem", "duplicate_moved", "insert_at_wire_end", "insert_into_wire", "node_at",
+           "refuse", "wire_at"]
