@@ -75,6 +75,9 @@ def test_a_wire_dropped_on_empty_canvas_offers_only_layers_that_take_its_shape_a
     drag(win, port(win, "pool2", "out", False), at)
     popup = win.edit_actions.quick_add.popup
     assert popup is not None and popup.isVisible()
+    dangling = win.scene.dangling_wire  # the wire stays drawn to where it was let go while the popup is open
+    assert dangling is not None and dangling.scene() is win.scene
+    assert (dangling.path().currentPosition() - win.view.mapToScene(at)).manhattanLength() < 2
     shown = popup.kinds()
     assert "[N, 64, 5, 5]" in popup.context.text()
     assert {"Conv2d", "BatchNorm2d", "Flatten", "ReLU"} <= set(shown)
@@ -83,6 +86,7 @@ def test_a_wire_dropped_on_empty_canvas_offers_only_layers_that_take_its_shape_a
     assert popup.kinds() == ["BatchNorm2d"]
     QTest.keyClick(popup.search, Qt.Key.Key_Return)
     new = graph.node(win.scene.selected_node_ids()[0])
+    assert dangling.scene() is None  # the real wire took its place
     assert new.kind == "BatchNorm2d" and wires(win) == before | {("pool2", f"{new.name}.in")}
     assert steps(win) == 1 and win.scene.node_items[new.id].sceneBoundingRect().contains(win.view.mapToScene(at)
                                                                                            + QPointF(10, 0))
@@ -95,9 +99,10 @@ def test_escape_in_the_quick_add_of_a_dropped_wire_leaves_nothing_behind(open_wi
     items, before = len(win.scene.items()), wires(win)
     drag(win, port(win, "pool2", "out", False), spot_right_of(win, "pool2"))
     popup = win.edit_actions.quick_add.popup
+    assert win.scene.dangling_wire is not None
     QTest.keyClick(popup.search, Qt.Key.Key_Escape)
     assert not popup.isVisible() and steps(win) == 0 and wires(win) == before
-    assert len(win.scene.items()) == items  # no preview wire left on the canvas
+    assert len(win.scene.items()) == items and win.scene.dangling_wire is None  # no wire left dangling
 
 
 def test_a_wire_pulled_off_an_input_moves_to_another_or_goes_when_let_go_on_nothing(open_window) -> None:  # noqa: F811

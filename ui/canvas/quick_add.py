@@ -56,6 +56,7 @@ class QuickAddPopup(QFrame):
     """A search line over a list of layer kinds; ``chosen(kind)`` fires on Enter or a click."""
 
     chosen = Signal(str)
+    closed = Signal()
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent, Qt.WindowType.Popup)
@@ -163,6 +164,10 @@ class QuickAddPopup(QFrame):
                 return True
         return super().eventFilter(watched, event)
 
+    def hideEvent(self, event) -> None:
+        super().hideEvent(event)
+        self.closed.emit()
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Escape:
             self.close()
@@ -266,7 +271,8 @@ class QuickAdd(QObject):
             allowed, context, carried = self._fitting(end.node_id, end.port, "after this output")
         else:
             allowed, context, carried = kinds_with_output(), "Layers to feed this input", None
-        corner = self.view.viewport().mapToGlobal(self.view.mapFromScene(end.at))
+        # A little below right of the drop, so the dangling wire's end stays in sight.
+        corner = self.view.viewport().mapToGlobal(self.view.mapFromScene(end.at)) + QPoint(10, 10)
         return self._show(corner, allowed, context, carried)
 
     def _fitting(self, node_id: str, port: str, where: str) -> tuple[frozenset[str], str, TensorType | None]:
@@ -294,6 +300,7 @@ class QuickAdd(QObject):
         if self.popup is None:
             self.popup = QuickAddPopup(self.view)
             self.popup.chosen.connect(self._insert)
+            self.popup.closed.connect(self._closed)
         popup = self.popup
         popup.search.clear()
         popup.restrict(allowed, context, carried)
@@ -303,6 +310,11 @@ class QuickAdd(QObject):
         popup.show()
         popup.search.setFocus()
         return popup
+
+    def _closed(self) -> None:
+        scene = self.view.scene()
+        if isinstance(scene, CanvasScene):
+            scene.drop_dangling()
 
     def _insert(self, kind: str) -> None:
         scene = self.view.scene()

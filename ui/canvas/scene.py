@@ -66,6 +66,7 @@ class CanvasScene(QGraphicsScene):
         self._press_screen = QPoint()
         self._pressed_at: dict[str, QPointF] = {}  # the dragged nodes' positions at the press
         self._detached: Edge | None = None  # the wire pulled off an input, following the cursor
+        self._dangling: QGraphicsPathItem | None = None  # a wire let go on empty canvas, while the quick-add is open
         self._alt_drag: DuplicateDrag | None = None  # an Alt-drag under way
         self._hovered_wire: Edge | None = None  # the wire a dragged layer would go into
         self.note = RefusalNote()  # a refused drop's reason, beside the cursor
@@ -223,6 +224,7 @@ class CanvasScene(QGraphicsScene):
             self.document.push(Move(moved))
 
     def start_wire(self, port: PortItem) -> None:
+        self.drop_dangling()
         self._detached = self.graph.in_edges(port.node_id).get(port.name) if port.is_input else None
         if self._detached is not None:  # pulled off a connected input: the wire follows the cursor from its source
             self.wire_items[self._detached].setVisible(False)
@@ -258,22 +260,27 @@ class CanvasScene(QGraphicsScene):
         detached, self._detached = self._detached, None
         if detached is not None and detached in self.wire_items:
             self.wire_items[detached].setVisible(True)
-        if self._preview is not None:
-            self.removeItem(self._preview)
-            self._preview = None
+        target = next((i for i in self.items(pos) if isinstance(i, PortItem)), None)
+        on_canvas = (source is not None and target is None and detached is None
+                     and wire_gestures.node_at(self, pos) is None)
+        preview, self._preview = self._preview, None
+        if preview is not None and on_canvas:
+            self._dangling = preview  # it stays while the quick-add is open, to show where the layer goes
+        elif preview is not None:
+            self.removeItem(preview)
         for item in self.node_items.values():
             for port in item.ports.values():
                 port.highlight = None
                 port.update()
         if source is None:
             return
-        target = next((i for i in self.items(pos) if isinstance(i, PortItem)), None)
         if target is None and detached is not None:  # pulled off and let go on nothing: it goes
             wire_gestures.delete_wire(self, detached)
             return
+        if on_canvas:  # pick a layer to go there
+            self.wire_dropped.emit(WireEnd(source.node_id, source.name, not source.is_input, pos))
+            return
         if target is None:
-            if wire_gestures.node_at(self, pos) is None:  # on empty canvas: pick a layer to go there
-                self.wire_dropped.emit(WireEnd(source.node_id, source.name, not source.is_input, pos))
             return
         if target is source:
             return
@@ -281,6 +288,17 @@ class CanvasScene(QGraphicsScene):
             wire_gestures.refuse(self, "a wire joins an output (right side) to an input (left side)", pos)
             return
         wire_gestures.connect(self, self._edge(source, target), pos, moving=detached)
+
+    @property
+    def dangling_wire(self) -> QGraphicsPathItem | None:
+        """The wire drawn to where it was let go on empty canvas, while the quick-add there is open."""
+        return self._dangling
+
+    def drop_dangling(self) -> None:
+        """Remove the wire left dangling where it was let go (the quick-add has closed)."""
+        if self._dangling is not None:
+            self.removeItem(self._dangling)
+            self._dangling = None
 
     def _gesture_press(self, event) -> bool:
         """A left press that starts a gesture of :mod:`ui.canvas.wire_gestures`; False lets Qt handle it.
