@@ -345,3 +345,16 @@ def test_a_wire_let_go_in_a_newly_opened_project_opens_the_quick_add_there_too(o
     popup = win.edit_actions.quick_add.popup
     assert popup is not None and popup.isVisible() and "[N, 64, 5, 5]" in popup.context.text()
     QTest.keyClick(popup.search, Qt.Key.Key_Escape)
+
+
+def test_a_refusal_goes_by_itself_after_a_few_seconds_and_outlives_no_project(open_window, qtbot) -> None:  # noqa: F811
+    from ui.canvas import wire_gestures
+
+    win = cnn(open_window)
+    drag(win, port(win, "fc2", "out", False), port(win, "conv1", "in", True))
+    note = win.scene.note
+    assert note.isVisible()
+    qtbot.waitUntil(lambda: not note.isVisible(), timeout=wire_gestures.NOTE_MS + 2000)
+    drag(win, port(win, "fc2", "out", False), port(win, "conv1", "in", True))
+    win.set_document(Document(example("mnist_cnn")))  # the old scene and its note go while the note shows
+    qtbot.wait(wire_gestures.NOTE_MS + 300)  # its timer went with them: nothing fires on a deleted item

@@ -252,9 +252,7 @@ class RefusalNote(QGraphicsItem):
         self._text.setPos(self.PAD, self.PAD)
         self._lines: list[str] = []
         self._rect = QRectF()
-        self._timer = QTimer()
-        self._timer.setSingleShot(True)
-        self._timer.timeout.connect(self.dismiss)
+        self._timer: QTimer | None = None  # made with the scene as its parent, so it goes with the scene
 
     def text(self) -> str:
         """The reason shown now ('' when hidden)."""
@@ -269,7 +267,12 @@ class RefusalNote(QGraphicsItem):
         self._rect = QRectF(0, 0, text_rect.width() + 2 * self.PAD, text_rect.height() + 2 * self.PAD)
         self.setPos(self._place(at))
         self.setVisible(True)
-        self._timer.start(NOTE_MS)
+        if self._timer is None and self.scene() is not None:
+            self._timer = QTimer(self.scene())
+            self._timer.setSingleShot(True)
+            self._timer.timeout.connect(self.dismiss)
+        if self._timer is not None:
+            self._timer.start(NOTE_MS)
 
     def _place(self, at: QPointF) -> QPointF:
         """Below right of ``at``, moved in so that all of it is on screen (a drop near an edge)."""
@@ -289,7 +292,8 @@ class RefusalNote(QGraphicsItem):
         return QPointF(x, y)
 
     def dismiss(self) -> None:
-        self._timer.stop()
+        if self._timer is not None:
+            self._timer.stop()
         self.setVisible(False)
         self.prepareGeometryChange()
         self._rect = QRectF()  # hidden, it takes no room: Frame All and the scroll area ignore it
