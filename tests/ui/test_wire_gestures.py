@@ -326,7 +326,8 @@ def test_a_refusal_beside_the_edge_of_the_view_stays_on_screen(open_window) -> N
     win = cnn(open_window)
     viewport = win.view.viewport().rect()
     note = win.scene.note
-    for corner in (viewport.bottomRight() - QPoint(5, 5), viewport.topLeft() + QPoint(5, 5)):
+    for corner in (viewport.bottomRight() - QPoint(5, 5), viewport.topLeft() + QPoint(5, 5),
+                   viewport.topRight() + QPoint(40, 20)):  # the last just past the edge (a drop a pixel out)
         note.show_at("wiring 'fc2' into 'conv1' would make a loop; networks here flow one way",
                      win.view.mapToScene(corner))
         top_left = win.view.mapFromScene(note.pos())

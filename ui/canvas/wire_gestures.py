@@ -285,10 +285,11 @@ class RefusalNote(QGraphicsItem):
         visible = view.mapToScene(view.viewport().rect()).boundingRect()
         width, height = self._rect.width() * scale, self._rect.height() * scale
         x, y = at.x() + 12 * scale, at.y() + 12 * scale
-        if x + width > visible.right() - 4 * scale:
-            x = max(visible.left() + 4 * scale, at.x() - 12 * scale - width)
-        if y + height > visible.bottom() - 4 * scale:
-            y = max(visible.top() + 4 * scale, at.y() - 12 * scale - height)
+        margin = 4 * scale
+        if x + width > visible.right() - margin:  # to the left of the cursor, and never past the edge
+            x = max(visible.left() + margin, min(at.x() - 12 * scale, visible.right() - margin) - width)
+        if y + height > visible.bottom() - margin:
+            y = max(visible.top() + margin, min(at.y() - 12 * scale, visible.bottom() - margin) - height)
         return QPointF(x, y)
 
     def dismiss(self) -> None:
