@@ -128,6 +128,7 @@ class LayerTree(QTreeWidget):
         self.setHeaderHidden(True)
         self.setDragEnabled(True)
         self.setIconSize(QSize(ICON_SIZE, ICON_SIZE))
+        self.setIndentation(12)  # room for the doc line in a narrow dock
         self.setItemDelegate(_EntryDelegate(self))
         self.icons = {category: category_icon(category) for category in CATEGORIES}
         self.matches = QTreeWidgetItem(self, [MATCHES])  # filled while searching
