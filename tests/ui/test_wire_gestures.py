@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication
 
 from netbuilder.model.edits import AddNode
 from tests.ui.test_canvas_gestures import drop, empty_spot, example, header_of, on_screen, open_window  # noqa: F401
+from ui.canvas import wire_gestures
 from ui.canvas.items import NODE_WIDTH
 from ui.canvas.view import layer_mime
 from ui.canvas.wire_gestures import HOVER
@@ -349,8 +350,6 @@ def test_a_wire_let_go_in_a_newly_opened_project_opens_the_quick_add_there_too(o
 
 
 def test_a_refusal_goes_by_itself_after_a_few_seconds_and_outlives_no_project(open_window, qtbot) -> None:  # noqa: F811
-    from ui.canvas import wire_gestures
-
     win = cnn(open_window)
     drag(win, port(win, "fc2", "out", False), port(win, "conv1", "in", True))
     note = win.scene.note
@@ -359,3 +358,13 @@ def test_a_refusal_goes_by_itself_after_a_few_seconds_and_outlives_no_project(op
     drag(win, port(win, "fc2", "out", False), port(win, "conv1", "in", True))
     win.set_document(Document(example("mnist_cnn")))  # the old scene and its note go while the note shows
     qtbot.wait(wire_gestures.NOTE_MS + 300)  # its timer went with them: nothing fires on a deleted item
+
+
+def test_a_shaky_click_on_an_output_opens_no_quick_add(open_window) -> None:  # noqa: F811
+    win = cnn(open_window)
+    start = port(win, "relu3", "out", False)
+    end = start + QPoint(QApplication.startDragDistance(), 0)  # off the port, but no further than a click's jitter
+    assert not [i for i in win.view.items(end) if type(i).__name__ == "PortItem"]
+    drag(win, start, end)
+    popup = win.edit_actions.quick_add.popup
+    assert (popup is None or not popup.isVisible()) and win.scene.dangling_wire is None and steps(win) == 0

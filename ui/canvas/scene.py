@@ -261,7 +261,10 @@ class CanvasScene(QGraphicsScene):
         if detached is not None and detached in self.wire_items:
             self.wire_items[detached].setVisible(True)
         target = next((i for i in self.items(pos) if isinstance(i, PortItem)), None)
+        # Let go on empty canvas, and further from the port than a click's jitter: a layer goes there.
+        reach = QApplication.startDragDistance() / max(wire_gestures.zoom_of(self), 1e-6)
         on_canvas = (source is not None and target is None and detached is None
+                     and (pos - source.scenePos()).manhattanLength() > reach
                      and wire_gestures.node_at(self, pos) is None)
         preview, self._preview = self._preview, None
         if preview is not None and on_canvas:
