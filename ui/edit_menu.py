@@ -21,6 +21,7 @@ from ui.canvas.items import GRID, HEADER, NODE_WIDTH
 from ui.canvas.quick_add import QuickAdd, cursor_scene_pos
 from ui.canvas.scene import CanvasScene
 from ui.canvas.view import CanvasView
+from ui.canvas.wire_gestures import dissolve
 from ui.docks.undo_history import HistoryDock
 from ui.document import Document
 from ui.shortcuts import CanvasAction
@@ -171,6 +172,8 @@ class EditActions(QObject):
         self.duplicate = self._action("Dupl&icate", self._duplicate)
         self.add_layer = self._action("Quick Add &Layer…\tTab", self.quick_add.open)
         self.arrange = self._action("Arra&nge Layers", self._arrange)
+        self.dissolve = self._action("Dissol&ve", lambda: dissolve(self.scene, self.scene.selected_node_ids()))
+        self.dissolve.setStatusTip("Delete the selected layer and keep its wire through (one input, one output)")
         self.snap = QAction("Snap to &Grid", self)
         self.snap.triggered.connect(self._set_snap)
         self.snap.setCheckable(True)
@@ -191,10 +194,11 @@ class EditActions(QObject):
         self.document = document
         self.history.set_document(document)
         self.scene.snap_to_grid = self.snap.isChecked()
+        self.quick_add.follow(self.scene)
 
     def fill_edit_menu(self, menu: QMenu) -> None:
         """Add the actions after Undo/Redo/Delete."""
-        for action in (self.select_all, None, self.cut, self.copy, self.paste, self.duplicate, None,
+        for action in (self.select_all, None, self.cut, self.copy, self.paste, self.duplicate, self.dissolve, None,
                        self.add_layer, self.arrange, self.snap, None, self.history.toggleViewAction()):
             menu.addSeparator() if action is None else menu.addAction(action)
 

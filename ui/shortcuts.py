@@ -79,6 +79,8 @@ ACTION_KEYS: dict[str, Keys] = {
     "Delete": Keys(SK.Delete, ("Del",)), "Select All": Keys(SK.SelectAll),
     "Cut": Keys(SK.Cut), "Copy": Keys(SK.Copy), "Paste": Keys(SK.Paste),
     "Duplicate": Keys(None, ("Ctrl+D",)), "Arrange Layers": Keys(None, ("Ctrl+L",)),
+    # Blender's Ctrl+Del: delete, keep the wire through; Ctrl+Backspace for keyboards without Del (a Mac's Cmd+⌫).
+    "Dissolve": Keys(None, ("Ctrl+Del", "Ctrl+Backspace")),
     "Zoom In": Keys(SK.ZoomIn, ("Ctrl+=",)),  # Ctrl+= too: the + key without Shift
     "Zoom Out": Keys(SK.ZoomOut), "Actual Size": Keys(None, ("Ctrl+0",)),
     "Frame Selection": Keys(None, ("F",)), "Frame All": Keys(None, ("Home",)),

@@ -75,10 +75,17 @@ def test_wiring_with_the_mouse_and_a_refused_wire(window) -> None:
     drag(win, port_point(win, "scores", "out", False), port_point(win, "logits", "in", True))
     assert graph.in_edges(logits.id)["in"].src == graph.by_name("scores").id
     assert snapshot(win) == graph_before
-    # A wire into an input that already has one is refused; the graph stays as it was.
+    # A wire into an input that already has one replaces it, in one undo step.
+    steps = win.document.undo_stack.count()
     drag(win, port_point(win, "x", "out", False), port_point(win, "logits", "in", True))
+    assert graph.in_edges(logits.id)["in"].src == graph.by_name("x").id and len(graph.edges) == 2
+    assert win.document.undo_stack.count() == steps + 1
+    win.undo_action.trigger()
     assert snapshot(win) == graph_before
-    assert "already has a wire from 'scores'" in win.statusBar().currentMessage()
+    # A wire that would loop is refused, said in the status bar and beside the cursor; nothing changes.
+    drag(win, port_point(win, "scores", "out", False), port_point(win, "scores", "in", True))
+    assert snapshot(win) == graph_before
+    assert "cannot feed itself" in win.statusBar().currentMessage() and "cannot feed itself" in win.scene.note.text()
 
 
 def test_inspector_edit_updates_shapes_and_problems(window, qtbot) -> None:

@@ -1,7 +1,10 @@
 """Tab quick-add: a search popup at the cursor that inserts a layer, wired after the selected one.
 
 Tab normally moves focus between widgets, so :class:`QuickAdd` filters the canvas view's
-key presses and takes Tab before the focus chain sees it.
+key presses and takes Tab before the focus chain sees it. The popup also opens where a wire
+is let go on empty canvas, listing only the layers that take the wire's shape, and over a wire
+(hovered or selected) to put the chosen layer into it. It ranks kinds with
+:func:`netbuilder.layers.search.search`, as the palette does.
 """
 
 from __future__ import annotations
@@ -21,11 +24,16 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from netbuilder.layers import CATALOG, CATEGORIES
+from netbuilder.layers import CATALOG, CATEGORIES, TensorType
+from netbuilder.layers.accepts import fit, kinds_accepting, kinds_with_output
+from netbuilder.layers.search import search_kinds
 from netbuilder.model.edits import AddNode, Compound, Connect
+from netbuilder.model.graph import Edge
 from netbuilder.model.layout import COLUMN
-from ui.canvas.items import HEADER, NODE_WIDTH, snap
+from ui.canvas import wire_gestures
+from ui.canvas.items import HEADER, NODE_WIDTH, WireItem, snap
 from ui.canvas.scene import CanvasScene
+from ui.canvas.wire_gestures import WireEnd
 
 KIND_ROLE = Qt.ItemDataRole.UserRole
 ORDER_ROLE = Qt.ItemDataRole.UserRole + 1  # the catalog's order, which ties keep
@@ -48,10 +56,16 @@ class QuickAddPopup(QFrame):
     """A search line over a list of layer kinds; ``chosen(kind)`` fires on Enter or a click."""
 
     chosen = Signal(str)
+    closed = Signal()
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent, Qt.WindowType.Popup)
         self.setFrameShape(QFrame.Shape.Box)
+        self.allowed: frozenset[str] | None = None  # the kinds that may be listed (None: every kind)
+        self.carried: TensorType | None = None  # the wire's shape the allowed kinds take, when known
+        self.context = QLabel()  # what the list is limited to, e.g. "Layers that take [N, 64]"
+        self.context.setWordWrap(True)
+        self.context.setVisible(False)
         self.search = QLineEdit()
         self.search.setPlaceholderText("Add layer: type to search")
         self.search.setClearButtonEnabled(True)
@@ -66,7 +80,7 @@ class QuickAddPopup(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.setSpacing(4)
-        for widget in (self.search, self.list, self.doc):
+        for widget in (self.context, self.search, self.list, self.doc):
             layout.addWidget(widget)
         for category in CATEGORIES:
             for spec in CATALOG.values():
@@ -89,24 +103,40 @@ class QuickAddPopup(QFrame):
         return [self.list.item(k).data(KIND_ROLE) for k in range(self.list.count())
                 if not self.list.item(k).isHidden()]
 
+    def restrict(self, allowed: frozenset[str] | None, context: str = "", carried: TensorType | None = None) -> None:
+        """List only ``allowed`` kinds (None: all), saying why in ``context`` above the search line.
+
+        ``carried`` is the shape they take: a typed layer left out is then explained ("Linear needs
+        [N, F] ...; the wire carries [N, 64, 3, 3]: insert Flatten").
+        """
+        self.allowed, self.carried = allowed, carried
+        self.context.setText(context)
+        self.context.setVisible(bool(context))
+        self.filter(self.search.text())
+
     def filter(self, text: str) -> None:
-        """Show kinds whose name or description holds ``text``; names starting with it come first."""
-        text = text.strip().lower()
+        """Show the kinds :func:`search_kinds` finds for ``text``, best first (all, by category, when empty)."""
+        found = search_kinds(text, self.allowed)
+        place = {kind: k for k, kind in enumerate(found)}
         items = [self.list.takeItem(0) for _ in range(self.list.count())]
-        keyed = []
-        for item in items:
-            kind = item.data(KIND_ROLE)
-            name = kind.lower()
-            rank = (0 if name.startswith(text) else 1 if text in name
-                    else 2 if text in CATALOG[kind].category.lower() or text in CATALOG[kind].doc.lower() else 3)
-            item.setHidden(rank == 3)
-            keyed.append((rank, item.data(ORDER_ROLE), item))
+        if not text.strip():  # the catalog's order, by category
+            place = {kind: 0 for kind in found}
+        keyed = [(place.get(item.data(KIND_ROLE), len(place)), item.data(ORDER_ROLE), item) for item in items]
         for _rank, _order, item in sorted(keyed, key=lambda r: r[:2]):  # best match first, then catalog order
             self.list.addItem(item)
-        ranked = [r for r in keyed if r[0] < 3]
-        self.list.setCurrentItem(min(ranked, key=lambda r: r[:2])[2] if ranked else None)
-        if not ranked:
-            self.doc.setText("No layer matches.")
+            item.setHidden(item.data(KIND_ROLE) not in place)  # once in the list: hiding is the list's, not the item's
+        shown = [r for r in keyed if r[2].data(KIND_ROLE) in place]
+        self.list.setCurrentItem(min(shown, key=lambda r: r[:2])[2] if shown else None)
+        if not shown:
+            self.doc.setText(self._why_none(text))
+
+    def _why_none(self, text: str) -> str:
+        if self.allowed is None:
+            return "No layer matches."
+        left_out = search_kinds(text)
+        if left_out and self.carried is not None and (reason := fit(left_out[0], self.carried).reason):
+            return reason
+        return f"{left_out[0]} does not fit here." if left_out else "No layer matches."
 
     def _show_doc(self, item: QListWidgetItem | None) -> None:
         self.doc.setText(CATALOG[item.data(KIND_ROLE)].doc if item is not None else "")
@@ -133,6 +163,10 @@ class QuickAddPopup(QFrame):
                 self._choose(self.list.currentItem())
                 return True
         return super().eventFilter(watched, event)
+
+    def hideEvent(self, event) -> None:
+        super().hideEvent(event)
+        self.closed.emit()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Escape:
@@ -191,7 +225,22 @@ class QuickAdd(QObject):
         self.view = view
         self.popup: QuickAddPopup | None = None
         self._at: QPointF | None = None
+        self._end: WireEnd | None = None  # the wire let go on empty canvas that opened the popup
+        self._into: Edge | None = None  # the wire the chosen layer goes into
+        self._scene: CanvasScene | None = None
         view.installEventFilter(self)
+        self.follow(view.scene())
+
+    def follow(self, scene: CanvasScene | None) -> None:
+        """Open where ``scene``'s wires are let go on empty canvas (the view shows a new scene)."""
+        if self._scene is not None:
+            try:
+                self._scene.wire_dropped.disconnect(self.open_at_wire_end)
+            except (RuntimeError, TypeError):  # the old scene is gone already
+                pass
+        self._scene = scene if isinstance(scene, CanvasScene) else None
+        if self._scene is not None:
+            self._scene.wire_dropped.connect(self.open_at_wire_end)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if (event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent) and event.key() == Qt.Key.Key_Tab
@@ -201,28 +250,86 @@ class QuickAdd(QObject):
         return super().eventFilter(watched, event)
 
     def open(self) -> QuickAddPopup:
-        """Show the popup at the cursor when it is over the canvas, else in the middle of the view."""
+        """Show the popup at the cursor when it is over the canvas, else in the middle of the view.
+
+        Over a wire, or with one wire selected and no layer, the chosen layer goes into that wire.
+        """
         self._at = cursor_scene_pos(self.view)
+        self._end = None
+        self._into = self._wire_to_insert_into()
+        allowed, context, carried = None, "", None
+        if self._into is not None:
+            allowed, context, carried = self._fitting(self._into.src, self._into.src_port, "into this wire")
+        corner = (QCursor.pos() if self._at is not None
+                  else self.view.viewport().mapToGlobal(self.view.viewport().rect().center()))
+        return self._show(corner, allowed, context, carried)
+
+    def open_at_wire_end(self, end: WireEnd) -> QuickAddPopup:
+        """Show the popup where a wire was let go, listing only the layers that fit at its end."""
+        self._at, self._end, self._into = end.at, end, None
+        if end.is_output:
+            allowed, context, carried = self._fitting(end.node_id, end.port, "after this output")
+        else:
+            allowed, context, carried = kinds_with_output(), "Layers to feed this input", None
+        # A little below right of the drop, so the dangling wire's end stays in sight.
+        corner = self.view.viewport().mapToGlobal(self.view.mapFromScene(end.at)) + QPoint(10, 10)
+        return self._show(corner, allowed, context, carried)
+
+    def _fitting(self, node_id: str, port: str, where: str) -> tuple[frozenset[str], str, TensorType | None]:
+        """The kinds that take what ``node_id``'s ``port`` puts out, and the popup's line saying so."""
+        scene = self.view.scene()
+        outputs = scene.document.inference.outputs(node_id) if isinstance(scene, CanvasScene) else None
+        tensor = outputs.get(port) if outputs else None
+        if tensor is None:  # not known yet (a problem upstream): any layer with an input
+            return frozenset(k for k, s in CATALOG.items() if s.input_ports(s.defaults())), f"Layers {where}", None
+        return kinds_accepting(tensor), f"Layers that take {tensor}, {where}", tensor
+
+    def _wire_to_insert_into(self) -> Edge | None:
+        scene = self.view.scene()
+        if not isinstance(scene, CanvasScene):
+            return None
+        if self._at is not None and wire_gestures.node_at(scene, self._at) is None:
+            hovered = wire_gestures.wire_at(scene, self._at)
+            if hovered is not None:
+                return hovered
+        wires = [i.edge for i in scene.selectedItems() if isinstance(i, WireItem)]
+        return wires[0] if len(wires) == 1 and not scene.selected_node_ids() else None
+
+    def _show(self, corner: QPoint, allowed: frozenset[str] | None, context: str,
+              carried: TensorType | None = None) -> QuickAddPopup:
         if self.popup is None:
             self.popup = QuickAddPopup(self.view)
             self.popup.chosen.connect(self._insert)
+            self.popup.closed.connect(self._closed)
         popup = self.popup
         popup.search.clear()
-        popup.filter("")
-        corner = (QCursor.pos() if self._at is not None
-                  else self.view.viewport().mapToGlobal(self.view.viewport().rect().center()))
+        popup.restrict(allowed, context, carried)
+        popup.adjustSize()
+        popup.resize(max(popup.width(), 300), max(popup.height(), 360))
         popup.move(_inside_screen(corner, popup.size(), self.view))
         popup.show()
         popup.search.setFocus()
         return popup
 
+    def _closed(self) -> None:
+        scene = self.view.scene()
+        if isinstance(scene, CanvasScene):
+            scene.drop_dangling()
+
     def _insert(self, kind: str) -> None:
         scene = self.view.scene()
         if isinstance(scene, CanvasScene):
             at = self._at
-            if at is None and len(scene.selected_node_ids()) != 1:
-                at = self.view.mapToScene(self.view.viewport().rect().center())
-            insert_layer(scene, kind, at)
+            if self._end is not None:
+                wire_gestures.insert_at_wire_end(scene, kind, self._end)
+            elif self._into is not None and self._into in scene.wire_items:
+                at = at if at is not None else scene.wire_items[self._into].path().pointAtPercent(0.5)
+                wire_gestures.insert_into_wire(scene, kind, self._into, at)
+            else:
+                if at is None and len(scene.selected_node_ids()) != 1:
+                    at = self.view.mapToScene(self.view.viewport().rect().center())
+                insert_layer(scene, kind, at)
+        self._end = self._into = None
         self.view.setFocus()
 
 

@@ -12,9 +12,10 @@ from PySide6.QtCore import QLineF, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QKeySequence, QPainter, QPen
 from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsPathItem, QGraphicsScene
 
-from netbuilder.model.edits import AddNode, Compound, Connect, Disconnect, Move, RemoveNode
+from netbuilder.model.edits import AddNode, Compound, Disconnect, Move, RemoveNode
 from netbuilder.model.graph import Edge, Node
 from ui import theme
+from ui.canvas import wire_gestures
 from ui.canvas.items import (
     GRID,
     HEADER,
@@ -27,6 +28,7 @@ from ui.canvas.items import (
     snap,
     wire_path,
 )
+from ui.canvas.wire_gestures import DuplicateDrag, RefusalNote, WireEnd
 from ui.document import Document
 
 LAYER_MIME = "application/x-netbuilder-layer"
@@ -41,9 +43,11 @@ def _frange(start: float, stop: float, step: float) -> list[float]:
 
 class CanvasScene(QGraphicsScene):
     """Mirrors ``document.project.graph``; ``message`` tells the status bar why a gesture failed
-    (and is emptied by the next edit that goes through, undo and redo included)."""
+    (and is emptied by the next edit that goes through, undo and redo included). ``wire_dropped``
+    (a :class:`WireEnd`) fires when a new wire is let go on empty canvas: the quick-add opens there."""
 
     message = Signal(str)
+    wire_dropped = Signal(object)
 
     def __init__(self, document: Document, parent=None) -> None:
         super().__init__(parent)  # owned by the window, so Qt deletes it in order at exit
@@ -61,6 +65,12 @@ class CanvasScene(QGraphicsScene):
         self.drag_started = False  # the pointer has left the press point by more than a click's jitter
         self._press_screen = QPoint()
         self._pressed_at: dict[str, QPointF] = {}  # the dragged nodes' positions at the press
+        self._detached: Edge | None = None  # the wire pulled off an input, following the cursor
+        self._dangling: QGraphicsPathItem | None = None  # a wire let go on empty canvas, while the quick-add is open
+        self._alt_drag: DuplicateDrag | None = None  # an Alt-drag under way
+        self._hovered_wire: Edge | None = None  # the wire a dragged layer would go into
+        self.note = RefusalNote()  # a refused drop's reason, beside the cursor
+        self.addItem(self.note)
         self.setBackgroundBrush(theme.canvas_background())
         self._subscriptions = [(self.graph.node_added, self._node_added), (self.graph.node_removed, self._node_removed),
                                (self.graph.edge_added, self._edge_added), (self.graph.edge_removed, self._edge_removed),
@@ -149,6 +159,7 @@ class CanvasScene(QGraphicsScene):
     def _clear_message(self) -> None:
         # A refusal or hint is about the gesture that failed; once an edit goes through it is stale.
         self.message.emit("")
+        self.note.dismiss()
 
     def refresh(self) -> None:
         """Shapes and problems after an edit: re-infer (incrementally) and repaint."""
@@ -171,6 +182,8 @@ class CanvasScene(QGraphicsScene):
         return node.id if self.document.push(AddNode(node)) else None
 
     def mousePressEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self._gesture_press(event):
+            return
         super().mousePressEvent(event)  # selects what was clicked; Qt then moves the selected movable items
         # Only the left button drags; a right press opens a context menu, which takes the release.
         self.dragging_nodes = event.button() == Qt.MouseButton.LeftButton and isinstance(self.mouseGrabberItem(),
@@ -183,6 +196,9 @@ class CanvasScene(QGraphicsScene):
             if self.dragging_nodes else {}
 
     def mouseMoveEvent(self, event) -> None:
+        if self._alt_drag is not None:
+            self._alt_drag.move(event)
+            return
         if self.dragging_nodes and not self.drag_started:
             # A hand's jitter during a click is not a drag (NodeItem.itemChange holds the nodes still).
             travel = (event.screenPos() - self._press_screen).manhattanLength()
@@ -190,6 +206,10 @@ class CanvasScene(QGraphicsScene):
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event) -> None:
+        if self._alt_drag is not None:
+            drag, self._alt_drag = self._alt_drag, None
+            drag.drop(event)
+            return
         self.dragging_nodes = False
         super().mouseReleaseEvent(event)
         pressed_at, self._pressed_at = self._pressed_at, {}
@@ -206,6 +226,11 @@ class CanvasScene(QGraphicsScene):
             self.document.push(Move(moved))
 
     def start_wire(self, port: PortItem) -> None:
+        self.drop_dangling()
+        self._detached = self.graph.in_edges(port.node_id).get(port.name) if port.is_input else None
+        if self._detached is not None:  # pulled off a connected input: the wire follows the cursor from its source
+            self.wire_items[self._detached].setVisible(False)
+            port = self.node_items[self._detached.src].ports[(self._detached.src_port, False)]
         self._wire_from = port
         self._preview = QGraphicsPathItem()
         self._preview.setPen(QPen(QColor("#ff7043"), 2, Qt.PenStyle.DashLine))
@@ -214,7 +239,8 @@ class CanvasScene(QGraphicsScene):
         for item in self.node_items.values():
             for other in item.ports.values():
                 if other.is_input != port.is_input and other.node_id != port.node_id:
-                    other.highlight = self.graph.connect_problem(self._edge(port, other)) is None
+                    edge = self._edge(port, other)
+                    other.highlight = edge == self._detached or wire_gestures.connect_problem(self, edge) is None
                     other.update()
 
     @staticmethod
@@ -233,22 +259,80 @@ class CanvasScene(QGraphicsScene):
 
     def finish_wire(self, pos: QPointF) -> None:
         source, self._wire_from = self._wire_from, None
-        if self._preview is not None:
-            self.removeItem(self._preview)
-            self._preview = None
+        detached, self._detached = self._detached, None
+        if detached is not None and detached in self.wire_items:
+            self.wire_items[detached].setVisible(True)
+        target = next((i for i in self.items(pos) if isinstance(i, PortItem)), None)
+        # Let go on empty canvas, and further from the port than a click's jitter: a layer goes there.
+        reach = QApplication.startDragDistance() / max(wire_gestures.zoom_of(self), 1e-6)
+        on_canvas = (source is not None and target is None and detached is None
+                     and (pos - source.scenePos()).manhattanLength() > reach
+                     and wire_gestures.node_at(self, pos) is None)
+        preview, self._preview = self._preview, None
+        if preview is not None and on_canvas:
+            self._dangling = preview  # it stays while the quick-add is open, to show where the layer goes
+        elif preview is not None:
+            self.removeItem(preview)
         for item in self.node_items.values():
             for port in item.ports.values():
                 port.highlight = None
                 port.update()
         if source is None:
             return
-        target = next((i for i in self.items(pos) if isinstance(i, PortItem)), None)
-        if target is None or target is source:
+        if target is None and detached is not None:  # pulled off and let go on nothing: it goes
+            wire_gestures.delete_wire(self, detached)
+            return
+        if on_canvas:  # pick a layer to go there
+            self.wire_dropped.emit(WireEnd(source.node_id, source.name, not source.is_input, pos))
+            return
+        if target is None:
+            return
+        if target is source:
             return
         if target.is_input == source.is_input:
-            self.message.emit("a wire joins an output (right side) to an input (left side)")
+            wire_gestures.refuse(self, "a wire joins an output (right side) to an input (left side)", pos)
             return
-        self.document.push(Connect(*self._edge(source, target)))
+        wire_gestures.connect(self, self._edge(source, target), pos, moving=detached)
+
+    @property
+    def dangling_wire(self) -> QGraphicsPathItem | None:
+        """The wire drawn to where it was let go on empty canvas, while the quick-add there is open."""
+        return self._dangling
+
+    def drop_dangling(self) -> None:
+        """Remove the wire left dangling where it was let go (the quick-add has closed)."""
+        if self._dangling is not None:
+            self.removeItem(self._dangling)
+            self._dangling = None
+
+    def _gesture_press(self, event) -> bool:
+        """A left press that starts a gesture of :mod:`ui.canvas.wire_gestures`; False lets Qt handle it.
+
+        Alt on a node starts a duplicating drag; a click on (or within a few pixels of) a wire
+        selects it, Ctrl+click adds it to the selection or takes it out.
+        """
+        pos = event.scenePos()
+        top = next((i for i in self.items(pos) if isinstance(i, (NodeItem, PortItem))), None)
+        alt = bool(event.modifiers() & Qt.KeyboardModifier.AltModifier)
+        if alt and isinstance(top, NodeItem):
+            if not top.isSelected():
+                self.select_nodes([top.node_id])
+            self._alt_drag = DuplicateDrag(self, self.selected_node_ids(), event)
+            event.accept()
+            return True
+        if top is not None:
+            return False
+        edge = wire_gestures.wire_at(self, pos)
+        if edge is None:
+            return False
+        wire = self.wire_items[edge]
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            wire.setSelected(not wire.isSelected())
+        else:
+            self.clearSelection()
+            wire.setSelected(True)
+        event.accept()
+        return True
 
     def selected_node_ids(self) -> list[str]:
         """The selected nodes' ids, in graph order."""
@@ -279,9 +363,29 @@ class CanvasScene(QGraphicsScene):
     def dragEnterEvent(self, event) -> None:
         event.setAccepted(event.mimeData().hasFormat(LAYER_MIME))
 
-    dragMoveEvent = dragEnterEvent
+    def dragMoveEvent(self, event) -> None:
+        self.dragEnterEvent(event)
+        self.hover_wire(wire_gestures.wire_at(self, event.scenePos()) if event.isAccepted() else None)
+
+    def dragLeaveEvent(self, event) -> None:
+        self.hover_wire(None)
+
+    def hover_wire(self, edge: Edge | None) -> None:
+        """Light up the wire a dragged layer would go into (None: none)."""
+        if edge == self._hovered_wire:
+            return
+        old, self._hovered_wire = self._hovered_wire, edge
+        if old in self.wire_items:
+            self.wire_items[old].restyle()
+        if edge is not None:
+            self.wire_items[edge].setPen(QPen(wire_gestures.HOVER, 4))
 
     def dropEvent(self, event) -> None:
         kind = bytes(event.mimeData().data(LAYER_MIME)).decode()
-        self.add_layer(kind, event.scenePos())
+        self.hover_wire(None)
+        edge = wire_gestures.wire_at(self, event.scenePos())
+        if edge is not None:  # onto a wire: into it, or refused with the reason
+            wire_gestures.insert_into_wire(self, kind, edge, event.scenePos())
+        else:
+            self.add_layer(kind, event.scenePos())
         event.acceptProposedAction()
