@@ -14,8 +14,8 @@ from netbuilder.files.project import Project, load_project
 from ui import settings
 from ui.canvas.context_menus import CanvasContextMenus
 from ui.canvas.items import NodeItem
-from ui.canvas.problem_badge import ProblemBadges
 from ui.canvas.nudge import NudgeActions
+from ui.canvas.problem_badge import ProblemBadges
 from ui.canvas.scene import CanvasScene
 from ui.canvas.view import CanvasView, ZoomLabel
 from ui.docks.data_dock import DataDock
