@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QActionGroup, QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication, QMainWindow, QMenu, QStyleFactory
+from PySide6.QtWidgets import QApplication, QMainWindow, QMenu, QStyleFactory, QWidget
 
 from ui import settings
 
@@ -132,6 +132,11 @@ def panel_text_pairs(palette: QPalette) -> list[tuple[str, QColor, QColor]]:
         for text, back in PANEL_TEXT_ROLES:
             pairs.append((f"{group.name} {text.name} on {back.name}", palette.color(group, text),
                           palette.color(group, back)))
+    dark = relative_luminance(palette.color(QPalette.ColorRole.Window)) < 0.2
+    for name, (light_tone, dark_tone) in TONES.items():
+        for back in (QPalette.ColorRole.Window, QPalette.ColorRole.Base, QPalette.ColorRole.AlternateBase):
+            pairs.append((f"{name} message on {back.name}", QColor(dark_tone if dark else light_tone),
+                          palette.color(back)))
     return pairs
 
 
@@ -143,6 +148,44 @@ class ThemeNotifier(QObject):
 
 notifier = ThemeNotifier()
 _state = {"choice": "system", "listening": False}
+
+
+# Message colours on panels, light and dark: a refused value's reason or a data problem (error), a note
+# that the graph changed since a run began (warning), a layer's doc line or category (hint). Each reads
+# at AA on its theme's Window, Base and AlternateBase colours (tests/ui/test_contrast.py).
+TONES = {"error": ("#c62828", "#ff8a80"), "warning": ("#9a3412", "#fdba74"), "hint": ("#4e5f68", "#b0bec5")}
+
+
+def tone(name: str) -> QColor:
+    """A message colour (``error``, ``warning``, ``hint``) in the theme in use now."""
+    light, dark = TONES[name]
+    return QColor(dark if is_dark() else light)
+
+
+class _ToneKeeper(QObject):
+    """A child of the tinted widget: re-applies its style sheet on a theme change, and dies with it."""
+
+    def __init__(self, widget: QWidget, name: str, template: str) -> None:
+        super().__init__(widget)
+        self._widget, self._name, self._template = widget, name, template
+        notifier.changed.connect(self.apply)
+        self.apply()
+
+    def apply(self) -> None:
+        self._widget.setStyleSheet(self._template.replace("{colour}", tone(self._name).name()))
+
+
+def use_tone(widget: QWidget, name: str | None, template: str = "color: {colour};") -> None:
+    """Styles ``widget`` with message colour ``name`` through ``template`` now and after every theme change;
+    ``None`` takes the tone off (the widget's style sheet emptied)."""
+    for keeper in widget.findChildren(_ToneKeeper):
+        notifier.changed.disconnect(keeper.apply)
+        keeper.setParent(None)
+        keeper.deleteLater()
+    if name is None:
+        widget.setStyleSheet("")
+        return
+    _ToneKeeper(widget, name, template)
 
 
 def _dark_palette() -> QPalette:

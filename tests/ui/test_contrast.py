@@ -63,3 +63,26 @@ def test_nodes_are_painted_in_the_themes_colours(window, name: str) -> None:
     if name == "dark":
         assert relative_luminance(colours.node_body) < 0.05  # no glaring white bodies in the dark
         assert relative_luminance(at(4, item.height() - FOOTER / 2)) < 0.05
+
+
+def test_message_colours_follow_the_theme_and_no_panel_hard_codes_one(qapp) -> None:
+    """A refused value's reason, a run's note and a layer's doc line take the theme's message colours (which
+    the panel test above holds at AA), and change with the theme; no widget in ui/ sets a text colour of its own."""
+    from pathlib import Path
+
+    from PySide6.QtWidgets import QLabel
+
+    label = QLabel("learning rate must be more than 0")
+    theme.apply_theme("light")
+    theme.use_tone(label, "error")
+    assert theme.TONES["error"][0] in label.styleSheet()
+    theme.apply_theme("dark")
+    assert theme.TONES["error"][1] in label.styleSheet()
+    theme.use_tone(label, None)
+    assert label.styleSheet() == ""
+    theme.apply_theme("light")
+    root = Path(theme.__file__).parent
+    literal = [f"{path.relative_to(root)}:{n}" for path in root.rglob("*.py") if path.name != "theme.py"
+               for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+               if "color: #" in line or "color:#" in line]
+    assert literal == []

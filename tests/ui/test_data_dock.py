@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QFileDialog
 from netbuilder import Project, load_project
 from netbuilder.data.cache import DATA_CACHE
 from netbuilder.examples import example_path
+from ui import theme
 from ui.docks.data_dock import DataDock
 from ui.document import Document
 
@@ -99,7 +100,7 @@ def test_a_typed_path_that_does_not_exist_shows_the_error_in_red(dock, tmp_path,
     line.setText(str(tmp_path / "nothing.csv"))
     line.editingFinished.emit()
     assert d.document.project.data["options"]["path"].endswith("nothing.csv")
-    assert "no such file" in d.error.text() and "e53935" in d.error.styleSheet()
+    assert "no such file" in d.error.text() and theme.tone("error").name() in d.error.styleSheet()
 
 
 def test_the_validation_split_and_a_separate_set_are_undoable(dock) -> None:

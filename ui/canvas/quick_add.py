@@ -10,7 +10,7 @@ is let go on empty canvas, listing only the layers that take the wire's shape, a
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, QPointF, Qt, Signal
-from PySide6.QtGui import QColor, QCursor, QGuiApplication, QKeyEvent, QPainter
+from PySide6.QtGui import QCursor, QGuiApplication, QKeyEvent, QPainter
 from PySide6.QtWidgets import (
     QFrame,
     QGraphicsView,
@@ -30,6 +30,7 @@ from netbuilder.layers.search import search_kinds
 from netbuilder.model.edits import AddNode, Compound, Connect
 from netbuilder.model.graph import Edge
 from netbuilder.model.layout import COLUMN
+from ui import theme
 from ui.canvas import wire_gestures
 from ui.canvas.items import HEADER, NODE_WIDTH, WireItem, snap
 from ui.canvas.scene import CanvasScene
@@ -46,7 +47,7 @@ class _CategoryDelegate(QStyledItemDelegate):
         super().paint(painter, option, index)
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         painter.save()
-        painter.setPen(option.palette.highlightedText().color() if selected else QColor("#78909c"))
+        painter.setPen(option.palette.highlightedText().color() if selected else theme.tone("hint"))
         painter.drawText(option.rect.adjusted(0, 0, -6, 0), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                          CATALOG[index.data(KIND_ROLE)].category)
         painter.restore()
@@ -74,7 +75,7 @@ class QuickAddPopup(QFrame):
         self.list.setItemDelegate(_CategoryDelegate(self.list))
         self.doc = QLabel()
         self.doc.setWordWrap(True)
-        self.doc.setStyleSheet("color: #546e7a")
+        theme.use_tone(self.doc, "hint")
         self.doc.setMinimumHeight(self.doc.fontMetrics().lineSpacing() * 3)
         self.doc.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         layout = QVBoxLayout(self)

@@ -43,6 +43,7 @@ from PySide6.QtWidgets import (
 from netbuilder.errors import DataError
 from netbuilder.files.data_settings import DATA_SETS
 from netbuilder.files.project_edits import ProjectEdits, SetData, SetTraining
+from ui import theme
 from ui.document import Document
 from ui.startup import torch_loaded
 
@@ -50,7 +51,6 @@ if TYPE_CHECKING:
     from netbuilder.data.dataset import Dataset
     from netbuilder.data.preview import Preview
 
-ERROR_STYLE = "color: #e53935;"
 # What each data set is, as the combo shows it (the name in brackets is what the project file stores).
 TITLES: dict[str, str] = {
     "": "None yet",
@@ -252,7 +252,7 @@ class DataDock(QDockWidget):
         outer.addWidget(self._validation_section(data))
         self.error = QLabel()
         self.error.setWordWrap(True)
-        self.error.setStyleSheet(ERROR_STYLE)
+        theme.use_tone(self.error, "error")
         self.error.hide()
         outer.addWidget(self.error)
         self.preview_box = QWidget()
@@ -625,7 +625,7 @@ class DataDock(QDockWidget):
         facts.addRow("Split", split)
         if shown.split_problem:
             split.setText(shown.split_problem)
-            split.setStyleSheet(ERROR_STYLE)
+            theme.use_tone(split, "error")
         if shown.class_counts:
             counts = QLabel(", ".join(f"{n}: {c:,}" for n, c in shown.class_counts.items()))
             counts.setWordWrap(True)

@@ -25,10 +25,11 @@ from netbuilder.analysis.summary import node_row
 from netbuilder.files.project_edits import SetProjectInfo, project_name_problem
 from netbuilder.layers.spec import ParamSpec
 from netbuilder.model.edits import Rename, SetParams
+from ui import theme
 from ui.document import Document
 
 INT_MAX = 2**31 - 1
-INVALID_STYLE = "QLineEdit { border: 2px solid #e53935; }"
+INVALID_STYLE = "QLineEdit { border: 2px solid {colour}; }"
 
 
 def check_as_typed(line: QLineEdit, problem: Callable[[str], str | None], form: QFormLayout) -> None:
@@ -36,13 +37,13 @@ def check_as_typed(line: QLineEdit, problem: Callable[[str], str | None], form: 
     plain_tip = line.toolTip()
     reason_label = QLabel()
     reason_label.setWordWrap(True)
-    reason_label.setStyleSheet("color: #e53935;")
+    theme.use_tone(reason_label, "error")
     reason_label.hide()
     form.addRow("", reason_label)
 
     def recheck(text: str) -> None:
         reason = problem(text)
-        line.setStyleSheet(INVALID_STYLE if reason else "")
+        theme.use_tone(line, "error" if reason else None, INVALID_STYLE)
         line.setToolTip(reason or plain_tip)
         line.setProperty("problem", reason or "")
         reason_label.setText(reason or "")
@@ -131,7 +132,8 @@ class InspectorDock(QDockWidget):
         form.addRow("Parameters", QLabel(f"{row.params:,}{counted}"))
         form.addRow("Multiply-adds", QLabel(f"{row.macs:,} per sample"))
         if info.problem is not None:
-            problem = QLabel(f"<span style='color:#c62828'>{info.problem.message}</span>")
+            problem = QLabel(info.problem.message)
+            theme.use_tone(problem, "error")
             problem.setWordWrap(True)
             form.addRow(problem)
         self.setWidget(body)

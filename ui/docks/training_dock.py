@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from netbuilder.files.project_edits import SetTraining
 from netbuilder.files.training_settings import LOSSES, METRICS, OPTIMIZERS, PRECISIONS, SCHEDULES
+from ui import theme
 from ui.document import Document
 from ui.startup import torch_loaded
 
@@ -44,7 +45,6 @@ def device_choices() -> dict[str, str]:
 
     return {d.name: d.label for d in list_devices()}
 
-ERROR_STYLE = "color: #e53935;"
 INT_MAX = 2**31 - 1
 
 LOSS_WORDS = {  # short enough for the dock's width; the tooltip of the field says more
@@ -106,7 +106,7 @@ class TrainingDock(QDockWidget):
         self.form.addRow(name, editor)
         reason = QLabel()
         reason.setWordWrap(True)
-        reason.setStyleSheet(ERROR_STYLE)
+        theme.use_tone(reason, "error")
         reason.hide()
         self.form.addRow(reason)
         self.editors[key] = editor

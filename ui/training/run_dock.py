@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from netbuilder.training.events import Epoch, Failed, Finished, Started, Steps
+from ui import theme
 from ui.training.chart import TrainingChart
 from ui.training.controller import PAUSED, STARTING, STOPPING, RunController, run_status
 from ui.training.widgets import FittingScroll
@@ -51,7 +52,7 @@ class RunDock(QDockWidget):
         self.changed_note = QLabel("The graph has changed since this run started; the run trains the graph "
                                    "as it was when Train was pressed.")
         self.changed_note.setWordWrap(True)
-        self.changed_note.setStyleSheet("color: #b45309;")
+        theme.use_tone(self.changed_note, "warning")
         self.changed_note.hide()
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
