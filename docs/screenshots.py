@@ -43,7 +43,7 @@ def main() -> int:
         first = next(iter(window.scene.node_items.values()), None)
         if name == "mnist_cnn" and first is not None:  # show the inspector at work on one layer
             window.focus_node(window.document.project.graph.by_name("conv2").id)
-            window.view.frame_all()
+            window.view.frame_readable()
             QTest.qWait(50)
         window.grab().save(str(file))
         window.document.undo_stack.setClean()

@@ -42,7 +42,7 @@ def open_window(path: str | None = None) -> tuple[QApplication, MainWindow, Star
                                                                        0 if error else 10000 if note else 3000))
     startup.ready.connect(lambda _error: window.engine_ready())
     window.show()
-    window.view.frame_all()
+    window.view.frame_readable()
     return app, window, startup
 
 

@@ -246,7 +246,7 @@ class EditActions(QObject):
         if not len(self.document.project.graph):
             self.scene.message.emit("Nothing to arrange: add some layers first")
         elif arrange(self.document):
-            self.view.frame_all()
+            self.view.frame_readable()
         else:
             self.scene.message.emit("The layers are arranged already")
 

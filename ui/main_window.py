@@ -117,7 +117,7 @@ class MainWindow(QMainWindow):
             if not self._restored:  # a layout restored from the last session keeps its dock sizes
                 self.resizeDocks([self.problems], [130], Qt.Orientation.Vertical)
                 self.resizeDocks([self.palette, self.inspector], [250, 300], Qt.Orientation.Horizontal)
-            QTimer.singleShot(0, self.view.frame_all)
+            QTimer.singleShot(0, self.view.frame_readable)
             self.view.setFocus()  # Tab (quick add) and the arrow keys go to the canvas from the start
 
     # ---- wiring a document ---------------------------------------------------------------
@@ -162,7 +162,7 @@ class MainWindow(QMainWindow):
                 self.run_dock.chart.remove_run(key)
         self._attach()
         self.run_actions.update()
-        self.view.frame_all()
+        self.view.frame_readable()
         self.view.setFocus()  # the new graph's keys work at once (an open or an import moved the focus)
 
     def open_document(self, document: Document) -> bool:

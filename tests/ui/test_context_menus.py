@@ -289,6 +289,9 @@ def test_a_right_press_on_a_layer_starts_no_drag_so_what_its_menu_adds_lands_whe
     graph = win.document.project.graph
     flatten = graph.node(graph.in_edges(fc1.id)["in"].src)
     assert win.scene.node_items[flatten.id].pos().toTuple() == flatten.position != (0.0, 0.0)
+    # The release the menu would have taken: QTest keeps the button held otherwise, and the next test's clicks
+    # would arrive with the right button still down.
+    QTest.mouseRelease(win.view.viewport(), Qt.MouseButton.RightButton, NONE, pos)
 
 
 def test_f2_renames_the_selected_layer_even_after_the_layer_menu_opened_with_none_selected(window, monkeypatch) -> None:

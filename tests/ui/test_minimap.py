@@ -96,8 +96,10 @@ def test_the_status_bar_shows_the_zoom_and_a_click_sets_100_percent(window) -> N
     QTest.mouseClick(label, LEFT)
     assert label.text() == "100 %" and abs(win.view.zoom_percent() - 100) < 1e-6
     win.view.scale(2, 2)
-    QTest.keyClick(win.view, Qt.Key.Key_Home)  # Frame All: back to 100 % for a graph this size
-    assert label.text() == "100 %"
+    QTest.keyClick(win.view, Qt.Key.Key_Home)  # Frame All: every layer on screen, and the label says how far out
+    shown = win.view.mapToScene(win.view.viewport().rect()).boundingRect()
+    assert all(shown.contains(item.sceneBoundingRect()) for item in win.scene.node_items.values())
+    assert label.text() == f"{round(win.view.zoom_percent())} %" and win.view.zoom_percent() < 100
 
 
 # ---- nudging ----------------------------------------------------------------------------------------------

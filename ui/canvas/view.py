@@ -132,7 +132,8 @@ class CanvasView(QGraphicsView):
         self._note_zoom()
 
     def frame_selection(self) -> None:
-        """Fit the selected items in the view; everything when nothing is selected."""
+        """Fit the selected items in the view (a few nodes are magnified at most MOST_FOR_SELECTION); everything
+        when nothing is selected."""
         selected = self.scene().selectedItems()
         if not selected:
             self.frame_all()
@@ -140,21 +141,34 @@ class CanvasView(QGraphicsView):
         rect = QRectF()
         for item in selected:
             rect = rect.united(item.sceneBoundingRect())
-        self._frame(rect, MOST_FOR_SELECTION)
+        self._fit(rect, MOST_FOR_SELECTION)
 
     def frame_all(self) -> None:
-        """Fit the whole graph at a zoom where its text reads; if it is too large, show its start at 100 %."""
+        """Frame All: the whole graph on screen, zoomed out as far as that takes (a small graph is magnified at
+        most MOST_FOR_ALL); the zoom label says how far."""
+        self._fit(self.scene().itemsBoundingRect(), MOST_FOR_ALL)
+
+    def frame_readable(self) -> None:
+        """A graph's first frame: all of it at a zoom where its text reads; one too large for that shows its
+        start at 100 % (the minimap shows the rest, Frame All all of it)."""
         self._frame(self.scene().itemsBoundingRect(), MOST_FOR_ALL)
 
     def fit_everything(self) -> None:
         """Fit the whole graph however small its text gets (what zooming out by hand reaches)."""
-        rect = self.scene().itemsBoundingRect().adjusted(-FRAME_MARGIN, -FRAME_MARGIN, FRAME_MARGIN, FRAME_MARGIN)
-        if not rect.isEmpty():
-            self.cover(rect)
-            self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
-            self.cover()
-            self.centerOn(rect.center())
-            self._note_zoom()
+        self._fit(self.scene().itemsBoundingRect(), None)
+
+    def _fit(self, rect: QRectF, most: float | None) -> None:
+        rect = rect.adjusted(-FRAME_MARGIN, -FRAME_MARGIN, FRAME_MARGIN, FRAME_MARGIN)
+        if rect.isEmpty():
+            return
+        self.cover(rect)
+        self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
+        if most is not None and self.transform().m11() > most * self.readable_zoom():
+            scale = most * self.readable_zoom()
+            self.setTransform(QTransform.fromScale(scale, scale))
+        self.cover()
+        self.centerOn(rect.center())
+        self._note_zoom()
 
     def _frame(self, rect: QRectF, most: float) -> None:
         if rect.isEmpty():
