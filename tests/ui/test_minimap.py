@@ -3,7 +3,7 @@ and arrow keys that nudge the selection."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
@@ -100,6 +100,33 @@ def test_the_status_bar_shows_the_zoom_and_a_click_sets_100_percent(window) -> N
     shown = win.view.mapToScene(win.view.viewport().rect()).boundingRect()
     assert all(shown.contains(item.sceneBoundingRect()) for item in win.scene.node_items.values())
     assert label.text() == f"{round(win.view.zoom_percent())} %" and win.view.zoom_percent() < 100
+
+
+class PaintCounter(QObject):
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def eventFilter(self, _watched, event) -> bool:
+        self.count += event.type() == QEvent.Type.Paint
+        return False
+
+
+def test_a_window_left_alone_rests_with_the_minimap_shown(window, qtbot) -> None:
+    """The minimap repaints only when what it shows moves: it lies over the canvas, so a repaint of it on every
+    canvas paint repainted the canvas again, for ever (a window left alone took a whole core)."""
+    win = window("mnist_cnn")
+    assert win.view.minimap.isVisible()  # the digits CNN reaches past the view at 100 %
+    counter = PaintCounter()
+    win.view.viewport().installEventFilter(counter)
+    qtbot.wait(300)
+    counter.count = 0
+    qtbot.wait(700)
+    assert counter.count <= 2
+    win.view.horizontalScrollBar().setValue(win.view.horizontalScrollBar().value() + 40)  # the user scrolls
+    qtbot.wait(200)
+    assert counter.count >= 1  # the canvas and its map follow
+    win.view.viewport().removeEventFilter(counter)
 
 
 # ---- nudging ----------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
 from PySide6.QtGui import QPainter, QPalette, QPen, QPixmap, QTransform
 from PySide6.QtWidgets import QWidget
 
@@ -35,6 +35,7 @@ class Minimap(QWidget):
         self._scene: CanvasScene | None = None
         self._to_map = QTransform()
         self._cached: tuple[tuple, QPixmap] | None = None
+        self._shown: tuple | None = None  # what the last repaint showed: the view's rect and the graph's
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setToolTip("The whole graph: click or drag to move the view there")
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, False)
@@ -80,16 +81,32 @@ class Minimap(QWidget):
         return self.view.mapToScene(self.view.viewport().rect()).boundingRect()
 
     def sync(self) -> None:
-        """Show while the graph reaches past the view; repaint."""
+        """Show while the graph reaches past the view; repaint when what it shows moved.
+
+        Called from every paint of the canvas: the map lies over it with see-through corners, so its own
+        repaint repaints the canvas under it, and an unconditional one here would never let the canvas rest
+        (a window left alone took a whole core).
+        """
         graph = self.graph_rect()
-        wanted = not graph.isEmpty() and not self.visible_rect().contains(graph)
+        visible = self.visible_rect()
+        wanted = not graph.isEmpty() and not visible.contains(graph)
         if wanted:
             self.place()
         if wanted != self.isVisible():
             self.setVisible(wanted)
+            self._shown = None
             if wanted:
                 self.raise_()
-        if wanted:
+        scene = self.view.scene()
+        state = (visible.getRect(), graph.getRect(), scene.overview.version if scene is not None else None)
+        if wanted and state != self._shown:
+            self._shown = state
+            self.update()
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:  # a theme switch: the outline's colour
+            self._shown = None
             self.update()
 
     def _world(self) -> QRectF:
