@@ -34,7 +34,7 @@ def open_window(path: str | None = None) -> tuple[QApplication, MainWindow, Star
         document, note = (example_document(), None) if problem else start_document()
     window = MainWindow(document)
     if problem:
-        QTimer.singleShot(0, lambda: QMessageBox.warning(window, "Cannot open", problem))
+        QTimer.singleShot(0, window, lambda: QMessageBox.warning(window, "Cannot open", problem))
     if note:
         window.statusBar().showMessage(note, 10000)
     startup = Startup(window.view.viewport(), window)

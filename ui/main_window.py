@@ -425,8 +425,8 @@ class MainWindow(QMainWindow):
         if type(last).__name__ == "Failed":  # a diverged model's "best" is no result to show
             return
         stopped = getattr(last, "reason", "") == "stopped"
-        # After the run's end has been handled everywhere: loading the results takes a moment.
-        QTimer.singleShot(0, lambda: self._show_results(run_dir, "last" if stopped else "best"))
+        # After the run's end has been handled everywhere (and never once the window is gone): loading takes a moment.
+        QTimer.singleShot(0, self, lambda: self._show_results(run_dir, "last" if stopped else "best"))
 
     def _show_results(self, run_dir: Path, which: str) -> None:
         if self.results_dock.show_run(run_dir, which):

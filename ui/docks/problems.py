@@ -109,7 +109,7 @@ class ProblemsDock(QDockWidget):
 
     def apply(self, fix: QuickFix) -> None:
         """Apply ``fix`` once the click that asked for it is over: the edit rebuilds this list, button included."""
-        QTimer.singleShot(0, lambda: apply_fix(self.document, fix))
+        QTimer.singleShot(0, self, lambda: apply_fix(self.document, fix))
 
     def set_run_problems(self, problems: list[Problem]) -> None:
         """Show what went wrong in the last run (a failure, a NaN, out of memory) above the graph's problems."""
