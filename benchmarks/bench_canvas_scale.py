@@ -145,6 +145,11 @@ def main() -> int:
                         help="multiplies every target (for checking the gate itself; 1 is the real targets)")
     args = parser.parse_args()
     scale_target = args.target_scale
+    # The window's layout comes from settings: a private, empty folder, so a layout left by a user's session
+    # (a Summary dock in front, say) does not change what is measured.
+    from PySide6.QtCore import QSettings
+
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tempfile.mkdtemp(prefix="bench-settings-"))
     app = QApplication.instance() or QApplication([])
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "scale.nbproj"

@@ -168,11 +168,15 @@ def main() -> int:
     global WORKER_ARGS
     WORKER_ARGS = args.worker_args.split() if args.worker_args is not None else None
 
+    # The window's layout comes from settings: a private, empty folder, so a layout left by a user's session
+    # (a Summary dock in front, say) does not change what is measured.
+    from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
     from netbuilder.examples import example_path
     from netbuilder.files.project import load_project
 
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tempfile.mkdtemp(prefix="bench-settings-"))
     app = QApplication.instance() or QApplication([])
     import gc
 

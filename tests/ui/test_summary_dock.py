@@ -233,3 +233,23 @@ def test_floated_out_from_behind_a_tab_it_fills(window) -> None:
     win.summary_dock.setFloating(True)
     QTest.qWait(20)
     assert win.summary_dock.table.rowCount() == 3
+
+
+def test_on_a_graph_slow_to_summarise_a_burst_of_edits_recomputes_once_they_settle(window, counted, monkeypatch,
+                                                                                  qtbot) -> None:
+    """A summary that is slow to make (hundreds of layers: 230 ms a refresh at 1,000) must not make every edit
+    wait for it: the edits go through at once and the table catches up, once, after the last."""
+    import ui.docks.summary_dock as summary_dock
+
+    win = window("mnist_cnn")
+    dock = shown_summary(win)
+    monkeypatch.setattr(summary_dock, "SLOW_REFRESH_S", 0.0)  # any refresh counts as slow
+    fc1 = win.document.project.graph.by_name("fc1").id
+    assert win.document.push(SetParams(fc1, {"out_features": 40}))  # measured slow: the next ones wait
+    counted.clear()
+    for width in (10, 20, 30):
+        assert win.document.push(SetParams(fc1, {"out_features": width}))
+    assert counted == []  # nothing computed while the edits came
+    qtbot.waitUntil(lambda: cell(dock, "fc1", "Parameters") == f"{576 * 30 + 30:,}",
+                    timeout=summary_dock.SETTLE_MS + 2000)
+    assert len(counted) == 1

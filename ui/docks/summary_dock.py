@@ -9,9 +9,10 @@ shown, and only once torch is in (start-up loads it after the first paint).
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -37,6 +38,10 @@ from ui.startup import torch_loaded
 
 NUMERIC = frozenset(range(3, len(COLUMNS)))
 COLUMN_PADDING = 16  # pixels beyond each column's widest text
+# A summary that took longer than this to compute and fill (a graph of hundreds of layers) is refreshed once
+# the edits settle, SETTLE_MS after the last, so an edit on the canvas never waits for the table.
+SLOW_REFRESH_S = 0.02
+SETTLE_MS = 250
 DEAD_TIP = "Reaches no Output: not in the compiled model, not counted in the totals"
 HEADER_TIPS = {
     "Output shape": "The shape of one batch; N is the batch size",
@@ -63,6 +68,12 @@ class SummaryDock(QDockWidget):
         self._key: str | None = None  # what the shown summary was computed from
         self._selected: list[str] = []
         self._syncing = False
+        self._cost_s = 0.0  # what the last refresh took
+        self._fitted: list[int] = []  # each column's longest text when the columns were last fitted
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(SETTLE_MS)
+        self._settle.timeout.connect(self._refresh_now)
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(6, 4, 6, 4)
@@ -131,15 +142,23 @@ class SummaryDock(QDockWidget):
 
     def engine_ready(self) -> None:
         """Torch has loaded (after the first paint): the figures can be computed now."""
-        self.refresh()
+        self._refresh_now()
 
     def _visibility_changed(self, shown: bool) -> None:
         self._shown = shown
         if shown:
-            self.refresh()
+            self._refresh_now()
 
     def refresh(self) -> None:
-        """Recompute, if the dock is shown and the graph computes something else than last time."""
+        """Recompute, if the dock is shown and the graph computes something else than last time: now, or, for a
+        graph whose summary is slow to make, once the edits settle (one recompute for a burst of edits)."""
+        if self._shown and self._cost_s > SLOW_REFRESH_S:
+            self._settle.start()
+            return
+        self._refresh_now()
+
+    def _refresh_now(self) -> None:
+        self._settle.stop()
         if not self._shown:
             return  # hidden, or behind another tab: computed when it is shown
         if not torch_loaded():
@@ -150,15 +169,24 @@ class SummaryDock(QDockWidget):
         if key == self._key:
             return
         self._key = key
+        start = time.perf_counter()
         self.summary = summarize(graph, self.document.inference)
         self._fill(self.summary)
+        self._cost_s = time.perf_counter() - start
 
     def _fill(self, summary: Summary) -> None:
         self._syncing = True
+        cells = [row.cells() for row in summary.rows]
+        widest = [max((len(line[c]) for line in cells), default=0) for c in range(len(COLUMNS))]
+        # Fitting the columns reads every cell's width (more than the fill costs on a big graph): only when a
+        # column's longest text grew or the rows are others.
+        resize = self.table.rowCount() != len(summary.rows) or any(w > f for w, f in zip(widest, self._fitted,
+                                                                                          strict=False)) \
+            or not self._fitted
         self.table.setRowCount(len(summary.rows))
         dead_colour = self.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
         for r, row in enumerate(summary.rows):
-            for column, text in enumerate(row.cells()):
+            for column, text in enumerate(cells[r]):
                 item = QTableWidgetItem(text)
                 if column in NUMERIC:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -172,9 +200,11 @@ class SummaryDock(QDockWidget):
                     item.setToolTip(DEAD_TIP)
                 self.table.setItem(r, column, item)
         self._syncing = False
-        self.table.resizeColumnsToContents()  # no cut-off figure; then some air, and the user may resize
-        for column in range(len(COLUMNS)):
-            self.table.setColumnWidth(column, self.table.columnWidth(column) + COLUMN_PADDING)
+        if resize:
+            self._fitted = widest
+            self.table.resizeColumnsToContents()  # no cut-off figure; then some air, and the user may resize
+            for column in range(len(COLUMNS)):
+                self.table.setColumnWidth(column, self.table.columnWidth(column) + COLUMN_PADDING)
         self.totals.setText("\n".join(summary.totals()))
         self.select_nodes(self._selected)
 
