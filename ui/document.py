@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from netbuilder.analysis.lint import lint_project
@@ -58,6 +58,10 @@ class Document(QObject):
         # MNIST takes ~100 ms to scan for NaN; an edit that changes none of these (a move, a rename of the
         # project) reuses the answer.
         self._fit_memo: dict[str, tuple[tuple[Any, ...], list[Problem]]] = {}
+        # What several views ask after one change (the problems, their fixes), computed once for all of them:
+        # kept until the next change, or the next turn of the event loop (a data file changed on disk since).
+        self._turn_memo: dict[str, Any] = {}
+        self.changed.connect(self._turn_memo.clear)  # connected first: cleared before any view asks again
 
     @classmethod
     def open(cls, path: str | Path, parent: QObject | None = None) -> Document:
@@ -78,12 +82,24 @@ class Document(QObject):
         self.changed.emit()
         return True
 
+    def memo(self, key: str, compute: Any) -> Any:
+        """``compute()``, once per change and event-loop turn however many views ask (the Problems dock, the
+        canvas's fix badges, the Run controls after an edit)."""
+        if key not in self._turn_memo:
+            if not self._turn_memo:
+                QTimer.singleShot(0, self, self._turn_memo.clear)
+            self._turn_memo[key] = compute()
+        return self._turn_memo[key]
+
     def problems(self) -> list[Problem]:
         """The graph's, lint's, and the data's problems (the data checked against the graph and the loss).
 
-        Called after every edit: the data sets come from :data:`DATA_CACHE`, read once per change of
-        data settings or files (about 1 ms per call on the digits CNN example once loaded).
+        Called after every edit, by several views: computed once per change (:meth:`memo`); the data sets come
+        from :data:`DATA_CACHE`, read once per change of data settings or files.
         """
+        return list(self.memo("problems", self._problems))
+
+    def _problems(self) -> list[Problem]:
         lint = lint_project(self.project)
         found = [*self.inference.problems, *lint]
         # The data is checked once torch is in (never before the first paint: see ui/startup.py).

@@ -47,8 +47,14 @@ def problem_fixes(document: Document, problem: Problem) -> list[QuickFix]:
 
 
 def all_fixes(document: Document, problems: list[Problem] | None = None) -> list[tuple[Problem, list[QuickFix]]]:
-    """Each of the document's problems (or of ``problems``) with its fixes, in the Problems dock's order."""
-    found = document.problems() if problems is None else problems
+    """Each of the document's problems (or of ``problems``) with its fixes, in the Problems dock's order (the
+    document's own: once per change, however many views ask)."""
+    if problems is None:
+        return document.memo("fixes", lambda: _fixes_of(document, document.problems()))
+    return _fixes_of(document, problems)
+
+
+def _fixes_of(document: Document, found: list[Problem]) -> list[tuple[Problem, list[QuickFix]]]:
     data: list[DataFacts | None] = []  # read once, on the first data problem
 
     def facts() -> DataFacts | None:
