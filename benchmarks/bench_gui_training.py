@@ -8,7 +8,9 @@ once in the app (the main window, offscreen, its worker process, the live chart 
 - the GUI thread's event-loop lateness on a 5 ms probe timer while the app trains, from the
   first reported batch to the end: p99 <= 16 ms (one frame at 60 Hz) and max <= 50 ms;
 - the app's training throughput against the headless Trainer's (samples/s of each epoch after
-  the first, as the Trainer reports it), ratio per round: median >= 0.95;
+  the first, as the Trainer reports it), ratio per round: median >= 0.95. Measured in a run of its
+  own without the probe (whose 200 wakeups a second preempt the worker's threads, a cost a user's
+  window does not have); the ratio of the probed run is printed beside it;
 - Stop: the time from pressing Stop to the run's end (its last checkpoint written), against
   the time of one batch measured in the same run: <= one batch (plus the pipe's round trip,
   which is part of what is measured);
@@ -55,7 +57,7 @@ def headless(project: Path, out: Path) -> list[float]:
     return epoch_rates([json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")])
 
 
-def in_app(app, project: Path, stop_after_epoch: int | None = None) -> dict:
+def in_app(app, project: Path, stop_after_epoch: int | None = None, probe_on: bool = True) -> dict:
     from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
 
     from netbuilder.files.project import load_project
@@ -83,7 +85,8 @@ def in_app(app, project: Path, stop_after_epoch: int | None = None) -> dict:
     probe = QTimer()
     probe.setTimerType(Qt.TimerType.PreciseTimer)
     probe.timeout.connect(tick)
-    probe.start(PROBE_MS)
+    if probe_on:
+        probe.start(PROBE_MS)
 
     def on_event(event) -> None:
         if isinstance(event, Steps):
@@ -190,7 +193,7 @@ def main() -> int:
     project.training["epochs"] = args.epochs
     path = project.save(tmp / "cnn.nbproj")
 
-    ratios, lateness, stops, batch_s, gui_cpu = [], [], [], [], []
+    ratios, probed_ratios, lateness, stops, batch_s, gui_cpu = [], [], [], [], [], []
     for r in range(args.rounds):
         order = ("headless", "app") if r % 2 == 0 else ("app", "headless")
         got: dict[str, list[float]] = {}
@@ -198,15 +201,18 @@ def main() -> int:
             if side == "headless":
                 got[side] = headless(path, tmp / f"headless-{r}")
             else:
-                result = in_app(app, path)
+                result = in_app(app, path, probe_on=False)  # as a user runs it: no probe timer
                 got[side] = result["rates"]
-                lateness += result["lateness"]
                 gui_cpu.append(result["gui_cpu"])
         ratio = statistics.median(got["app"]) / statistics.median(got["headless"])
         ratios.append(ratio)
         batch_s.append(32 / statistics.median(got["headless"]))
+        probed = in_app(app, path)  # the lateness, in a run of its own: the probe's 200 wakeups a second cost
+        lateness += probed["lateness"]  # the run some throughput, which the user's window does not pay
+        probed_ratios.append(statistics.median(probed["rates"]) / statistics.median(got["headless"]))
         print(f"round {r + 1}: app {statistics.median(got['app']):,.0f} samples/s, headless "
-              f"{statistics.median(got['headless']):,.0f} samples/s, ratio {ratio:.3f}", flush=True)
+              f"{statistics.median(got['headless']):,.0f} samples/s, ratio {ratio:.3f} "
+              f"(with the lateness probe running: {probed_ratios[-1]:.3f})", flush=True)
     for _ in range(max(1, args.rounds)):
         result = in_app(app, path, stop_after_epoch=1)
         if result["stopped_in"] is not None:
@@ -226,6 +232,7 @@ def main() -> int:
         checks.append((text, ok))
 
     print(f"the GUI process's CPU while the app trains: {spread([c * 100 for c in gui_cpu])} % of one core")
+    print(f"throughput app / headless with the lateness probe running as well: {spread(probed_ratios)}")
     check(p99 <= TARGETS["p99_ms"] * scale, f"GUI lateness on a {PROBE_MS} ms probe while training, p99 {p99:.1f} ms "
           f"(target <= {TARGETS['p99_ms'] * scale:g}; {len(lateness)} ticks, range 0-{worst:.1f})")
     check(worst <= TARGETS["max_ms"] * scale,

@@ -45,8 +45,9 @@ REDRAW_HZ = 30
 # The share of the window's time the live chart may take: after a frame that cost c seconds (the curves
 # handed over and the scene painted) the next waits at least c / FRAME_BUDGET. A machine that paints a
 # frame in 1 ms redraws at the full 30 Hz; one that needs 6 ms (two shared cores, offscreen raster)
-# redraws about 8 times a second instead of taking a core's tenth from the run it shows.
-FRAME_BUDGET = 0.05
+# redraws about 5 times a second instead of taking a core's tenth from the run it shows (on two cores
+# the worker's two threads both wait for the one the window preempts, so each ms counts twice).
+FRAME_BUDGET = 0.03
 MAX_FRAME_GAP_S = 0.5  # however costly a frame, a live chart shows new points at least twice a second
 PEAK_COLUMNS_MIN = 200  # a curve thinned for drawing keeps at least this many blocks
 DEFAULT_SMOOTHING = 0.6
