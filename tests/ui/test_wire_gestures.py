@@ -224,8 +224,11 @@ def test_alt_drag_duplicates_the_node_the_copy_moves_and_the_original_stays(open
 def test_dissolve_deletes_a_layer_and_keeps_the_wire_through(open_window) -> None:  # noqa: F811
     win = cnn(open_window)
     graph, before = win.document.project.graph, wires(win)
+    win.view.centerOn(win.scene.node_items[graph.by_name("relu4").id])  # on screen in any window size (xcb's too)
     QTest.mouseClick(win.view.viewport(), LEFT, NONE, header_of(win, "relu4"))
+    assert win.scene.selected_node_ids() == [graph.by_name("relu4").id]
     win.activateWindow()
+    assert QTest.qWaitForWindowActive(win)  # a window-wide key reaches only the active window (Xvfb: no WM)
     win.view.setFocus()
     QTest.keyClick(win.view, Qt.Key.Key_Delete, CTRL)
     assert graph.by_name("relu4") is None and steps(win) == 1
