@@ -37,8 +37,9 @@ from PySide6.QtWidgets import (
 )
 
 from ui.training.chart_csv import write_run_csv
+from ui.training.chart_items import FiniteXCurve, SmoothedLosses, TimedPlots
 from ui.training.chart_ranges import Bounds, FollowingViewBox, following_x, sticky_y
-from ui.training.series import GrowingArray, PeakPyramid, Series
+from ui.training.series import PeakPyramid, Series
 
 RunKey = int | str
 REDRAW_HZ = 30
@@ -58,60 +59,6 @@ PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
 HINT = "thin: every step · bold: smoothed · ●: epoch train · ■ dashed: validation · hover for values"
 
 
-class _TimedPlots(pg.GraphicsLayoutWidget):
-    """The plots' view, timing its own paints (what the chart's frame budget counts)."""
-
-    last_paint_s = 0.0
-
-    def paintEvent(self, event) -> None:
-        start = time.perf_counter()
-        super().paintEvent(event)
-        self.last_paint_s = time.perf_counter() - start
-
-
-class _Smoothed:
-    """The debiased EMA of a run's step losses, kept from one redraw to the next.
-
-    The engine's :class:`~netbuilder.training.smoothing.EmaState` smooths only the points that arrived
-    since the last redraw; a new weight (the slider moved) starts a fresh state over the whole series.
-    """
-
-    def __init__(self) -> None:
-        self.values = GrowingArray()
-        self.weight: float | None = None
-        self._state = None
-
-    def update(self, raw: np.ndarray, weight: float) -> np.ndarray:
-        if weight != self.weight or self._state is None:
-            # Imported here: the engine owns the smoothing (tested headless) and the chart loads without it.
-            from netbuilder.training.smoothing import EmaState
-
-            self.values.truncate(0)
-            self.weight, self._state = weight, EmaState(weight)
-        done = len(self.values)
-        if done < raw.shape[0]:
-            self.values.extend(self._state.extend(raw[done:]))
-        return self.values.values
-
-
-class _Curve(pg.PlotDataItem):
-    """A PlotDataItem that knows its x values are finite (steps, epochs and seconds always are).
-
-    pyqtgraph 0.14 learns that only from an integer dtype; for float x its auto-downsampling copies the
-    finite subset of x on every setData (about 3 ms at a million points, a quarter of a redraw). Setting
-    the flag it would have computed touches a private attribute, so this degrades to the slow path,
-    never to a wrong one, if pyqtgraph renames it.
-    """
-
-    def _getDisplayDataset(self):
-        dataset = getattr(self, "_dataset", None)
-        if dataset is not None and getattr(dataset, "xAllFinite", False) is None:
-            dataset.xAllFinite = True
-            if self.opts.get("skipFiniteCheck") and getattr(dataset, "yAllFinite", False) is None:
-                dataset.yAllFinite = True
-        return super()._getDisplayDataset()
-
-
 @dataclass
 class _Run:
     key: RunKey
@@ -120,7 +67,7 @@ class _Run:
     live: bool
     visible: bool = True
     steps: Series = field(default_factory=Series)
-    smoothed: _Smoothed = field(default_factory=_Smoothed)
+    smoothed: SmoothedLosses = field(default_factory=SmoothedLosses)
     raw_peaks: PeakPyramid = field(default_factory=PeakPyramid)  # what a redraw hands pyqtgraph of a long run
     smooth_peaks: PeakPyramid = field(default_factory=PeakPyramid)
     smooth_weight: float | None = None  # the smoothing the smoothed peaks were taken at
@@ -235,7 +182,7 @@ class TrainingChart(QWidget):
         self.readout.setWordWrap(True)
 
     def _build_plots(self) -> None:
-        self.plots = _TimedPlots()
+        self.plots = TimedPlots()
         self.plots.setMinimumSize(320, 200)
         # The chart's own auto-range (ui/training/chart_ranges.py): from the extremes it keeps, in round
         # numbers that hold still, so a report repaints once and the axes rarely.
@@ -337,7 +284,7 @@ class TrainingChart(QWidget):
             # Two points (the peak's max and min) per pixel column draw every spike a million points hold;
             # pyqtgraph's default (5 columns' worth) paints 5x the segments for nothing. The dynamic range
             # limit would scan every point for its bounds on every setData (a third of a redraw at 1e6).
-            curve = _Curve(autoDownsampleFactor=1.0, dynamicRangeLimit=None, **style)
+            curve = FiniteXCurve(autoDownsampleFactor=1.0, dynamicRangeLimit=None, **style)
             self._target(part).addItem(curve)  # PlotItem.addItem also feeds the legend when the curve has a name
             curve.setClipToView(True)
             curve.setDownsampling(auto=True, method="peak")
