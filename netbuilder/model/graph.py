@@ -136,6 +136,7 @@ class Graph:
         self._in: dict[str, dict[str, Edge]] = {}
         self._out: dict[str, list[Edge]] = {}
         self._order: list[str] | None = None
+        self.structure_version = 0  # goes up whenever a node or a wire comes or goes
         self._id_counter = 0
         self.node_added = Event("node_added")
         self.node_removed = Event("node_removed")
@@ -306,6 +307,7 @@ class Graph:
         self._in[node.id] = {}
         self._out[node.id] = []
         self._order = None
+        self.structure_version += 1
         self.node_added.emit(node)
         return node
 
@@ -317,6 +319,7 @@ class Graph:
             raise EditRefused(f"'{node.name}' still has wires; remove them first (edits.RemoveNode does)")
         del self._nodes[node_id], self._names[node.name], self._in[node_id], self._out[node_id]
         self._order = None
+        self.structure_version += 1
         self.node_removed.emit(node)
         return node
 
@@ -330,6 +333,7 @@ class Graph:
         outs = self._out[edge.src]
         outs.insert(len(outs) if index is None else index, edge)
         self._order = None
+        self.structure_version += 1
         self.edge_added.emit(edge)
         return edge
 
@@ -340,6 +344,7 @@ class Graph:
         del self._in[edge.dst][edge.dst_port]
         self._out[edge.src].remove(edge)
         self._order = None
+        self.structure_version += 1
         self.edge_removed.emit(edge)
         return edge
 

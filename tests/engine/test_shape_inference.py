@@ -168,12 +168,42 @@ def test_one_edit_reinfers_only_downstream() -> None:
     out = g.add_node(g.make_node("Output"))
     g.connect(Edge(prev.id, "out", out.id, "in"))
     assert inference.update() == 102
+    before = {n: inference.info(n) for n in g.nodes}
+    seen = inference.generation
     g.set_params(ids[89], {"out_features": 5})
-    assert inference.update() == 12  # fc90..fc100 and the Output
+    # fc90 (edited), fc91 (its input changed; its output is 8 again) and fc92, found unchanged:
+    # the re-inference stops there, not at the Output 11 nodes on.
+    assert inference.update() == 3
     assert inference.outputs(ids[89])["out"].shape == (5,)
+    assert inference.info(ids[90]).inputs["in"].shape == (5,)
     assert inference.outputs(ids[-1])["out"].shape == (8,)
+    assert inference.changed_since(seen) == {ids[89], ids[90]}
+    assert [n for n in g.nodes if inference.info(n) is not before[n]] == [ids[89], ids[90]]
     g.move(ids[0], (50, 50))
     assert inference.update() == 0
+    assert inference.changed_since(inference.generation) == set()
+
+
+def test_a_change_that_carries_on_reaches_every_node_after_it() -> None:
+    g = Graph()
+    inference = ShapeInference(g)
+    first = prev = g.add_node(g.make_node("Input", params={"shape": [8]}))
+    for _ in range(50):
+        node = g.add_node(g.make_node("ReLU"))
+        g.connect(Edge(prev.id, "out", node.id, "in"))
+        prev = node
+    out = g.add_node(g.make_node("Output"))
+    g.connect(Edge(prev.id, "out", out.id, "in"))
+    inference.update()
+    seen = inference.generation
+    g.set_params(first.id, {"shape": [3, 4]})
+    assert inference.update() == 52
+    assert inference.info(out.id).inputs["in"].shape == (3, 4)
+    assert inference.changed_since(seen) == set(g.nodes)
+    for k in range(ShapeInference.KEPT_UPDATES + 1):  # further back than it remembers: "assume all"
+        g.set_params(first.id, {"shape": [k % 2 + 1]})
+        inference.update()
+    assert inference.changed_since(seen) is None
 
 
 # ---- merges: held against torch on full shapes, batch included ------------------------------
