@@ -126,7 +126,7 @@ def test_zoomed_out_nothing_is_placed_and_zooming_in_places_what_changed(window)
 def test_labels_keep_clear_after_every_node_is_dragged_about(window) -> None:
     win = show(window("mnist_cnn"))
     items = list(win.scene.node_items.values())
-    for k, item in enumerate(items):  # as a drag moves an item, before the drop's edit
-        item.setPos(item.pos() + QPointF(40 * (k % 3) - 40, 30 * (k % 2)))
+    for k, item in enumerate(items):  # as a drag moves an item (CanvasScene._drag_nodes), before the drop's edit
+        item.place(item.pos() + QPointF(40 * (k % 3) - 40, 30 * (k % 2)))
         win.view.viewport().repaint()
         assert overlaps(win) == [], k

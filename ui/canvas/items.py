@@ -11,11 +11,11 @@ scaling, while the geometry (and the positions saved in project files) stays in 
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPointF, QRectF, QSizeF, Qt
+from PySide6.QtCore import QLineF, QPointF, QRectF, QSizeF, Qt
 from PySide6.QtGui import (
-    QBrush,
     QColor,
     QFont,
     QFontMetricsF,
@@ -27,6 +27,7 @@ from PySide6.QtGui import (
     QScreen,
 )
 from PySide6.QtWidgets import (
+    QGraphicsEllipseItem,
     QGraphicsItem,
     QGraphicsPathItem,
     QGraphicsRectItem,
@@ -46,7 +47,9 @@ NODE_WIDTH = 180.0
 HEADER = 38.0
 ROW = 20.0
 FOOTER = 22.0
-PORT_RADIUS = 6.0
+PORT_RADIUS = 7.0
+PORT_ACCEPTS, PORT_REFUSES = QColor("#00e676"), QColor("#616161")  # a port's fill while a wire is drawn
+NO_PEN = QPen(Qt.PenStyle.NoPen)
 WIRE_Z, NODE_Z, PREVIEW_Z = 0.0, 1.0, 2.0  # the wire being drawn shows over the nodes it crosses
 HOVER_Z = 1.5  # a hovered wire, with its label, shows over the nodes
 TEXT_PX = 12  # every text on the canvas, in scene units; 100 % zoom shows it at the application font's size
@@ -71,11 +74,9 @@ DETAIL_ZOOM = 0.4
 
 
 _CATEGORY_QCOLOURS: dict[str, QColor] = {}
-# itemChange runs for every change of every item (20,000 times while a 1,000-node graph opens): the
-# enum members are looked up once here, not on each call.
-_Change = QGraphicsItem.GraphicsItemChange
-_ItemPositionChange, _ItemPositionHasChanged = _Change.ItemPositionChange, _Change.ItemPositionHasChanged
-_ItemSceneHasChanged, _ItemSelectedHasChanged = _Change.ItemSceneHasChanged, _Change.ItemSelectedHasChanged
+# No item here overrides itemChange: PySide6 turns each change's enum into a Python object before the
+# call (about 6 us), and Qt reports 23 changes a node while a graph opens (235,000 calls for 10,000
+# nodes, 1.5 s). Moves go through NodeItem.place, selection through the scene's selectionChanged.
 
 
 def category_colour(category: str) -> QColor:
@@ -130,38 +131,44 @@ def elided(text: str, font: QFont, width: float) -> str:
     return QFontMetricsF(font).elidedText(text, Qt.TextElideMode.ElideRight, width)
 
 
-class PortItem(QGraphicsItem):
-    """An input (left) or output (right) port of a node; wires are dragged from and to these."""
+class PortItem(QGraphicsEllipseItem):
+    """An input (left) or output (right) port of a node; wires are dragged from and to these.
+
+    Qt's own ellipse item, so that its bounds and painting stay in C++: a 10,000-node graph has
+    20,000 ports, and every Python ``boundingRect``/``paint`` Qt calls costs microseconds.
+    """
 
     def __init__(self, node_item: NodeItem, name: str, is_input: bool, optional: bool = False) -> None:
-        super().__init__(node_item)
+        super().__init__(QRectF(-PORT_RADIUS, -PORT_RADIUS, 2 * PORT_RADIUS, 2 * PORT_RADIUS), node_item)
         self.node_item = node_item
         self.name = name
         self.is_input = is_input
         self.optional = optional
-        self.highlight: bool | None = None  # True: would accept the wire being drawn; False: would not
+        self._highlight: bool | None = None
         self.setAcceptHoverEvents(True)
         self.setCursor(Qt.CursorShape.CrossCursor)
+        self.restyle()
 
     @property
     def node_id(self) -> str:
         return self.node_item.node_id
 
-    def boundingRect(self) -> QRectF:
-        r = PORT_RADIUS + 3
-        return QRectF(-r, -r, 2 * r, 2 * r)
+    @property
+    def highlight(self) -> bool | None:
+        """True: would accept the wire being drawn; False: would not; None: no wire is drawn."""
+        return self._highlight
 
-    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
-        colours = theme.canvas_colours()
-        fill = colours.port_fill
-        if self.highlight is True:
-            fill = QColor("#00e676")
-        elif self.highlight is False:
-            fill = QColor("#616161")
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(QPen(colours.port_border, 1.5, Qt.PenStyle.DashLine if self.optional else Qt.PenStyle.SolidLine))
-        painter.setBrush(fill)
-        painter.drawEllipse(QPointF(0, 0), PORT_RADIUS, PORT_RADIUS)
+    @highlight.setter
+    def highlight(self, value: bool | None) -> None:
+        if value is not self._highlight:
+            self._highlight = value
+            self.restyle()
+
+    def restyle(self) -> None:
+        """The theme's colours, and the highlight while a wire is drawn."""
+        pens, fill = self.node_item.canvas.port_look
+        self.setPen(pens[self.optional])
+        self.setBrush(fill if self._highlight is None else PORT_ACCEPTS if self._highlight else PORT_REFUSES)
 
     def mousePressEvent(self, event) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
@@ -177,17 +184,23 @@ class PortItem(QGraphicsItem):
         self.scene().finish_wire(event.scenePos())
 
 
-class NodeItem(QGraphicsItem):
-    """A layer: coloured header with its name and kind, ports, and its output shape."""
+class NodeItem(QGraphicsRectItem):
+    """A layer: coloured header with its name and kind, ports, and its output shape.
+
+    A rect item (with no pen, its rect the box and a 2-unit margin) so that Qt reads its bounds in C++;
+    only its paint is Python's, and Qt calls that for nodes on screen only.
+    """
 
     def __init__(self, scene: CanvasScene, node_id: str) -> None:
         super().__init__()
         self.canvas = scene
         self.node_id = node_id
         self.ports: dict[tuple[str, bool], PortItem] = {}
-        self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsMovable | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
-                      | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges)
+        # Selectable, not movable: the scene moves dragged nodes itself (CanvasScene.mouseMoveEvent), from
+        # where they were at the press, so a click never moves one and every move passes through place().
+        self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setZValue(NODE_Z)
+        self.setPen(NO_PEN)
         self._info_shown = None  # the NodeInfo this item last showed; inference replaces it when it changes
         self._height = HEADER + ROW + FOOTER
         self._tip = ""
@@ -201,17 +214,17 @@ class NodeItem(QGraphicsItem):
     def height(self) -> float:
         return self._height
 
-    def boundingRect(self) -> QRectF:
-        return QRectF(-2, -2, NODE_WIDTH + 4, self.height() + 4)
-
     def sync(self) -> None:
         """Follow the graph: position, ports (a merge's count can change), tooltip."""
         node = self.node
-        self.prepareGeometryChange()  # before the height can change
-        self.setPos(QPointF(*node.position))
+        self.place(QPointF(*node.position))
         wanted = [(p.name, True, p.optional) for p in node.input_ports()] + [(p, False, False)
                                                                                for p in node.output_ports()]
-        self._height = HEADER + max(len(node.input_ports()), 1) * ROW + FOOTER
+        height = HEADER + max(len(node.input_ports()), 1) * ROW + FOOTER
+        if height != self._height or self.rect().isNull():
+            self._height = height
+            self.setRect(QRectF(-2, -2, NODE_WIDTH + 4, height + 4))  # tells Qt the bounds changed
+            self.canvas.overview.node_changed(self.node_id)
         keys = {(n, i) for n, i, _ in wanted}
         for key in list(self.ports):
             if key not in keys:
@@ -230,6 +243,16 @@ class NodeItem(QGraphicsItem):
         self._info_shown = None
         self.refresh_info()
 
+    def place(self, pos: QPointF) -> None:
+        """Move to ``pos`` (scene coordinates) and tell what follows the node: its wires, the overview, labels."""
+        if pos == self.pos():
+            return
+        self.setPos(pos)
+        if self.scene() is not None:  # not while the scene is being built: the wires come after the nodes
+            self.canvas.node_moved(self.node_id)
+            self.canvas.overview.node_changed(self.node_id)
+            wire_labels_of(self.canvas).nodes_changed(self.node_id)
+
     def refresh_info(self) -> bool:
         """Show the node's current shapes and problem; a no-op (False) when inference has not changed them."""
         info = self.canvas.document.inference.info(self.node_id)
@@ -246,7 +269,7 @@ class NodeItem(QGraphicsItem):
         colour = ERROR if info.problem is not None else category_colour(node.spec.category)
         if colour is not self._overview_colour:  # one QColor per category: identity says it
             self._overview_colour = colour
-            self.canvas.overview.invalidate()
+            self.canvas.overview.node_changed(self.node_id)
         self.update()
         return True
 
@@ -308,22 +331,6 @@ class NodeItem(QGraphicsItem):
         painter.setPen(colours.problem_text if info.problem is not None else colours.node_text)
         painter.drawText(QRectF(PAD, h - FOOTER, width, FOOTER - 2), left, elided(text, plain, width))
 
-    def itemChange(self, change, value):
-        if change == _ItemPositionChange and self.canvas.dragging_nodes:
-            if not self.canvas.drag_started:  # a click, not a drag yet: stay put
-                return self.pos()
-            if self.canvas.snap_to_grid:  # under the mouse it moves from grid point to grid point
-                return QPointF(*snap(value.x(), value.y()))
-        if change == _ItemPositionHasChanged and self.scene() is not None:
-            self.canvas.node_moved(self.node_id)
-            self.canvas.overview.invalidate()
-            wire_labels_of(self.canvas).nodes_changed()
-        if change == _ItemSceneHasChanged:
-            wire_labels_of(self.canvas).nodes_changed()  # came or went: the labels' free room changed
-        if change == _ItemSelectedHasChanged:
-            self.canvas.overview.invalidate()
-        return super().itemChange(change, value)
-
 
 class WireItem(QGraphicsPathItem):
     """A wire from an output port to an input port, with the shape it carries.
@@ -342,10 +349,11 @@ class WireItem(QGraphicsPathItem):
         self._src_info = None
         self._hit_shape: QPainterPath | None = None
         self._hover_back: QGraphicsRectItem | None = None
-        self.label.setBrush(QBrush(theme.wire_label_colour()))
+        self.label.setBrush(scene.label_brush)
         self.setZValue(WIRE_Z)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setAcceptHoverEvents(True)
+        self.restyle()
         self.sync()
 
     def sync(self) -> None:
@@ -356,11 +364,11 @@ class WireItem(QGraphicsPathItem):
         self._src_info = None
         self.refresh_label()
         wire_labels_of(self.canvas).changed(self)
-        self.restyle()
+        self.canvas.overview.wire_changed(self.edge)
 
     def restyle(self) -> None:
         """Colours for the theme in use and the selection state."""
-        self.setPen(QPen(QColor("#ffca28") if self.isSelected() else theme.wire_colour(), 2.2))
+        self.setPen(self.canvas.wire_pens[self.isSelected()])
 
     def shape(self) -> QPainterPath:
         # The stroke, not the area the curve encloses: a loop-back wire would take every click inside its loop.
@@ -369,13 +377,6 @@ class WireItem(QGraphicsPathItem):
             stroker.setWidth(8)
             self._hit_shape = stroker.createStroke(self.path())
         return self._hit_shape
-
-    def itemChange(self, change, value):
-        if change == _ItemSelectedHasChanged:
-            self.restyle()
-        if change == _ItemSceneHasChanged and value is None:
-            wire_labels_of(self.canvas).forget(self)
-        return super().itemChange(change, value)
 
     def refresh_label(self) -> None:
         """Label the wire with the shape its source puts out, if inference has changed it."""
@@ -448,12 +449,19 @@ def _lane(a: QRectF, b: QRectF, ya: float, yb: float) -> float:
 
 
 class OverviewItem(QGraphicsItem):
-    """Zoomed out, every node's box, painted in one call per colour.
+    """Zoomed out, every node's box and every wire as straight lines, painted in a few calls.
 
-    Below DETAIL_ZOOM the node items are flagged ItemHasNoContents: Qt then skips their paint
-    but they still take clicks, drags and selection (a fully transparent item would not).
-    Painting 1,000 boxes one Python ``paint`` each cost about 7 us a node (7 ms a frame, twice
-    the bare Qt scene); here Python runs once a frame and the rectangles, kept between frames, are drawn by Qt.
+    Below DETAIL_ZOOM the node items are flagged ItemHasNoContents and the wire items are hidden:
+    Qt then skips their paint, but the node items still take clicks, drags and selection (a fully
+    transparent item would not). Painting 1,000 boxes one Python ``paint`` each cost about 7 us a
+    node (7 ms a frame, twice the bare Qt scene), and stroking 11,000 curves 2.2 units wide at 5 %
+    zoom cost 60 ms a frame at 10,000 nodes for lines a pixel wide; here Python runs once a frame,
+    and the rectangles and lines, kept between frames, are drawn by Qt: one drawRects per colour,
+    one drawLines. A forward wire is its straight line; one that loops back, its three runs.
+
+    It is kept incrementally: a node or wire that changed is only marked (:meth:`node_changed`,
+    :meth:`wire_changed`) and brought up to date before the next paint or read, so an edit of one
+    node of 10,000 costs one box, not 10,000.
     """
 
     def __init__(self, scene: CanvasScene) -> None:
@@ -462,59 +470,156 @@ class OverviewItem(QGraphicsItem):
         self.setZValue(NODE_Z)  # the transparent node items sit at the same height and take the mouse
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
         self.setVisible(False)
-        self._boxes: dict[int, tuple[QColor, list[QRectF]]] | None = None
-        self._selected: list[QRectF] = []
+        self._box: dict[str, tuple[int, QRectF]] = {}  # node id -> (colour key, box)
+        self._groups: dict[int, tuple[QColor, list[QRectF]]] = {}
+        self._lines_of: dict[Edge, list[QLineF]] = {}
+        self._lines: list[QLineF] | None = []  # every wire's lines, in one list; None: gather again
+        self._selected: list[str] = []  # the selected nodes' ids
         self._bounds = QRectF()
-        self._announced = False  # Qt has been told the boxes changed since they were last built
-        self.version = 0  # counts the rebuilds, for what draws the boxes elsewhere (the minimap) to cache
+        self._bounds_stale = False
+        self._all = True  # rebuild everything
+        self._nodes: set[str] = set()  # marked
+        self._wires: set[Edge] = set()
+        self._announced = False  # Qt has been told the picture changed since it was last brought up to date
+        self.version = 0  # counts the changes, for what draws the boxes elsewhere (the minimap) to cache
 
+    # ---- marking --------------------------------------------------------------------------------
     def invalidate(self) -> None:
-        """A node moved, came, went, changed colour or selection: rebuild before the next paint."""
-        if self._boxes is None and self._announced:  # an edit touching 1,000 nodes tells Qt once
+        """Anything may have changed: rebuild everything before the next paint."""
+        self._all = True
+        self._announce()
+
+    def node_changed(self, node_id: str) -> None:
+        """Node ``node_id`` moved, came, went, or changed colour or height."""
+        self._nodes.add(node_id)
+        self._announce()
+
+    def wire_changed(self, edge: Edge) -> None:
+        """Wire ``edge`` was drawn anew, came or went."""
+        self._wires.add(edge)
+        self._announce()
+
+    def selection_changed(self) -> None:
+        self._selected = [item.node_id for item in self.canvas.selectedItems() if isinstance(item, NodeItem)]
+        self.update()
+
+    def shown(self) -> None:
+        """The scene just zoomed out to the overview: Qt must take the bounds as they are now."""
+        self.prepareGeometryChange()
+        self.update()
+
+    def _announce(self) -> None:
+        if self._announced:  # an edit touching 1,000 nodes tells Qt once
             return
-        self._boxes = None
         if self.isVisible():
             self.prepareGeometryChange()
             self.update()
             self._announced = True
 
-    def _build(self) -> None:
-        boxes: dict[int, tuple[QColor, list[QRectF]]] = {}
-        selected = []
-        bounds = QRectF()
-        for item in self.canvas.node_items.values():
-            rect = QRectF(item.pos(), QSizeF(NODE_WIDTH, item.height()))
-            colour = item._overview_colour
-            boxes.setdefault(colour.rgba(), (colour, []))[1].append(rect)
-            if item.isSelected():
-                selected.append(rect)
-            bounds = bounds.united(rect)
-        self._boxes, self._selected, self._bounds = boxes, selected, bounds
+    # ---- bringing up to date ---------------------------------------------------------------------
+    @staticmethod
+    def _box_of(item: NodeItem) -> QRectF:
+        return QRectF(item.pos(), QSizeF(NODE_WIDTH, item.height()))
+
+    def _catch_up(self) -> None:
+        if not (self._all or self._nodes or self._wires or self._bounds_stale or self._lines is None):
+            return
+        if self._all:
+            self._all = False
+            self._nodes.clear()
+            self._wires.clear()
+            self._box.clear()
+            self._groups.clear()
+            self._bounds_stale = True
+            for node_id, item in self.canvas.node_items.items():
+                self._put(node_id, item)
+            self._lines_of = {edge: _overview_lines(wire.path()) for edge, wire in self.canvas.wire_items.items()}
+            self._lines = None
+        if self._nodes:
+            items = self.canvas.node_items
+            for node_id in self._nodes:
+                old = self._box.pop(node_id, None)
+                if old is not None:
+                    self._groups[old[0]][1].remove(old[1])
+                    self._bounds_stale |= not _inside(old[1], self._bounds)
+                item = items.get(node_id)
+                if item is not None:
+                    self._put(node_id, item)
+            self._nodes.clear()
+        if self._wires:
+            wires = self.canvas.wire_items
+            for edge in self._wires:
+                wire = wires.get(edge)
+                if wire is None:
+                    self._lines_of.pop(edge, None)
+                else:
+                    self._lines_of[edge] = _overview_lines(wire.path())
+            self._wires.clear()
+            self._lines = None
+        if self._lines is None:
+            self._lines = [line for lines in self._lines_of.values() for line in lines]
+        if self._bounds_stale:
+            bounds = QRectF()
+            for _colour, rects in self._groups.values():
+                for rect in rects:
+                    bounds = bounds.united(rect)
+            self._bounds, self._bounds_stale = bounds, False
         self._announced = False
         self.version += 1
 
+    def _put(self, node_id: str, item: NodeItem) -> None:
+        rect = self._box_of(item)
+        colour = item._overview_colour
+        key = colour.rgba()
+        self._box[node_id] = (key, rect)
+        self._groups.setdefault(key, (colour, []))[1].append(rect)
+        if not self._bounds_stale:
+            self._bounds = rect if self._bounds.isNull() else self._bounds.united(rect)
+
+    # ---- reading and painting -----------------------------------------------------------------------
     def boundingRect(self) -> QRectF:
-        if self._boxes is None:
-            self._build()
-        return self._bounds
+        self._catch_up()
+        return self._bounds.adjusted(-CLEARANCE - BEND, -CLEARANCE - BEND, CLEARANCE + BEND, CLEARANCE + BEND)
 
     def boxes(self) -> tuple[list[tuple[QColor, list[QRectF]]], QRectF]:
         """Every node's box, grouped by colour, and their bounds (the minimap draws them too)."""
-        if self._boxes is None:
-            self._build()
-        return list(self._boxes.values()), self._bounds
+        self._catch_up()
+        return [group for group in self._groups.values() if group[1]], self._bounds
 
     def shape(self) -> QPainterPath:
         return QPainterPath()  # never under the pointer: the node items are
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
-        if self._boxes is None:
-            self._build()
+        self._catch_up()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)  # a pixel wide: crisp, and cheap
+        painter.setPen(self.canvas.overview_pens[0])
+        painter.drawLines(self._lines)
+        selected = [line for wire in self.canvas._selected_wires for line in self._lines_of.get(wire.edge, ())]
+        if selected:
+            painter.setPen(self.canvas.overview_pens[1])
+            painter.drawLines(selected)
         painter.setPen(Qt.PenStyle.NoPen)
-        for colour, rects in self._boxes.values():
+        for colour, rects in self._groups.values():
             painter.setBrush(colour)
             painter.drawRects(rects)
-        if self._selected:
+        selected_boxes = [self._box[n][1] for n in self._selected if n in self._box]
+        if selected_boxes:
             painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.setPen(QPen(QColor("#ffca28"), 0))  # cosmetic: one pixel at any zoom
-            painter.drawRects(self._selected)
+            painter.setPen(self.canvas.overview_pens[1])
+            painter.drawRects(selected_boxes)
+
+
+def _inside(rect: QRectF, bounds: QRectF) -> bool:
+    """Whether ``rect`` lies strictly inside ``bounds`` (so taking it away cannot shrink them)."""
+    return (rect.left() > bounds.left() and rect.top() > bounds.top() and rect.right() < bounds.right()
+            and rect.bottom() < bounds.bottom())
+
+
+def _overview_lines(path: QPainterPath) -> list[QLineF]:
+    """A wire's path (see wire_path) as straight runs: one for a forward S-curve, three for a loop back."""
+    count = path.elementCount()
+    if count < 2:
+        return []
+    points = [QPointF(path.elementAt(k).x, path.elementAt(k).y) for k in ((0, 3, 4, 7) if count >= 8 else
+                                                                            (0, count - 1))]
+    return [QLineF(a, b) for a, b in pairwise(points)]

@@ -29,9 +29,12 @@ from ui.canvas.items import (
     wire_path,
 )
 from ui.canvas.wire_gestures import DuplicateDrag, RefusalNote, WireEnd
+from ui.canvas.wire_labels import wire_labels_of
 from ui.document import Document
 
 LAYER_MIME = "application/x-netbuilder-layer"
+PORT_REACH_PX = 4.0  # a wire let go this close to a port (in screen pixels) lands on it
+MARK_ALL_PORTS = 2000  # up to this many nodes, a wire being drawn marks every port; beyond, those on screen
 # Qt skips such an item's paint, yet it still takes clicks, drags and selection.
 NO_CONTENTS = QGraphicsItem.GraphicsItemFlag.ItemHasNoContents
 GRID_LINE_EVERY = 5  # a grid line every 5 snap points, so the grid reads as a guide, not as noise
@@ -56,6 +59,13 @@ class CanvasScene(QGraphicsScene):
         self.node_items: dict[str, NodeItem] = {}
         self.detailed = True  # False: zoomed out to an overview (see canvas_items.DETAIL_ZOOM)
         self.wire_items: dict[Edge, WireItem] = {}
+        self._selected_wires: set[WireItem] = set()
+        self._seen_generation = -1  # the inference update the items show (-1: none yet, so look at all)
+        self.wire_pens: tuple[QPen, QPen] = (QPen(), QPen())  # a wire's pen, unselected and selected (restyle)
+        self.overview_pens: tuple[QPen, QPen] = (QPen(), QPen())
+        self.port_look: tuple[tuple[QPen, QPen], QBrush] = ((QPen(), QPen()), QBrush())
+        self.label_brush = QBrush()
+        self._theme_pens()
         self.overview = OverviewItem(self)  # before the nodes: each tells it when it changes
         self.addItem(self.overview)
         self._wire_from: PortItem | None = None
@@ -64,6 +74,7 @@ class CanvasScene(QGraphicsScene):
         self.dragging_nodes = False  # a node drag is under way (nodes snap to the grid as they move)
         self.drag_started = False  # the pointer has left the press point by more than a click's jitter
         self._press_screen = QPoint()
+        self._press_scene = QPointF()
         self._pressed_at: dict[str, QPointF] = {}  # the dragged nodes' positions at the press
         self._detached: Edge | None = None  # the wire pulled off an input, following the cursor
         self._dangling: QGraphicsPathItem | None = None  # a wire let go on empty canvas, while the quick-add is open
@@ -78,11 +89,13 @@ class CanvasScene(QGraphicsScene):
         for event, callback in self._subscriptions:
             event.sub(callback)
         document.changed.connect(self.refresh)
+        self.selectionChanged.connect(self._selection_changed)
         document.changed.connect(self._clear_message)
         for node in self.graph:
             self._node_added(node)
         for edge in self.graph.edges:
             self._edge_added(edge)
+        self._seen_generation = document.inference.generation  # the items were made from it
 
     @property
     def snap_to_grid(self) -> bool:
@@ -115,17 +128,52 @@ class CanvasScene(QGraphicsScene):
                 port.setVisible(detailed)
             item.setFlag(NO_CONTENTS, not detailed)  # see OverviewItem: the boxes are painted there
         self.overview.setVisible(not detailed)
-        self.overview.invalidate()
+        if not detailed:
+            self.overview.shown()
         for wire in self.wire_items.values():
+            wire.setVisible(detailed)  # zoomed out, the overview draws the wires as lines (see OverviewItem)
             wire.label.setVisible(detailed)
+
+    def content_rect(self) -> QRectF:
+        """What the graph covers: every node's box, and the wires that loop round them (cheaper than
+        itemsBoundingRect, which asks all 50,000 items at 10,000 nodes, 30,000 of them in Python: 160 ms)."""
+        _boxes, bounds = self.overview.boxes()
+        if bounds.isNull():
+            return self.itemsBoundingRect()
+        bounds = bounds.adjusted(-2, -2, 2, 2)  # a node item's own margin
+        for wire in self.wire_items.values():  # Qt's C++ bounds, kept with each path
+            bounds = bounds.united(wire.boundingRect())
+        return bounds
+
+    def _theme_pens(self) -> None:
+        colours = theme.canvas_colours()
+        self.port_look = ((QPen(colours.port_border, 1.5), QPen(colours.port_border, 1.5, Qt.PenStyle.DashLine)),
+                          QBrush(colours.port_fill))  # (pens: required, optional), fill
+        self.wire_pens = (QPen(theme.wire_colour(), 2.2), QPen(QColor("#ffca28"), 2.2))
+        # Zoomed out: cosmetic pens, a pixel wide at any zoom.
+        self.overview_pens = (QPen(theme.wire_colour(), 0), QPen(QColor("#ffca28"), 0))
+        self.label_brush = QBrush(theme.wire_label_colour())
 
     def restyle(self) -> None:
         """Take the colours of the theme in use (after the user or the system switched it)."""
         self.setBackgroundBrush(theme.canvas_background())
-        label = QBrush(theme.wire_label_colour())
+        self._theme_pens()
         for wire in self.wire_items.values():
-            wire.label.setBrush(label)
+            wire.label.setBrush(self.label_brush)
             wire.restyle()
+        for item in self.node_items.values():
+            for port in item.ports.values():
+                port.restyle()
+        self.overview.update()
+
+    def _selection_changed(self) -> None:
+        """Selected wires are drawn in the selection colour; the overview outlines selected nodes."""
+        now = {item for item in self.selectedItems() if isinstance(item, WireItem)}
+        for wire in now ^ self._selected_wires:
+            if wire.scene() is self:
+                wire.restyle()
+        self._selected_wires = now
+        self.overview.selection_changed()
 
     def close(self) -> None:
         for event, callback in self._subscriptions:
@@ -137,19 +185,27 @@ class CanvasScene(QGraphicsScene):
         self.node_items[node.id] = item
         item.setFlag(NO_CONTENTS, not self.detailed)
         self.addItem(item)
-        self.overview.invalidate()
+        self.overview.node_changed(node.id)
+        wire_labels_of(self).nodes_changed(node.id)  # the labels' free room changed
 
     def _node_removed(self, node: Node) -> None:
         self.removeItem(self.node_items.pop(node.id))
-        self.overview.invalidate()
+        self.overview.node_changed(node.id)
+        wire_labels_of(self).nodes_changed(node.id)
 
     def _edge_added(self, edge: Edge) -> None:
         item = WireItem(self, edge)
         self.wire_items[edge] = item
+        item.setVisible(self.detailed)
         self.addItem(item)
+        self.overview.wire_changed(edge)
 
     def _edge_removed(self, edge: Edge) -> None:
-        self.removeItem(self.wire_items.pop(edge))
+        item = self.wire_items.pop(edge)
+        wire_labels_of(self).forget(item)
+        self._selected_wires.discard(item)
+        self.removeItem(item)
+        self.overview.wire_changed(edge)
 
     def _node_changed(self, node: Node, what: str) -> None:
         item = self.node_items[node.id]
@@ -162,11 +218,19 @@ class CanvasScene(QGraphicsScene):
         self.note.dismiss()
 
     def refresh(self) -> None:
-        """Shapes and problems after an edit: re-infer (incrementally) and repaint."""
-        self.document.inference.update()
-        for item in self.node_items.values():  # cheap where nothing changed: an identity check each
+        """Shapes and problems after an edit: re-infer (incrementally) and repaint what changed."""
+        inference = self.document.inference
+        changed = inference.changed_since(self._seen_generation)
+        self._seen_generation = inference.generation
+        if changed is None:  # too long ago to say: look at every item (cheap: an identity check each)
+            nodes, wires = self.node_items.values(), self.wire_items.values()
+        else:
+            nodes = [self.node_items[n] for n in changed if n in self.node_items]
+            wires = [self.wire_items[e] for n in changed if n in self.graph.nodes for e in self.graph.out_edges(n)
+                     if e in self.wire_items]
+        for item in nodes:
             item.refresh_info()
-        for wire in self.wire_items.values():
+        for wire in wires:
             wire.refresh_label()
 
     def node_moved(self, node_id: str) -> None:
@@ -184,12 +248,13 @@ class CanvasScene(QGraphicsScene):
     def mousePressEvent(self, event) -> None:
         if event.button() == Qt.MouseButton.LeftButton and self._gesture_press(event):
             return
-        super().mousePressEvent(event)  # selects what was clicked; Qt then moves the selected movable items
+        super().mousePressEvent(event)  # selects what was clicked; mouseMoveEvent then moves the selected nodes
         # Only the left button drags; a right press opens a context menu, which takes the release.
         self.dragging_nodes = event.button() == Qt.MouseButton.LeftButton and isinstance(self.mouseGrabberItem(),
                                                                                            NodeItem)
         self.drag_started = False
         self._press_screen = event.screenPos()
+        self._press_scene = event.scenePos()
         # Only what Qt will drag can move, and a move is measured from here, not from the graph:
         # a node loaded off the grid stays where it is until it is dragged.
         self._pressed_at = {i.node_id: i.pos() for i in self.selectedItems() if isinstance(i, NodeItem)} \
@@ -200,10 +265,21 @@ class CanvasScene(QGraphicsScene):
             self._alt_drag.move(event)
             return
         if self.dragging_nodes and not self.drag_started:
-            # A hand's jitter during a click is not a drag (NodeItem.itemChange holds the nodes still).
+            # A hand's jitter during a click is not a drag: the nodes stay put until the pointer has travelled.
             travel = (event.screenPos() - self._press_screen).manhattanLength()
             self.drag_started = travel >= QApplication.startDragDistance()
+        if self.dragging_nodes and self.drag_started:
+            self._drag_nodes(event.scenePos() - self._press_scene)
         super().mouseMoveEvent(event)
+
+    def _drag_nodes(self, by: QPointF) -> None:
+        """Each node pressed on moves ``by`` from where it was at the press, from grid point to grid point."""
+        for node_id, at in self._pressed_at.items():
+            item = self.node_items.get(node_id)
+            if item is None:
+                continue
+            to = at + by
+            item.place(QPointF(*snap(to.x(), to.y())) if self.snap_to_grid else to)
 
     def mouseReleaseEvent(self, event) -> None:
         if self._alt_drag is not None:
@@ -236,12 +312,30 @@ class CanvasScene(QGraphicsScene):
         self._preview.setPen(QPen(QColor("#ff7043"), 2, Qt.PenStyle.DashLine))
         self._preview.setZValue(PREVIEW_Z)
         self.addItem(self._preview)
-        for item in self.node_items.values():
+        for item in self._nodes_to_mark():
             for other in item.ports.values():
                 if other.is_input != port.is_input and other.node_id != port.node_id:
                     edge = self._edge(port, other)
                     other.highlight = edge == self._detached or wire_gestures.connect_problem(self, edge) is None
-                    other.update()
+
+    def port_at(self, pos: QPointF) -> PortItem | None:
+        """The port under ``pos``, or the nearest one within a few pixels of it (a port is a small target)."""
+        reach = PORT_REACH_PX / max(wire_gestures.zoom_of(self), 1e-6)
+        near = [i for i in self.items(QRectF(pos.x() - reach, pos.y() - reach, 2 * reach, 2 * reach))
+                if isinstance(i, PortItem) and i.isVisible()]
+        return min(near, key=lambda p: (p.scenePos() - pos).manhattanLength(), default=None)
+
+    def _nodes_to_mark(self) -> list[NodeItem]:
+        """The nodes whose ports show whether they take the wire being drawn: all of them, or in a large graph
+        those on screen (asking 20,000 ports took seconds at 10,000 nodes)."""
+        if len(self.node_items) <= MARK_ALL_PORTS or not self.views():
+            return list(self.node_items.values())
+        seen = set()
+        for view in self.views():
+            rect = view.mapToScene(view.viewport().rect()).boundingRect()
+            seen.update(i for i in self.items(rect, Qt.ItemSelectionMode.IntersectsItemBoundingRect)
+                        if isinstance(i, NodeItem))
+        return list(seen)
 
     @staticmethod
     def _edge(a: PortItem, b: PortItem) -> Edge:
@@ -262,7 +356,7 @@ class CanvasScene(QGraphicsScene):
         detached, self._detached = self._detached, None
         if detached is not None and detached in self.wire_items:
             self.wire_items[detached].setVisible(True)
-        target = next((i for i in self.items(pos) if isinstance(i, PortItem)), None)
+        target = self.port_at(pos)
         # Let go on empty canvas, and further from the port than a click's jitter: a layer goes there.
         reach = QApplication.startDragDistance() / max(wire_gestures.zoom_of(self), 1e-6)
         on_canvas = (source is not None and target is None and detached is None
@@ -276,7 +370,6 @@ class CanvasScene(QGraphicsScene):
         for item in self.node_items.values():
             for port in item.ports.values():
                 port.highlight = None
-                port.update()
         if source is None:
             return
         if target is None and detached is not None:  # pulled off and let go on nothing: it goes

@@ -91,7 +91,12 @@ class CanvasView(QGraphicsView):
         scene = self.scene()
         if isinstance(scene, CanvasScene):  # every zoom path (wheel, keys, fit, reset) ends in a paint
             scene.set_detailed(self.transform().m11() >= DETAIL_ZOOM)
-            wire_labels_of(scene).flush(scene.detailed)
+            if scene.detailed:  # the labels of the wires on screen (and a margin), placed before they are drawn
+                seen = self.mapToScene(self.viewport().rect()).boundingRect()
+                margin = max(seen.width(), seen.height()) / 2
+                wire_labels_of(scene).flush(True, seen.adjusted(-margin, -margin, margin, margin))
+            else:
+                wire_labels_of(scene).flush(False)
         self._note_zoom()
         self.minimap.sync()
         super().paintEvent(event)
@@ -146,16 +151,16 @@ class CanvasView(QGraphicsView):
     def frame_all(self) -> None:
         """Frame All: the whole graph on screen, zoomed out as far as that takes (a small graph is magnified at
         most MOST_FOR_ALL); the zoom label says how far."""
-        self._fit(self.scene().itemsBoundingRect(), MOST_FOR_ALL)
+        self._fit(self.scene().content_rect(), MOST_FOR_ALL)
 
     def frame_readable(self) -> None:
         """A graph's first frame: all of it at a zoom where its text reads; one too large for that shows its
         start at 100 % (the minimap shows the rest, Frame All all of it)."""
-        self._frame(self.scene().itemsBoundingRect(), MOST_FOR_ALL)
+        self._frame(self.scene().content_rect(), MOST_FOR_ALL)
 
     def fit_everything(self) -> None:
         """Fit the whole graph however small its text gets (what zooming out by hand reaches)."""
-        self._fit(self.scene().itemsBoundingRect(), None)
+        self._fit(self.scene().content_rect(), None)
 
     def _fit(self, rect: QRectF, most: float | None) -> None:
         rect = rect.adjusted(-FRAME_MARGIN, -FRAME_MARGIN, FRAME_MARGIN, FRAME_MARGIN)

@@ -5,9 +5,12 @@ the first spot that covers no node (nor its ports) and no other label shown. A l
 such spot is hidden; hovering its wire shows it (over the nodes) and its tooltip names the shape.
 
 Placement is lazy and incremental: wires whose path or text changed, and nodes that moved, came or
-went, are only marked; :meth:`WireLabels.flush` (the view calls it before each paint) places what was
-marked, and only while the labels are shown at all (zoomed out they are hidden and nothing is placed).
-Nodes and labels are kept in a coarse grid so a spot is checked against its neighbours only.
+went, are only marked; :meth:`WireLabels.flush` (the view calls it before each paint, with the part of
+the scene on screen) places what was marked there, and only while the labels are shown at all (zoomed
+out they are hidden and nothing is placed). Wires off screen wait until they come into view: a
+10,000-node graph opens without placing 11,000 labels nobody sees (1.8 s). Nodes and labels are kept
+in a coarse grid so a spot is checked against its neighbours only, and a node that moved is taken
+out of its cells and put back, not the whole grid rebuilt.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import math
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QRectF, Qt
 
 if TYPE_CHECKING:
     from ui.canvas.items import WireItem
@@ -27,6 +30,7 @@ ALONG = (0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8, 0.12, 0.88)  # the spots tried, as f
 OFF_WIRE = 2.0  # gap between a label and its wire
 CLEAR = 2.0  # room kept between a label and anything else
 PORT_REACH = 9.0  # ports stick out this far left and right of a node's body (PORT_RADIUS + 3)
+ALL_AT_ONCE = 300  # up to this many waiting labels are placed in one go, on screen or not
 
 
 def _cells(rect: QRectF) -> Iterator[tuple[int, int]]:
@@ -80,7 +84,8 @@ class WireLabels:
         self._labels = _Grid()
         self._nodes = _Grid()
         self._node_rects: dict[str, QRectF] = {}
-        self._nodes_changed = True
+        self._nodes_changed = True  # every node: rebuild the node grid
+        self._moved: set[str] = set()  # these nodes moved, came or went
         self._shown = False
 
     # ---- marking ------------------------------------------------------------------------------
@@ -88,9 +93,12 @@ class WireLabels:
         """``wire``'s path or text changed: place its label again."""
         self._dirty.add(wire)
 
-    def nodes_changed(self) -> None:
-        """A node moved, came or went."""
-        self._nodes_changed = True
+    def nodes_changed(self, node_id: str | None = None) -> None:
+        """Node ``node_id`` moved, came or went (None: any may have)."""
+        if node_id is None:
+            self._nodes_changed = True
+        elif not self._nodes_changed:
+            self._moved.add(node_id)
 
     def forget(self, wire: WireItem) -> None:
         """``wire`` left the scene."""
@@ -105,8 +113,9 @@ class WireLabels:
         return wire in self._placed
 
     # ---- placing --------------------------------------------------------------------------------
-    def flush(self, shown: bool) -> None:
-        """Place what changed, when labels are ``shown`` (the canvas is zoomed in far enough to read them)."""
+    def flush(self, shown: bool, region: QRectF | None = None) -> None:
+        """Place what changed, when labels are ``shown`` (the canvas is zoomed in far enough to read them):
+        the wires that reach into ``region`` (the scene on screen), or every one when it is None."""
         if not shown:
             self._shown = False
             return
@@ -116,13 +125,17 @@ class WireLabels:
                 wire.label.setVisible(False)
             for wire in self._dirty:
                 wire.label.setVisible(False)
-        if not self._dirty and not self._nodes_changed:
+        if not self._dirty and not self._nodes_changed and not self._moved:
             return
         freed: list[QRectF] = []
-        if self._nodes_changed:
+        if self._nodes_changed or self._moved:
             freed += self._refresh_nodes()
-        retry = set(self._dirty)
-        self._dirty.clear()
+        if region is None or len(self._dirty) <= ALL_AT_ONCE:
+            retry = set(self._dirty)
+        else:  # only those on screen; the rest stay marked until they come into view
+            near = self.scene.items(region, Qt.ItemSelectionMode.IntersectsItemBoundingRect)
+            retry = {item for item in near if item in self._dirty}
+        self._dirty -= retry
         for wire in retry:
             rect = self._placed.pop(wire, None)
             if rect is not None:
@@ -136,20 +149,40 @@ class WireLabels:
                 self._place(wire)
 
     def _refresh_nodes(self) -> list[QRectF]:
-        """Rebuild the node grid; labels now under a node must move. Returns the rects nodes left."""
-        self._nodes_changed = False
-        before = self._node_rects
-        now = {node_id: item.body_rect().adjusted(-PORT_REACH, 0, PORT_REACH, 0)
-               for node_id, item in self.scene.node_items.items()}
-        self._node_rects = now
-        grid = _Grid()
-        for node_id, rect in now.items():
-            grid.add(node_id, rect)
-        self._nodes = grid
-        left = [rect for node_id, rect in before.items() if now.get(node_id) != rect]
-        for node_id, rect in now.items():
-            if before.get(node_id) != rect:
-                self._dirty.update(self._labels.hits(rect))  # a node now sits on these labels
+        """Bring the node grid up to date; labels now under a node must move. Returns the rects nodes left."""
+        items = self.scene.node_items
+        if self._nodes_changed:
+            self._nodes_changed = False
+            self._moved.clear()
+            before = self._node_rects
+            now = {node_id: _node_rect(item) for node_id, item in items.items()}
+            self._node_rects = now
+            grid = _Grid()
+            for node_id, rect in now.items():
+                grid.add(node_id, rect)
+            self._nodes = grid
+            left = [rect for node_id, rect in before.items() if now.get(node_id) != rect]
+            came = [rect for node_id, rect in now.items() if before.get(node_id) != rect]
+        else:
+            left, came = [], []
+            for node_id in self._moved:
+                old = self._node_rects.pop(node_id, None)
+                item = items.get(node_id)
+                new = _node_rect(item) if item is not None else None
+                if old == new:
+                    if new is not None:
+                        self._node_rects[node_id] = new
+                    continue
+                if old is not None:
+                    self._nodes.remove(node_id, old)
+                    left.append(old)
+                if new is not None:
+                    self._node_rects[node_id] = new
+                    self._nodes.add(node_id, new)
+                    came.append(new)
+            self._moved.clear()
+        for rect in came:
+            self._dirty.update(self._labels.hits(rect))  # a node now sits on these labels
         return left
 
     def _place(self, wire: WireItem) -> None:
@@ -191,6 +224,10 @@ class WireLabels:
     def visible_rects(self) -> Iterable[tuple[WireItem, QRectF]]:
         """The labels shown now and where (for tests and the minimap)."""
         return self._placed.items()
+
+
+def _node_rect(item) -> QRectF:
+    return item.body_rect().adjusted(-PORT_REACH, 0, PORT_REACH, 0)
 
 
 def _order(wire: WireItem) -> tuple[float, float]:
