@@ -1,22 +1,29 @@
-"""The node editor with a 1,000-node graph: open, repaint when panning or zooming, one parameter edit.
+"""The node editor with a large graph: open, repaint when panning or zooming, one parameter edit.
 
-Targets (issue 5): open <= 1 s; a pan or zoom repaint <= 16 ms even zoomed out with every
-node visible; one parameter edit updates shapes and labels (and repaints) in <= 20 ms.
+Two sizes, each with its issue's targets:
+
+* 1,000 nodes (issue 5): open <= 1 s; a pan or zoom repaint <= 16 ms even zoomed out with every
+  node visible, and within 1.5 x the reference; one parameter edit updates shapes and labels (and
+  repaints) in <= 20 ms.
+* 10,000 nodes (issue 12: real transformer exports run to thousands of nodes): open <= 2 s; the
+  zoomed-out repaint with every node visible within 1.2 x the reference; one parameter edit
+  updates shapes and labels in <= 20 ms (what it adds to the repaint).
+
 Reference measured in the same run, interleaved step by step with ours: the same view repainting
-a bare QGraphicsScene holding Qt's own items for the same picture, one rectangle per node and each
-wire's own path, the least Qt itself can do for it. The zoomed-out repaint must stay within 1.5 x
-that reference. The edit is timed against the same view's repaint without an edit; what the edit
-adds (shapes, labels) must stay under 20 ms. The absolute 16 ms and 20 ms budgets were set on a
-machine where the bare scene repaints in about 9 ms; they are judged only where the bare scene itself
-fits in 16 ms (on a slower or loaded machine no code could meet them, and the ratios decide).
-Opening has no Qt-only equivalent, so it is held to the issue's 1 s alone.
-(For scale, from the issue: NodeGraphQt took 4.8-6.0 s to build a 1,000-node chain and 40 ms
-per repaint with every node visible.)
+a bare QGraphicsScene holding Qt's own items for the picture zoomed out, one rectangle per node and
+one line per wire, the least Qt itself can do for it. The edit is timed against the same view's
+repaint without an edit; what the edit adds (shapes, labels) is held to 20 ms. The absolute 16 ms
+and 20 ms budgets were set on a machine where the bare scene repaints in about 9 ms; they are judged
+only where the bare scene itself fits in 16 ms (on a slower or loaded machine no code could meet
+them, and the ratios decide). "Open" runs from reading the file to the window's first paint with
+the events that start-up queued handled (the window answers the user); it has no Qt-only
+equivalent, so it is held to the issue's figure alone. (For scale, from issue 5: NodeGraphQt took
+4.8-6.0 s to build a 1,000-node chain and 40 ms per repaint with every node visible.)
 
 Printed: median and range of every timing, ratios as the median (and range) of per-pair ratios,
 PASS or FAIL for each target. Exits 1 when any target is missed.
 
-    python benchmarks/bench_canvas_scale.py [--repeats 30] [--nodes 1000]
+    python benchmarks/bench_canvas_scale.py [--repeats 30] [--nodes 1000 10000]
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).parent))
 
 from bench_shape_inference import make_graph
+from PySide6.QtCore import QLineF
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QGraphicsScene, QGraphicsView
 
@@ -44,8 +52,15 @@ from netbuilder.model.layout import layered_positions
 from ui.document import Document
 from ui.main_window import MainWindow
 
-TARGET_OPEN_MS, TARGET_REPAINT_MS, TARGET_EDIT_MS = 1000.0, 16.0, 20.0
-TARGET_REPAINT_RATIO = 1.5  # netbuilder's zoomed-out repaint / the bare scene's
+TARGET_REPAINT_MS, TARGET_EDIT_MS = 16.0, 20.0
+
+
+def targets_for(nodes: int) -> tuple[float, float]:
+    """(open ms, zoomed-out repaint / the bare scene's) for a graph of ``nodes``: issue 5's up to 1,000
+    nodes, issue 12's from 10,000 (in between, the stricter ratio and a budget in proportion)."""
+    if nodes <= 1000:
+        return 1000.0, 1.5
+    return (2000.0 if nodes >= 10_000 else 1000.0 + nodes / 9), 1.2
 COLUMNS = 25  # bands of 25 columns, so that zoomed to fit, every node is on screen
 
 
@@ -116,7 +131,9 @@ def bare_scene_view(window: MainWindow) -> QGraphicsView:
     for item in window.scene.node_items.values():
         scene.addRect(item.sceneBoundingRect())
     for wire in window.scene.wire_items.values():
-        scene.addPath(wire.path())
+        path = wire.path()
+        scene.addLine(QLineF(path.elementAt(0).x, path.elementAt(0).y, path.currentPosition().x(),
+                             path.currentPosition().y()))
     view = QGraphicsView(scene)
     scene.setParent(view)  # kept alive with the view (a view does not own its scene)
     view.setRenderHints(window.view.renderHints())
@@ -133,6 +150,7 @@ def open_window(path: Path) -> tuple[MainWindow, float]:
     window.show()
     window.view.frame_readable()
     window.view.viewport().repaint()
+    QApplication.processEvents()  # what start-up queued (the docks' first fill, the labels' placing)
     return window, (time.perf_counter() - start) * 1000
 
 
@@ -140,20 +158,33 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--opens", type=int, default=3, help="how many times the window is opened on the graph")
-    parser.add_argument("--nodes", type=int, default=1000, help="graph size (200 or more)")
+    parser.add_argument("--nodes", type=int, nargs="+", default=[1000, 10_000], help="graph sizes (200 or more)")
     parser.add_argument("--target-scale", type=float, default=1.0,
                         help="multiplies every target (for checking the gate itself; 1 is the real targets)")
     args = parser.parse_args()
-    scale_target = args.target_scale
     # The window's layout comes from settings: a private, empty folder, so a layout left by a user's session
     # (a Summary dock in front, say) does not change what is measured.
     from PySide6.QtCore import QSettings
 
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tempfile.mkdtemp(prefix="bench-settings-"))
     app = QApplication.instance() or QApplication([])
+    failed = [n for n in args.nodes if not measure(app, n, args)]
+    if failed:
+        print(f"missed targets at {', '.join(f'{n:,}' for n in failed)} nodes")
+    return 1 if failed else 0
+
+
+def measure(app: QApplication, nodes: int, args: argparse.Namespace) -> bool:
+    """One graph size: every figure printed; True when every target is met."""
+    scale_target = args.target_scale
+    target_open_ms, target_ratio = targets_for(nodes)
+    print(f"== {nodes:,} nodes (targets: open <= {target_open_ms:g} ms, zoomed-out repaint <= {target_ratio:g} x "
+          f"the bare scene, an edit adds <= {TARGET_EDIT_MS:g} ms)")
+    gc.unfreeze()
+    gc.collect()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "scale.nbproj"
-        _, last_edit = write_project(path, args.nodes)
+        _, last_edit = write_project(path, nodes)
         open_ms = []
         for _ in range(args.opens - 1):  # the last one opened stays for the rest of the run
             window, ms = open_window(path)
@@ -213,7 +244,7 @@ def main() -> int:
     print(f"graph: {len(doc.project.graph)} nodes, {len(doc.project.graph.edges)} wires; {args.repeats} interleaved "
           f"repeats (netbuilder, reference, netbuilder, ...)")
     print(f"open (load, check, build the scene, first paint), {args.opens} times: {spread(open_ms)}")
-    print(f"zoomed out to fit (scale {zoom_scale:.3f}, {visible} of {args.nodes} nodes fully on screen):")
+    print(f"zoomed out to fit (scale {zoom_scale:.3f}, {visible} of {nodes} nodes fully on screen):")
     for name, (ours, ref) in (("pan ", pan_out), ("zoom", zoom_out)):
         print(f"  {name} repaint {spread(ours)}; bare scene {spread(ref)}; {ratio_text(pair_ratios(ours, ref))}")
     print("at 100 % zoom:")
@@ -227,11 +258,9 @@ def main() -> int:
 
     med = statistics.median
     checks = [
-        ("open", med(open_ms), TARGET_OPEN_MS * scale_target, "ms"),
-        ("pan repaint / bare scene, zoomed out", med(pair_ratios(*pan_out)),
-         TARGET_REPAINT_RATIO * scale_target, "x"),
-        ("zoom repaint / bare scene, zoomed out", med(pair_ratios(*zoom_out)),
-         TARGET_REPAINT_RATIO * scale_target, "x"),
+        ("open", med(open_ms), target_open_ms * scale_target, "ms"),
+        ("pan repaint / bare scene, zoomed out", med(pair_ratios(*pan_out)), target_ratio * scale_target, "x"),
+        ("zoom repaint / bare scene, zoomed out", med(pair_ratios(*zoom_out)), target_ratio * scale_target, "x"),
         ("edit at the start, what it adds to the repaint", med([a - b for a, b in zip(*edit_early, strict=True)]),
          TARGET_EDIT_MS * scale_target, "ms"),
     ]
@@ -252,7 +281,10 @@ def main() -> int:
     doc.undo_stack.setClean()
     window.close()
     bare.close()
-    return 1 if failed else 0
+    window.deleteLater()
+    bare.deleteLater()
+    app.processEvents()
+    return not failed
 
 
 if __name__ == "__main__":
