@@ -112,7 +112,7 @@ class Document(QObject):
         from netbuilder.data.fit import data_problems
 
         project, graph = self.project, self.project.graph
-        inputs = [n for n in graph if n.kind == "Input"]
+        inputs = graph.of_kind("Input")
         shape = tuple(inputs[0].params["shape"]) if len(inputs) == 1 else None
         base = project.path.parent if project.path else None
         training = project.training

@@ -29,7 +29,7 @@ def _data_facts(document: Document) -> DataFacts | None:
     from netbuilder.data.cache import DATA_CACHE
     from netbuilder.data.facts import data_facts
 
-    inputs = [n for n in project.graph if n.kind == "Input"]
+    inputs = project.graph.of_kind("Input")
     shape = tuple(inputs[0].params["shape"]) if len(inputs) == 1 else None
     seed = project.training.get("seed", 0) if isinstance(project.training.get("seed", 0), int) else 0
     try:

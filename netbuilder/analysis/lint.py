@@ -43,8 +43,8 @@ def _last_layers(graph: Graph) -> list[tuple[Node, Node, list[Node]]]:
     """(layer, output, passed) for each Output: the layer that decides what reaches it, and the
     pass-through layers between them."""
     found = []
-    for out in graph:
-        if out.kind == "Output" and (edge := graph.in_edges(out.id).get("in")):
+    for out in graph.of_kind("Output"):
+        if edge := graph.in_edges(out.id).get("in"):
             last, passed = meaning_layer(graph, edge.src)
             found.append((last, out, passed))
     return found

@@ -227,8 +227,8 @@ class ShapeInference:
 def graph_problems(graph: Graph) -> list[Problem]:
     """Whole-graph problems: no Input, no Output, and nodes whose result goes nowhere."""
     found: list[Problem] = []
-    inputs = [n.id for n in graph if n.kind == "Input"]
-    outputs = [n.id for n in graph if n.kind == "Output"]
+    inputs = [n.id for n in graph.of_kind("Input")]
+    outputs = [n.id for n in graph.of_kind("Output")]
     if not inputs:
         found.append(Problem("error", "no-input", "the graph has no Input: add one from the palette "
                                                   "and set the shape of one sample"))

@@ -33,7 +33,7 @@ def build_module(graph: Graph, inference: ShapeInference | None = None) -> fx.Gr
         lines = "\n".join(f"  - {p.message}" for p in errors)
         raise CompileError(f"the graph has {len(errors)} problem(s) to fix before it can run:\n{lines}")
 
-    output_ids = [n.id for n in graph if n.kind == "Output"]
+    output_ids = [n.id for n in graph.of_kind("Output")]
     used = graph.live_nodes()
     root = nn.Module()
     code = fx.Graph()

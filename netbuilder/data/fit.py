@@ -19,8 +19,8 @@ from netbuilder.model.graph import Graph
 def data_problems(dataset: Dataset, graph: Graph, inference: ShapeInference, loss: str,
                   metrics: tuple[str, ...] = ()) -> list[Problem]:
     found: list[Problem] = metric_problems(dataset, metrics)
-    inputs = [n for n in graph if n.kind == "Input"]
-    outputs = [n for n in graph if n.kind == "Output"]
+    inputs = graph.of_kind("Input")
+    outputs = graph.of_kind("Output")
     if len(inputs) != 1 or len(outputs) != 1:
         return [Problem("error", "data-arity",
                         f"training needs exactly one Input and one Output; this graph has {len(inputs)} and "

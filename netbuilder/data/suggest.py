@@ -21,7 +21,7 @@ def ends_in_sigmoid(graph: Graph | None) -> bool:
     """Whether the layer feeding the graph's one Output (past Dropout and the like) is a Sigmoid."""
     if graph is None:
         return False
-    outputs = [n for n in graph if n.kind == "Output"]
+    outputs = graph.of_kind("Output")
     if len(outputs) != 1:
         return False
     edge = graph.in_edges(outputs[0].id).get("in")

@@ -137,6 +137,7 @@ class Graph:
         self._out: dict[str, list[Edge]] = {}
         self._order: list[str] | None = None
         self.structure_version = 0  # goes up whenever a node or a wire comes or goes
+        self._by_kind: dict[str, dict[str, None]] = {}  # kind -> ids in node order (a node's kind never changes)
         self._id_counter = 0
         self.node_added = Event("node_added")
         self.node_removed = Event("node_removed")
@@ -204,6 +205,10 @@ class Graph:
         return Node(node_id or self.new_id(), kind, name or self.unique_name(spec.name_base or kind.lower()),
                     values, (float(position[0]), float(position[1])))
 
+    def of_kind(self, kind: str) -> list[Node]:
+        """The nodes of ``kind``, in node order (without a pass over every node)."""
+        return [self._nodes[n] for n in self._by_kind.get(kind, ())]
+
     def topological_order(self) -> list[str]:
         """Node ids, every node after all its inputs; ties keep insertion order."""
         if self._order is None:
@@ -247,8 +252,8 @@ class Graph:
     def live_nodes(self) -> set[str]:
         """The nodes a compiled module computes: those whose result reaches an Output, and every
         Input (``forward`` takes them all). Summaries count these; the rest are dead ends."""
-        outputs = [n.id for n in self if n.kind == "Output"]
-        return self.upstream(outputs) | {n.id for n in self if n.kind == "Input"}
+        outputs = [n.id for n in self.of_kind("Output")]
+        return self.upstream(outputs) | {n.id for n in self.of_kind("Input")}
 
     # ---- checks --------------------------------------------------------------------
     def add_problem(self, node: Node) -> str | None:
@@ -306,6 +311,11 @@ class Graph:
         self._names[node.name] = node.id
         self._in[node.id] = {}
         self._out[node.id] = []
+        same = self._by_kind.setdefault(node.kind, {})
+        if index is not None and index < len(self._nodes) - 1:  # undo: back in node order among its kind
+            self._by_kind[node.kind] = {n: None for n in self._nodes if n in same or n == node.id}
+        else:
+            same[node.id] = None
         self._order = None
         self.structure_version += 1
         self.node_added.emit(node)
@@ -318,6 +328,7 @@ class Graph:
         if self._in[node_id] or self._out[node_id]:
             raise EditRefused(f"'{node.name}' still has wires; remove them first (edits.RemoveNode does)")
         del self._nodes[node_id], self._names[node.name], self._in[node_id], self._out[node_id]
+        del self._by_kind[node.kind][node_id]
         self._order = None
         self.structure_version += 1
         self.node_removed.emit(node)

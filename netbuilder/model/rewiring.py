@@ -131,7 +131,7 @@ def set_as_output(graph: Graph, node_id: str) -> tuple[Compound, str]:
     or, in a graph without an Output, one is added to its right. The edit and the Output's id."""
     node = graph.node(node_id)
     port = first_output(node)
-    output = next((n for n in graph if n.kind == "Output"), None)
+    output = next(iter(graph.of_kind("Output")), None)
     if output is None:
         new = _new(graph, "Output", None, (node.position[0] + COLUMN, node.position[1]))
         return Compound(f"Add an Output after '{node.name}'",

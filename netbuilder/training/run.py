@@ -82,7 +82,7 @@ def prepare(project: Project, overrides: dict[str, Any] | None = None,
         problems.append(str(exc))
         settings = None
     base = project.path.parent if project.path else None
-    inputs = [n for n in project.graph if n.kind == "Input"]
+    inputs = project.graph.of_kind("Input")
     shape = tuple(inputs[0].params["shape"]) if len(inputs) == 1 else None
     seed = settings.seed if settings is not None else 0
     dataset = val = None

@@ -172,12 +172,22 @@ def test_random_edit_sequences_undo_and_redo_to_the_same_file(seed: int, steps: 
     for node in g:
         assert inference.info(node.id).outputs == fresh.info(node.id).outputs
         assert inference.info(node.id).problem == fresh.info(node.id).problem
+    assert inference.problems == fresh.problems  # the whole-graph ones too, kept between edits
     for edit, before in reversed(history):
         edit.revert(g)
         assert snapshot(g) == before
+        assert_kinds_indexed(g)
     for edit, _ in history:
         edit.apply(g)
+        assert_kinds_indexed(g)
     assert snapshot(g) == final
+    assert inference.problems == infer_shapes(g).problems
+
+
+def assert_kinds_indexed(g: Graph) -> None:
+    """Graph.of_kind answers as a pass over every node would, in node order."""
+    for kind in {n.kind for n in g} | {"Input", "Output"}:
+        assert g.of_kind(kind) == [n for n in g if n.kind == kind]
 
 
 def test_topological_order_puts_inputs_first_and_respects_wires() -> None:

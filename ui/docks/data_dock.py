@@ -140,7 +140,7 @@ class DataDock(QDockWidget):
         return self.project.path.parent if self.project.path else None
 
     def _input_shape(self) -> tuple[int, ...] | None:
-        inputs = [n for n in self.project.graph if n.kind == "Input"]
+        inputs = self.project.graph.of_kind("Input")
         return tuple(inputs[0].params["shape"]) if len(inputs) == 1 else None
 
     def _load(self, data: dict[str, Any]) -> Dataset:
