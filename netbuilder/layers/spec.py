@@ -60,7 +60,8 @@ class ParamSpec:
     """One typed parameter.
 
     ``kind`` is one of ``int``, ``float``, ``bool``, ``choice``, ``ints`` (a list of
-    ints), ``int2`` (an int or a pair of ints), ``optional_int`` (an int or null).
+    ints), ``int2`` (an int or a pair of ints), ``int3`` (an int or three ints), ``optional_int``
+    (an int or null).
     """
 
     name: str
@@ -94,10 +95,11 @@ class ParamSpec:
             if value in self.choices and type(value) is type(self.choices[0]):
                 return None
             return f"must be one of {', '.join(map(repr, self.choices))}, not {value!r}"
-        if kind == "int2":
+        if kind in ("int2", "int3"):
             if isinstance(value, (list, tuple)):
-                if len(value) != 2:
-                    return f"must be an int or a pair of ints, not a list of {len(value)}"
+                if len(value) != int(kind[3]):
+                    what = "a pair of ints" if kind == "int2" else "three ints"
+                    return f"must be an int or {what}, not a list of {len(value)}"
                 return next((m for m in map(self._check_int, value) if m), None)
             return self._check_int(value)
         if kind == "ints":
@@ -235,6 +237,13 @@ def pair(value: int | Sequence[int]) -> tuple[int, int]:
     if isinstance(value, (list, tuple)):
         return int(value[0]), int(value[1])
     return int(value), int(value)
+
+
+def ntuple(value: int | Sequence[int], n: int) -> tuple[int, ...]:
+    """An ``int``, ``int2`` or ``int3`` parameter as ``n`` sizes, one per spatial axis."""
+    if isinstance(value, (list, tuple)):
+        return tuple(int(v) for v in value) if len(value) == n else (int(value[0]),) * n
+    return (int(value),) * n
 
 
 def torch_dim(dim: int, t: TensorType, port: str, what: str = "dim") -> int:

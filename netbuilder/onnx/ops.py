@@ -34,7 +34,7 @@ def _attrs(n: onnx.NodeProto) -> dict[str, Any]:
 
 def _pick(vals: list[int], nd: int) -> int | list[int]:
     """An int param for equal sizes, a pair otherwise (how a user would type it)."""
-    return int(vals[0]) if nd == 1 or vals[0] == vals[1] else [int(v) for v in vals]
+    return int(vals[0]) if nd == 1 or len(set(vals)) == 1 else [int(v) for v in vals]
 
 
 def _window(b: LayerMaker, n: onnx.NodeProto, kernel: list[int], nd: int) -> tuple[list[int], list[int], list[int]]:
@@ -64,8 +64,8 @@ def _conv(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
     x, w = b.port(n, 0), b.const(n, 1, "weight")
     bias = b.const(n, 2, "bias") if b.has(n, 2) else None
     nd = w.ndim - 2
-    if nd not in (1, 2):
-        raise OpProblem(f"a {nd}-D convolution has no netbuilder layer (there are Conv1d and Conv2d)")
+    if nd not in (1, 2, 3):
+        raise OpProblem(f"a {nd}-D convolution has no netbuilder layer (there are Conv1d, Conv2d and Conv3d)")
     k = list(w.shape[2:])
     strides, pads, dil = _window(b, n, k, nd)
     params = {"out_channels": w.shape[0], "kernel_size": _pick(k, nd), "stride": _pick(strides, nd),
@@ -96,8 +96,8 @@ def _pool(op: str) -> Mapper:
             raise OpProblem("the Indices output of MaxPool has no netbuilder equal")
         k = list(a["kernel_shape"])
         nd = len(k)
-        if nd not in (1, 2):
-            raise OpProblem(f"{nd}-D pooling has no netbuilder layer")
+        if nd not in (1, 2, 3):
+            raise OpProblem(f"{nd}-D pooling has no netbuilder layer (there is 1-D to 3-D)")
         strides, pads, dil = _window(b, n, k, nd)
         if any(d != 1 for d in dil):
             raise OpProblem("dilated pooling has no netbuilder layer")
@@ -120,8 +120,8 @@ def _global(op: str) -> Mapper:
     def mapper(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
         x, size = b.port(n, 0), b.shape(n.input[0])[2:]
         nd = len(size)
-        if nd not in (1, 2):
-            raise OpProblem(f"{nd}-D global pooling has no netbuilder layer")
+        if nd not in (1, 2, 3):
+            raise OpProblem(f"{nd}-D global pooling has no netbuilder layer (there is 1-D to 3-D)")
         if op == "Avg":
             return [b.add(f"AdaptiveAvgPool{nd}d", n, {"output_size": 1}, [x])]
         # A window as large as the input is the global maximum; sizes are fixed per sample here.
@@ -203,13 +203,13 @@ def _batchnorm(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
     x = b.port(n, 0)
     scale, shift, mean, var = (b.const(n, k, w) for k, w in enumerate(("scale", "B", "mean", "var"), 1))
     rank = len(b.shape(n.input[0]))
-    if rank not in (2, 3, 4):
-        raise OpProblem(f"batch norm of a rank-{rank} tensor has no netbuilder layer")
+    if rank not in (2, 3, 4, 5):
+        raise OpProblem(f"batch norm of a rank-{rank} tensor has no netbuilder layer (ranks 2 to 5 have one)")
     params = {"eps": float(a.get("epsilon", 1e-5)), "momentum": round(1.0 - float(a.get("momentum", 0.9)), 6),
               "affine": True}
     weights = {"weight": scale, "bias": shift, "running_mean": mean, "running_var": var,
                "num_batches_tracked": torch.tensor(0)}
-    return [b.add("BatchNorm2d" if rank == 4 else "BatchNorm1d", n, params, [x], weights)]
+    return [b.add(f"BatchNorm{max(rank - 2, 1)}d", n, params, [x], weights)]
 
 
 def _lrn(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
