@@ -145,6 +145,7 @@ ShapeRule = Callable[[Params, Mapping[str, TensorType]], dict[str, TensorType]]
 Builder = Callable[[Params, Mapping[str, TensorType]], Any]
 MacsRule = Callable[[Params, Mapping[str, TensorType], Mapping[str, TensorType]], int]
 PortsRule = Callable[[Params], tuple[PortSpec, ...]]
+OutputsRule = Callable[[Params], tuple[str, ...]]
 # emit(fx_graph, call_module, input_fx_nodes, params, input_types, output_types) -> fx node,
 # where call_module(*args, **kwargs) adds a call of the node's own module.
 Emitter = Callable[..., Any]
@@ -170,7 +171,8 @@ class LayerSpec:
     inputs:
         The input ports, or a function of the params for merges whose port count is a param.
     outputs:
-        The output port names.
+        The output port names, or a function of the params for a layer whose output count is a
+        param (Split). A layer of several outputs has an ``emit`` returning one fx node per port.
     build:
         ``build(params, inputs) -> torch.nn.Module``, or None for layers that compile to a
         tensor method or function (see :mod:`netbuilder.build.compile`).
@@ -189,7 +191,7 @@ class LayerSpec:
     params: tuple[ParamSpec, ...]
     infer: ShapeRule
     inputs: tuple[PortSpec, ...] | PortsRule = (PortSpec("in"),)
-    outputs: tuple[str, ...] = ("out",)
+    outputs: tuple[str, ...] | OutputsRule = ("out",)
     build: Builder | None = None
     macs: MacsRule | None = None
     check: Callable[[Params], str | None] | None = None
@@ -208,6 +210,13 @@ class LayerSpec:
 
     def input_ports(self, params: Params) -> tuple[PortSpec, ...]:
         return self.inputs(params) if callable(self.inputs) else self.inputs
+
+    def output_ports(self, params: Params | None = None) -> tuple[str, ...]:
+        """The output port names; a layer with an outputs rule gives those of ``params`` (its
+        defaults' when None)."""
+        if callable(self.outputs):
+            return self.outputs(self.defaults() if params is None else params)
+        return self.outputs
 
     def value_problem(self, params: Params) -> str | None:
         """Why one of these values is not allowed (missing, unknown, wrong type or range), or None.
