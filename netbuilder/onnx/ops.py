@@ -429,3 +429,148 @@ MAPPERS: dict[str, Mapper] = {
 SHAPE_OPS = frozenset({"Shape", "Size", "ConstantOfShape"})
 
 __all__ = ["MAPPERS", "SHAPE_OPS", "Mapper"]
+
+
+# ---- torch's exported modules (issue 12): Split, element-wise math, and the patterns torch's exporter
+# spells nn.GLU, nn.Softmin and nn.Softsign as, each mapped to that one layer -------------------------
+def _split(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
+    x, shape = b.port(n, 0), b.shape(n.input[0])
+    axis = int(_attrs(n).get("axis", 0))
+    if axis % len(shape) == 0:
+        raise OpProblem("splitting along the batch dimension has no netbuilder layer")
+    sizes = [b.shape(o)[axis] if o else None for o in n.output]
+    if any(s is None for s in sizes):
+        raise OpProblem("the sizes of its parts are not known when importing")
+    if len(sizes) == 1:
+        return [x]
+    if len(sizes) > 8:
+        raise OpProblem(f"{len(sizes)} parts; netbuilder's Split makes at most 8")
+    node = b.add("Split", n, {"sizes": [int(s) for s in sizes], "dim": axis}, [x]).node
+    return [Port(node, port) for port in b.graph.node(node).output_ports()]
+
+
+def _scalar(b: LayerMaker, n: onnx.NodeProto, k: int) -> float | None:
+    """The one number constant input ``k`` holds, when it broadcasts without adding dimensions."""
+    c = b.const(n, k, "constant")
+    other = b.shape(n.input[1 - k]) if len(n.input) == 2 else ()
+    return float(c.reshape(-1)[0]) if c.size == 1 and c.ndim <= len(other) else None
+
+
+def _not_scalar(b: LayerMaker, n: onnx.NodeProto, k: int) -> OpProblem:
+    c, shape = b.const(n, k, "constant"), b.shape(n.input[1 - k])
+    why = (" that differs from sample to sample along the batch dimension" if c.ndim == len(shape)
+           and c.shape[0] > 1 and c.shape[0] == shape[0] else "")
+    return OpProblem(f"{n.op_type} with a constant of shape {list(c.shape)}{why} has no netbuilder layer "
+                     "(Math combines each value with one number; Add, Multiply, Subtract and Divide take "
+                     "computed tensors): make the constant a single number, or compute it from an input")
+
+
+def _math(b: LayerMaker, n: onnx.NodeProto, function: str, x: Port, value: float = 1.0) -> Port:
+    return b.add("Math", n, {"function": function, "value": value}, [x])
+
+
+def _unary(function: str) -> Mapper:
+    def mapper(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
+        return [_math(b, n, function, b.port(n, 0))]
+
+    return mapper
+
+
+def _arith(op: str) -> Mapper:
+    """Add, Sub, Mul, Div and Pow: of two computed tensors a merge, of a tensor and a number a Math."""
+    merge = {"Add": _add, "Mul": _merge("Multiply")}.get(op)
+
+    def mapper(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
+        consts = [k for k in range(len(n.input)) if b.is_const(n, k)]
+        if op == "Add" and (not consts or b.bias_target(n.input[1 - consts[0]]) is not None):
+            return _add(b, n)  # a merge, or a bias folded into the layer before
+        if not consts:
+            if op == "Mul" and (glu := _glu(b, n)):
+                return [glu]
+            if op == "Div" and (softsign := _softsign(b, n)):
+                return [softsign]
+            if op == "Pow":
+                raise OpProblem("Pow with a computed exponent has no netbuilder layer (Math's power takes a number)")
+            if merge is not None:
+                return merge(b, n)
+            return [b.add("Subtract" if op == "Sub" else "Divide", n, {}, [b.port(n, 0), b.port(n, 1)])]
+        if len(consts) != 1 or len(n.input) != 2:
+            raise OpProblem(f"{n.op_type} of constants only has no netbuilder layer")
+        k = consts[0]
+        c = _scalar(b, n, k)
+        if c is None:
+            raise _not_scalar(b, n, k)
+        x = b.port(n, 1 - k)
+        if op == "Add":
+            return [_math(b, n, "add", x, c)]
+        if op == "Mul":
+            return [_math(b, n, "multiply", x, c)]
+        if op == "Sub":
+            return [_math(b, n, "add", x, -c)] if k == 1 else [_math(b, n, "add", _math(b, n, "neg", x), c)]
+        if op == "Div":
+            if k == 1:
+                if c == 0:
+                    raise OpProblem("divides by the constant 0")
+                return [_math(b, n, "multiply", x, 1.0 / c)]
+            inv = _math(b, n, "reciprocal", x)
+            return [inv if c == 1 else _math(b, n, "multiply", inv, c)]
+        if k == 0:
+            raise OpProblem("Pow of a constant base has no netbuilder layer (Math's power raises x to a number)")
+        return [_math(b, n, "power", x, c)]
+
+    return mapper
+
+
+def _glu(b: LayerMaker, n: onnx.NodeProto) -> Port | None:
+    """``a * sigmoid(b)`` where a and b are the halves of one Split (nn.GLU), else None."""
+    for first, gate in ((0, 1), (1, 0)):
+        sig = b.made_by(n.input[gate], "Sigmoid")
+        split = b.producer.get(n.input[first])
+        if (sig is None or split is None or split.op_type != "Split" or list(split.output) != [n.input[first],
+                                                                                                  sig.input[0]]
+                or b.users[n.input[first]] != 1 or b.users[sig.input[0]] != 1):
+            continue
+        shape = b.shape(split.input[0])
+        axis = int(_attrs(split).get("axis", 0))
+        if b.shape(split.output[0])[axis] != b.shape(split.output[1])[axis] or axis % len(shape) == 0:
+            continue
+        b.drop(n.input[gate])
+        src = b.drop(n.input[first])
+        return b.add("GLU", n, {"dim": axis}, [src])
+    return None
+
+
+def _softsign(b: LayerMaker, n: onnx.NodeProto) -> Port | None:
+    """``x / (1 + |x|)`` (nn.Softsign), else None."""
+    add = b.made_by(n.input[1], "Add")
+    if add is None:
+        return None
+    k = next((k for k in range(2) if b.is_const(add, k)), None)
+    if k is None or _scalar(b, add, k) != 1.0:
+        return None
+    abs_ = b.made_by(add.input[1 - k], "Abs")
+    if abs_ is None or abs_.input[0] != n.input[0]:
+        return None
+    b.drop(n.input[1])
+    b.drop(add.input[1 - k])
+    return b.add("Softsign", n, {}, [b.port(n, 0)])
+
+
+def _softmax_or_softmin(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
+    """``softmax(-x)`` is nn.Softmin; any other Softmax is one."""
+    neg = b.made_by(n.input[0], "Neg")
+    if neg is None:
+        return _softmax("Softmax")(b, n)
+    axis = int(_attrs(n).get("axis", -1))
+    if axis == 0 or axis == -len(b.shape(n.input[0])):
+        raise OpProblem("Softmax across the batch dimension has no netbuilder layer")
+    return [b.add("Softmin", n, {"dim": axis}, [b.drop(n.input[0])])]
+
+
+TORCH_MODULE_MAPPERS: dict[str, Mapper] = {
+    "Split": _split, "Softmax": _softmax_or_softmin,
+    "Add": _arith("Add"), "Sub": _arith("Sub"), "Mul": _arith("Mul"), "Div": _arith("Div"), "Pow": _arith("Pow"),
+    **{op: _unary(f) for op, f in (("Neg", "neg"), ("Abs", "abs"), ("Exp", "exp"), ("Log", "log"),
+                                   ("Sqrt", "sqrt"), ("Reciprocal", "reciprocal"))},
+}
+MAPPERS.update(TORCH_MODULE_MAPPERS)
