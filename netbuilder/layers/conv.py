@@ -189,7 +189,9 @@ def _pool(nd: int, op: str):
     def build(p: Params, i: In) -> nn.Module:
         cls = _torch(f"{op}Pool#d", nd)
         stride = p["stride"] if p["stride"] is not None else p["kernel_size"]
-        return cls(_tuple(p["kernel_size"], nd), stride=_tuple(stride, nd), padding=_tuple(p["padding"], nd))
+        extra = {"dilation": _tuple(p["dilation"], nd)} if p.get("dilation", 1) != 1 else {}
+        return cls(_tuple(p["kernel_size"], nd), stride=_tuple(stride, nd), padding=_tuple(p["padding"], nd),
+                   **extra)
 
     def macs(p: Params, i: In, o: Mapping[str, TensorType]) -> int:
         return numel(o["out"].shape) * numel(_tuple(p["kernel_size"], nd)) if op == "Avg" else 0
@@ -205,6 +207,9 @@ def _pool(nd: int, op: str):
                       "Step between windows (empty: the same as kernel_size).", minimum=1, maximum=4096),
             ParamSpec("padding", k, 0, "Padding on each side (at most half the window).",
                       minimum=0, maximum=2048),
+            # torch's average pooling has no dilation
+            *((ParamSpec("dilation", k, 1, "Spacing between the values a window takes.", minimum=1, maximum=4096),)
+              if op == "Max" else ()),
         ),
         infer=infer,
         build=build,

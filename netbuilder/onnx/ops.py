@@ -99,18 +99,20 @@ def _pool(op: str) -> Mapper:
         if nd not in (1, 2, 3):
             raise OpProblem(f"{nd}-D pooling has no netbuilder layer (there is 1-D to 3-D)")
         strides, pads, dil = _window(b, n, k, nd)
-        if any(d != 1 for d in dil):
-            raise OpProblem("dilated pooling has no netbuilder layer")
+        if op == "Avg" and any(d != 1 for d in dil):
+            raise OpProblem("dilated average pooling has no netbuilder layer (torch's AvgPool has no dilation)")
         if op == "Avg" and any(pads) and not a.get("count_include_pad", 0):
             raise OpProblem("padded AveragePool with count_include_pad=0 differs from torch's AvgPool "
                             "(which counts the padding); set count_include_pad=1 or pads to 0")
         if a.get("ceil_mode", 0):
             # ceil_mode only matters when a last, partial window exists; refuse only then.
             size = b.shape(n.input[0])[2:]
-            for s, kk, st, p in zip(size, k, strides, pads, strict=True):
-                if s is None or (s + 2 * p - kk) % st:
+            for s, kk, st, p, d in zip(size, k, strides, pads, dil, strict=True):
+                if s is None or (s + 2 * p - d * (kk - 1) - 1) % st:
                     raise OpProblem("ceil_mode=1 adds a partial window here; netbuilder pools with floor")
         params = {"kernel_size": _pick(k, nd), "stride": _pick(strides, nd), "padding": _pick(pads, nd)}
+        if op == "Max":
+            params["dilation"] = _pick(dil, nd)
         return [b.add(f"{op}Pool{nd}d", n, params, [x])]
 
     return mapper
