@@ -42,7 +42,6 @@ MATH = LayerSpec(
     ),
     infer=_math_infer,
     emit=_math_emit,
-    macs=lambda p, i, o: 0,
     name_base="math",
 )
 
@@ -60,7 +59,7 @@ def _binary(kind: str, method: str, doc: str, name_base: str) -> LayerSpec:
     return LayerSpec(
         kind=kind, category="Merge", doc=doc, params=(), inputs=TWO, infer=infer,
         emit=lambda g, m, a, p, i, o: g.call_method(method, (a[0], a[1])),
-        macs=lambda p, i, o: 0, name_base=name_base,
+        name_base=name_base,
     )
 
 

@@ -130,11 +130,17 @@ class LayerMaker:
             self.biasable[n.output[0]] = node.id
         return Port(node.id)
 
-    def made_by(self, value: str, op_type: str) -> onnx.NodeProto | None:
-        """The node of ``op_type`` making ``value`` when nothing else uses ``value``, else None: the
-        inner node of a pattern a mapper may fuse into one layer."""
+    def made_by(self, value: str, op_type: str, kind: str | None = None) -> onnx.NodeProto | None:
+        """The node of ``op_type`` making ``value`` when nothing else uses ``value`` (and, given
+        ``kind``, it was mapped to one layer of that kind), else None: the inner node of a pattern a
+        mapper may fuse into one layer."""
         n = self.producer.get(value)
-        return n if n is not None and n.op_type == op_type and self.users[value] == 1 else None
+        if n is None or n.op_type != op_type or self.users[value] != 1:
+            return None
+        v = self.values.get(value)
+        if kind is not None and not (isinstance(v, Port) and self.graph.node(v.node).kind == kind):
+            return None
+        return n
 
     def drop(self, value: str) -> Port:
         """Remove the layer that made ``value`` (a pattern's inner step, fused into the layer that

@@ -9,6 +9,7 @@ that imports it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -256,11 +257,22 @@ def _softmax(kind: str) -> Mapper:
 
 
 def _prelu(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
-    slope = b.const(n, 1, "slope").reshape(-1)
-    if slope.size == 0 or np.any(slope != slope[0]):
-        raise OpProblem("a PRelu with one slope per channel has no netbuilder layer (its PReLU has one slope)")
-    s = float(slope[0])
-    return [b.add("PReLU", n, {"init": min(max(s, 0.0), 1.0)}, [b.port(n, 0)], {"weight": np.array([s])})]
+    raw, shape = b.const(n, 1, "slope"), b.shape(n.input[0])
+    slope = raw.reshape(-1)
+    if slope.size == 0:
+        raise OpProblem("its slope is empty")
+    if slope.size == 1 or not np.any(slope != slope[0]):
+        s = float(slope[0])
+        return [b.add("PReLU", n, {"init": min(max(s, 0.0), 1.0)}, [b.port(n, 0)], {"weight": np.array([s])})]
+    # One slope per channel: lined up with the input from the right (ONNX broadcasting), the slope's
+    # shape is 1 everywhere but dim 1, where it has the channels.
+    full = (1,) * (len(shape) - raw.ndim) + tuple(raw.shape)
+    if len(full) != len(shape) or len(shape) < 2 or full[1] != shape[1] or math.prod(full) != full[1]:
+        dims = ["?" if d is None else d for d in shape]
+        raise OpProblem(f"a slope of shape {list(raw.shape)} for an input of {dims} is not one slope per channel "
+                        "(dim 1); netbuilder's PReLU learns one, or one per channel")
+    init = float(np.clip(slope.mean(), 0.0, 1.0))
+    return [b.add("PReLU", n, {"init": init, "per_channel": True}, [b.port(n, 0)], {"weight": slope})]
 
 
 def _flatten(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
@@ -526,11 +538,12 @@ def _arith(op: str) -> Mapper:
 def _glu(b: LayerMaker, n: onnx.NodeProto) -> Port | None:
     """``a * sigmoid(b)`` where a and b are the halves of one Split (nn.GLU), else None."""
     for first, gate in ((0, 1), (1, 0)):
-        sig = b.made_by(n.input[gate], "Sigmoid")
+        sig = b.made_by(n.input[gate], "Sigmoid", "Sigmoid")
         split = b.producer.get(n.input[first])
         if (sig is None or split is None or split.op_type != "Split" or list(split.output) != [n.input[first],
                                                                                                   sig.input[0]]
-                or b.users[n.input[first]] != 1 or b.users[sig.input[0]] != 1):
+                or b.users[n.input[first]] != 1 or b.users[sig.input[0]] != 1
+                or b.made_by(n.input[first], "Split", "Split") is None):
             continue
         shape = b.shape(split.input[0])
         axis = int(_attrs(split).get("axis", 0))
@@ -544,13 +557,13 @@ def _glu(b: LayerMaker, n: onnx.NodeProto) -> Port | None:
 
 def _softsign(b: LayerMaker, n: onnx.NodeProto) -> Port | None:
     """``x / (1 + |x|)`` (nn.Softsign), else None."""
-    add = b.made_by(n.input[1], "Add")
+    add = b.made_by(n.input[1], "Add", "Math")
     if add is None:
         return None
     k = next((k for k in range(2) if b.is_const(add, k)), None)
     if k is None or _scalar(b, add, k) != 1.0:
         return None
-    abs_ = b.made_by(add.input[1 - k], "Abs")
+    abs_ = b.made_by(add.input[1 - k], "Abs", "Math")
     if abs_ is None or abs_.input[0] != n.input[0]:
         return None
     b.drop(n.input[1])
@@ -560,7 +573,7 @@ def _softsign(b: LayerMaker, n: onnx.NodeProto) -> Port | None:
 
 def _softmax_or_softmin(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
     """``softmax(-x)`` is nn.Softmin; any other Softmax is one."""
-    neg = b.made_by(n.input[0], "Neg")
+    neg = b.made_by(n.input[0], "Neg", "Math")
     if neg is None:
         return _softmax("Softmax")(b, n)
     axis = int(_attrs(n).get("axis", -1))
@@ -569,8 +582,32 @@ def _softmax_or_softmin(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
     return [b.add("Softmin", n, {"dim": axis}, [b.drop(n.input[0])])]
 
 
+def _reshape_or_pixel_shuffle(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
+    """Reshape [N, C, r, r, H, W] -> Transpose (0, 1, 4, 2, 5, 3) -> Reshape [N, C, H·r, W·r] of an
+    [N, C·r², H, W] input is nn.PixelShuffle(r); any other Reshape is one."""
+    t = b.made_by(n.input[0], "Transpose", "Permute")
+    inner = b.made_by(t.input[0], "Reshape", "Reshape") if t is not None else None
+    if inner is not None and list(_attrs(t).get("perm", [])) == [0, 1, 4, 2, 5, 3]:
+        src, mid, out = b.shape(inner.input[0]), b.shape(inner.output[0]), b.shape(n.output[0])
+        if (len(src) == 4 and len(mid) == 6 and len(out) == 4 and None not in src[1:] + mid[1:] + out[1:]
+                and mid[2] == mid[3] and mid[1:] == (src[1] // mid[2] ** 2, mid[2], mid[2], src[2], src[3])
+                and out[1:] == (mid[1], src[2] * mid[2], src[3] * mid[2])):
+            b.drop(n.input[0])
+            return [b.add("PixelShuffle", n, {"upscale_factor": int(mid[2])}, [b.drop(t.input[0])])]
+    return _reshape(b, n)
+
+
+def _depth_to_space(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
+    a = _attrs(n)
+    if a.get("mode", "DCR") != "CRD":
+        raise OpProblem("DepthToSpace in DCR mode orders channels differently from torch's PixelShuffle "
+                        "(mode CRD); export with mode CRD (torch's pixel_shuffle does)")
+    return [b.add("PixelShuffle", n, {"upscale_factor": int(a["blocksize"])}, [b.port(n, 0)])]
+
+
 TORCH_MODULE_MAPPERS: dict[str, Mapper] = {
-    "Split": _split, "Softmax": _softmax_or_softmin,
+    "Split": _split, "Softmax": _softmax_or_softmin, "Reshape": _reshape_or_pixel_shuffle,
+    "DepthToSpace": _depth_to_space,
     "Add": _arith("Add"), "Sub": _arith("Sub"), "Mul": _arith("Mul"), "Div": _arith("Div"), "Pow": _arith("Pow"),
     **{op: _unary(f) for op, f in (("Neg", "neg"), ("Abs", "abs"), ("Exp", "exp"), ("Log", "log"),
                                    ("Sqrt", "sqrt"), ("Reciprocal", "reciprocal"))},
