@@ -45,6 +45,8 @@ def _spatial(i: In, nd: int, kind: str) -> TensorType:
             fix = "insert Reshape to [C, H, W] (a flat vector has no image layout)"
         elif nd >= 2 and t.rank == nd + 1:
             fix = f"insert Reshape to add a channel dimension, e.g. [1, {', '.join(AXES[nd])}]"
+            if nd == 3:  # [N, C, H, W] is more often an image than a volume without channels
+                fix = f"use {kind.replace('3', '2')} for an image [N, C, H, W], or {fix}"
         elif nd == 1 and t.rank == 2:
             fix = "insert Reshape to [1, L] to add a channel dimension"
         else:

@@ -46,6 +46,7 @@ class LayerMaker:
         self.elem = {vi.name: vi.type.tensor_type.elem_type for vi in infos}
         self.users = Counter(i for n in g.node for i in n.input) + Counter(o.name for o in g.output)
         self.producer = {o: n for n in g.node for o in n.output if o}  # for mappers that fuse a pattern
+        self.memo: dict[Any, Any] = {}  # what a mapper keeps for the nodes after (the Split of a group of Slices)
         self.biasable: dict[str, str] = {}  # ONNX value -> id of the bias-less layer making it
         self.rnn_modes: dict[str, str] = {}
         self.outputs: dict[str, str] = {}  # ONNX output name -> Output node id

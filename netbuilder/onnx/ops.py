@@ -9,6 +9,7 @@ that imports it.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -463,6 +464,62 @@ def _split(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
     return [Port(node, port) for port in b.graph.node(node).output_ports()]
 
 
+def _slice_range(b: LayerMaker, n: onnx.NodeProto) -> tuple[int, int, int] | None:
+    """(axis, start, end) of a Slice of one non-batch axis with step 1 and constant bounds, else None."""
+    if not all(b.is_const(n, k) for k in range(1, len(n.input)) if n.input[k]):
+        return None
+    shape = b.shape(n.input[0])
+    starts, ends = (b.const(n, k, w).reshape(-1) for k, w in ((1, "starts"), (2, "ends")))
+    axes = b.const(n, 3, "axes").reshape(-1) if b.has(n, 3) else np.arange(len(starts))
+    steps = b.const(n, 4, "steps").reshape(-1) if b.has(n, 4) else np.ones(len(starts), np.int64)
+    if len(starts) != 1 or len(ends) != 1 or len(axes) != 1 or int(steps[0]) != 1:
+        return None
+    axis = int(axes[0]) % len(shape)
+    size = shape[axis]
+    if axis == 0 or size is None:
+        return None
+    start, end = (int(min(max(v + size if v < 0 else v, 0), size)) for v in (int(starts[0]), int(ends[0])))
+    return (axis, start, end) if start < end else None
+
+
+def _slice(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
+    """Slices of one tensor along one axis become one Split: its parts the slices when they cut the
+    axis into pieces (torch's chunk and split, exported with a free batch), else the slice and
+    what lies either side of it, only the slice wired (x[:, 2:5])."""
+    got = _slice_range(b, n)
+    if got is None:
+        raise OpProblem("only a Slice of one dimension (not the batch) with step 1 and constant bounds maps to a "
+                        "Split; slice one dimension at a time")
+    axis, start, end = got
+    size = b.shape(n.input[0])[axis]
+    if (start, end) == (0, size):
+        return [b.port(n, 0)]
+    group = ("slices", n.input[0], axis)
+    if group not in b.memo:  # the first Slice of this tensor along this axis: do they all cut it into pieces?
+        siblings = [m for m in b.model.graph.node if m.op_type == "Slice" and m.input[0] == n.input[0]]
+        ranges = sorted({r[1:] for m in siblings if (r := _slice_range(b, m)) is not None and r[0] == axis})
+        tiles = (len(ranges) > 1 and ranges[0][0] == 0 and ranges[-1][1] == size
+                 and all(a[1] == c[0] for a, c in itertools.pairwise(ranges)))
+        b.memo[group] = _split_for(b, n, axis, ranges) if tiles else None
+    made = b.memo[group]
+    if made is None:  # a slice of its own: a Split into it and what lies either side, only it wired
+        own = ("slice", n.input[0], axis, start, end)
+        if own not in b.memo:
+            ranges = [(0, start)] * (start > 0) + [(start, end)] + [(end, size)] * (end < size)
+            b.memo[own] = _split_for(b, n, axis, ranges)
+        made = b.memo[own]
+    node, ports = made
+    return [Port(node, ports[start, end])]
+
+
+def _split_for(b: LayerMaker, n: onnx.NodeProto, axis: int,
+               ranges: list[tuple[int, int]]) -> tuple[str, dict[tuple[int, int], str]]:
+    if len(ranges) > 8:
+        raise OpProblem(f"{len(ranges)} slices of one tensor; netbuilder's Split makes at most 8 parts")
+    node = b.add("Split", n, {"sizes": [e - s for s, e in ranges], "dim": axis}, [b.port(n, 0)]).node
+    return node, {r: f"out{k}" for k, r in enumerate(ranges, 1)}
+
+
 def _scalar(b: LayerMaker, n: onnx.NodeProto, k: int) -> float | None:
     """The one number constant input ``k`` holds, when it broadcasts without adding dimensions."""
     c = b.const(n, k, "constant")
@@ -606,7 +663,7 @@ def _depth_to_space(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
 
 
 TORCH_MODULE_MAPPERS: dict[str, Mapper] = {
-    "Split": _split, "Softmax": _softmax_or_softmin, "Reshape": _reshape_or_pixel_shuffle,
+    "Split": _split, "Slice": _slice, "Softmax": _softmax_or_softmin, "Reshape": _reshape_or_pixel_shuffle,
     "DepthToSpace": _depth_to_space,
     "Add": _arith("Add"), "Sub": _arith("Sub"), "Mul": _arith("Mul"), "Div": _arith("Div"), "Pow": _arith("Pow"),
     **{op: _unary(f) for op, f in (("Neg", "neg"), ("Abs", "abs"), ("Exp", "exp"), ("Log", "log"),
