@@ -496,9 +496,14 @@ def _slice(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
         return [b.port(n, 0)]
     group = ("slices", n.input[0], axis)
     if group not in b.memo:  # the first Slice of this tensor along this axis: do they all cut it into pieces?
-        siblings = [m for m in b.model.graph.node if m.op_type == "Slice" and m.input[0] == n.input[0]]
+        if "slices of" not in b.memo:  # every Slice by the tensor it slices, indexed once (not once per tensor)
+            b.memo["slices of"] = index = {}
+            for m in b.model.graph.node:
+                if m.op_type == "Slice":
+                    index.setdefault(m.input[0], []).append(m)
+        siblings = b.memo["slices of"][n.input[0]]
         ranges = sorted({r[1:] for m in siblings if (r := _slice_range(b, m)) is not None and r[0] == axis})
-        tiles = (len(ranges) > 1 and ranges[0][0] == 0 and ranges[-1][1] == size
+        tiles = (1 < len(ranges) <= 8 and ranges[0][0] == 0 and ranges[-1][1] == size
                  and all(a[1] == c[0] for a, c in itertools.pairwise(ranges)))
         b.memo[group] = _split_for(b, n, axis, ranges) if tiles else None
     made = b.memo[group]
@@ -514,8 +519,6 @@ def _slice(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
 
 def _split_for(b: LayerMaker, n: onnx.NodeProto, axis: int,
                ranges: list[tuple[int, int]]) -> tuple[str, dict[tuple[int, int], str]]:
-    if len(ranges) > 8:
-        raise OpProblem(f"{len(ranges)} slices of one tensor; netbuilder's Split makes at most 8 parts")
     node = b.add("Split", n, {"sizes": [e - s for s, e in ranges], "dim": axis}, [b.port(n, 0)]).node
     return node, {r: f"out{k}" for k, r in enumerate(ranges, 1)}
 

@@ -330,7 +330,7 @@ def test_math_computes_its_function(function: str) -> None:
 
 
 @pytest.mark.parametrize(("kind", "op"), [("Subtract", np.subtract), ("Divide", np.divide)])
-def test_subtract_and_divide_broadcast_like_torch(kind: str, op) -> None:
+def test_subtract_and_divide_broadcast_like_torch(kind: str, op, tmp_path: Path) -> None:
     g = Graph()
     a = g.add_node(g.make_node("Input", "a", {"shape": [3, 4]}))
     b = g.add_node(g.make_node("Input", "b", {"shape": [1, 4]}))
@@ -342,6 +342,9 @@ def test_subtract_and_divide_broadcast_like_torch(kind: str, op) -> None:
     np.testing.assert_allclose(build_module(g)(xa, xb).numpy(), op(xa.numpy(), xb.numpy()), rtol=1e-6)
     source = generate_source(Project(g))
     assert f"m = a.{'sub' if kind == 'Subtract' else 'div'}(b)" in source
+    export_onnx(Project(g), tmp_path / "m.onnx")  # ONNX Runtime must match torch, or this raises
+    project, _ = import_onnx(tmp_path / "m.onnx")  # and it reads back as the same kind
+    assert [n.kind for n in project.graph] == ["Input", "Input", kind, "Output"]
 
 
 @pytest.mark.parametrize(("kind", "shape", "params", "expected"), [
