@@ -48,6 +48,9 @@ NO_MULTIPLY_ADDS: dict[str, str] = {
     **dict.fromkeys(("ReLU", "LeakyReLU", "PReLU", "ELU", "SELU", "GELU", "SiLU", "Sigmoid", "Tanh", "Softplus",
                      "Softmax", "LogSoftmax"), "an element-wise function"),
     **dict.fromkeys(("Add", "Concat"), "element-wise, no weights"),
+    # torch's exported modules (issue 12): element-wise, or moving values
+    **dict.fromkeys(("Math", "Subtract", "Divide", "Softmin", "Softsign", "GLU"), "an element-wise function"),
+    **dict.fromkeys(("Split", "PixelShuffle"), "moves values, computes none"),
 }
 
 

@@ -45,7 +45,7 @@ def insert_problem(graph: Graph, inference: ShapeInference, kind: str, edge: Edg
     spec = CATALOG[kind]
     if not spec.input_ports(spec.defaults()):
         return f"{kind} has no input, so it cannot go into a wire"
-    if not spec.outputs:
+    if not spec.output_ports():
         return f"{kind} has no output, so it cannot go into a wire"
     carried = inference.outputs(edge.src)
     tensor = carried.get(edge.src_port) if carried else None

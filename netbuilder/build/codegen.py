@@ -178,7 +178,7 @@ def generate_source(project: Project, source_file: str | None = None, class_name
         node_id = node.meta.get("netbuilder_node")
         if node_id is not None:
             g = graph.node(node_id)
-            shape = inference.outputs(node_id)["out"]
+            shape = inference.outputs(node_id)[node.meta.get("netbuilder_port", g.output_ports()[0])]
             line += f"  # {g.kind} '{g.name}' -> {shape}"
         body.append(line)
     input_docs = "\n".join(f"    {n.name}: {inference.outputs(n.id)['out']}" for n in graph if n.kind == "Input")

@@ -7,6 +7,8 @@ becomes a submodule named after its node, so parameters read ``fc1.weight``.
 
 from __future__ import annotations
 
+import operator
+
 import torch.fx as fx
 import torch.nn as nn
 
@@ -54,7 +56,7 @@ def build_module(graph: Graph, inference: ShapeInference | None = None) -> fx.Gr
             results[node_id] = args[0]
             continue
         try:
-            values[node_id, "out"] = _emit_node(root, code, node, args, inference)
+            values.update(_emit_node(root, code, node, args, inference))
         except Exception as exc:  # torch's bare KeyError/TypeError would not say which node
             raise CompileError(f"{node.kind} '{node.name}' could not be built as a torch module "
                                f"({type(exc).__name__}: {exc}); rename the node or change its "
@@ -77,8 +79,12 @@ def build_module(graph: Graph, inference: ShapeInference | None = None) -> fx.Gr
 
 
 def _emit_node(root: nn.Module, code: fx.Graph, node: Node, args: list[fx.Node | None],
-               inference: ShapeInference) -> fx.Node:
-    """Add ``node``'s submodule to ``root`` and its line to ``code``; returns its output value."""
+               inference: ShapeInference) -> dict[tuple[str, str], fx.Node]:
+    """Add ``node``'s submodule to ``root`` and its lines to ``code``; returns its output values by
+    (node id, port).
+
+    A node of one output names its value after itself; a node of several (Split) gives a
+    sequence from its emit, one value per port, named ``<node>_<port>``."""
     spec = node.spec
     info = inference.info(node.id)
     if spec.build is not None:
@@ -91,7 +97,24 @@ def _emit_node(root: nn.Module, code: fx.Graph, node: Node, args: list[fx.Node |
         out = spec.emit(code, call, args, node.params, info.inputs, info.outputs)
     else:
         out = code.call_module(node.name, tuple(a for a in args if a is not None))
-    if out.name != node.name:
-        out._rename(node.name)  # the generated code reads in the user's names
-    out.meta["netbuilder_node"] = node.id  # for code export: which node a line computes
-    return out
+    ports = node.output_ports()
+    if len(ports) == 1 and isinstance(out, fx.Node):
+        if out.name != node.name:
+            out._rename(node.name)  # the generated code reads in the user's names
+        out.meta["netbuilder_node"] = node.id  # for code export: which node a line computes
+        return {(node.id, ports[0]): out}
+    outs = list(out) if isinstance(out, (list, tuple)) else []
+    if len(outs) != len(ports):
+        raise TypeError(f"its emit gave {len(outs)} values for {len(ports)} output ports")
+    parents = {v.args[0] for v in outs if v.target is operator.getitem}
+    if len(parents) == 1 and len(outs) == len(ports) and all(v.target is operator.getitem for v in outs):
+        parent = parents.pop()  # the call all the parts are taken from reads as the node: sp = x.split(...)
+        if parent.name != node.name:
+            parent._rename(node.name)
+    for port, value in zip(ports, outs, strict=True):
+        name = f"{node.name}_{port}"
+        if value.name != name:
+            value._rename(name)
+        value.meta["netbuilder_node"] = node.id
+        value.meta["netbuilder_port"] = port
+    return {(node.id, port): value for port, value in zip(ports, outs, strict=True)}

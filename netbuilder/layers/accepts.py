@@ -40,7 +40,8 @@ def fit(kind: str, tensor: TensorType) -> Fit:
         return Fit(kind, None, f"{reason}: {err.fix}" if err.fix else reason)
     except Exception as exc:  # a rule that does not expect this input says no, rather than crash the editor
         return Fit(kind, None, f"{kind} cannot take {tensor} ({type(exc).__name__}: {exc})")
-    output = outputs.get(spec.outputs[0]) if spec.outputs else None
+    names = spec.output_ports(params)
+    output = outputs.get(names[0]) if names else None
     return Fit(kind, output, None)
 
 
@@ -52,7 +53,7 @@ def kinds_accepting(tensor: TensorType) -> frozenset[str]:
 
 def kinds_with_output() -> frozenset[str]:
     """The kinds that put something out (all but Output): what can feed an input."""
-    return frozenset(kind for kind, spec in CATALOG.items() if spec.outputs)
+    return frozenset(kind for kind, spec in CATALOG.items() if spec.output_ports())
 
 
 __all__ = ["Fit", "fit", "kinds_accepting", "kinds_with_output"]

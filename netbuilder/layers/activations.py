@@ -34,6 +34,12 @@ def _act(kind: str, doc: str, build: Callable[[Params], nn.Module],
     )
 
 
+def _prelu(p: Params, i: In) -> nn.Module:
+    if p.get("per_channel"):
+        return nn.PReLU(num_parameters=i["in"].shape[0], init=p["init"])
+    return nn.PReLU(init=p["init"])
+
+
 DIM = ParamSpec("dim", "int", -1, "Dimension that sums to 1 (-1: the last; 0, the batch, is not allowed).",
                 minimum=-6, maximum=6)
 
@@ -42,9 +48,10 @@ SPECS = (
     _act("LeakyReLU", "x for x > 0, negative_slope·x otherwise.",
          lambda p: nn.LeakyReLU(p["negative_slope"]),
          (ParamSpec("negative_slope", "float", 0.01, "Slope for negative inputs.", minimum=0.0, maximum=1.0),)),
-    _act("PReLU", "LeakyReLU whose negative slope is learned.",
-         lambda p: nn.PReLU(init=p["init"]),
-         (ParamSpec("init", "float", 0.25, "Initial slope.", minimum=0.0, maximum=1.0),)),
+    LayerSpec(kind="PReLU", category="Activation", doc="LeakyReLU whose negative slope is learned.",
+              params=(ParamSpec("init", "float", 0.25, "Initial slope.", minimum=0.0, maximum=1.0),
+                      ParamSpec("per_channel", "bool", False, "Learn one slope per channel (dim 1) rather than one.")),
+              infer=_elementwise("PReLU"), build=_prelu, name_base="prelu"),
     _act("ELU", "x for x > 0, alpha·(eˣ − 1) otherwise.", lambda p: nn.ELU(p["alpha"]),
          (ParamSpec("alpha", "float", 1.0, "Saturation value for negative inputs.", minimum=0.0, maximum=100.0),)),
     _act("SELU", "Self-normalising ELU with fixed scale.", lambda p: nn.SELU()),

@@ -1,4 +1,4 @@
-"""Convolutions and pooling, 1-D and 2-D."""
+"""Convolutions and pooling, 1-D, 2-D and 3-D: one rule per family, the axes from ``nd``."""
 
 from __future__ import annotations
 
@@ -12,32 +12,45 @@ from netbuilder.layers.spec import (
     ParamSpec,
     ShapeError,
     TensorType,
+    ntuple,
     numel,
     pair,
 )
 from netbuilder.lazy_torch import nn
 
 In = Mapping[str, TensorType]
-AXES = {1: ("L",), 2: ("H", "W")}
+AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+SIZES = {1: "int", 2: "int2", 3: "int3"}  # the param kind of a size: one int, or one per axis
+
+
+def _layout(nd: int) -> str:
+    return f"[N, C, {', '.join(AXES[nd])}]"
 
 
 def _tuple(value: int | list[int], nd: int) -> tuple[int, ...]:
-    return pair(value) if nd == 2 else (int(value[0]) if isinstance(value, list) else int(value),)
+    return ntuple(value, nd)
+
+
+def _torch(name: str, nd: int) -> type:
+    """``nn.Conv2d`` for ("Conv", 2): the module of the family for ``nd`` axes."""
+    return getattr(nn, name.replace("#", str(nd)))
 
 
 def _spatial(i: In, nd: int, kind: str) -> TensorType:
     t = i["in"]
     need_float(t, "in", kind)
-    layout = "[N, C, L]" if nd == 1 else "[N, C, H, W]"
+    layout = _layout(nd)
     if t.rank != nd + 2:
-        if nd == 2 and t.rank == 2:
+        if nd >= 2 and t.rank == 2:
             fix = "insert Reshape to [C, H, W] (a flat vector has no image layout)"
-        elif nd == 2 and t.rank == 3:
-            fix = "insert Reshape to add a channel dimension, e.g. [1, H, W]"
+        elif nd >= 2 and t.rank == nd + 1:
+            fix = f"insert Reshape to add a channel dimension, e.g. [1, {', '.join(AXES[nd])}]"
+            if nd == 3:  # [N, C, H, W] is more often an image than a volume without channels
+                fix = f"use {kind.replace('3', '2')} for an image [N, C, H, W], or {fix}"
         elif nd == 1 and t.rank == 2:
             fix = "insert Reshape to [1, L] to add a channel dimension"
         else:
-            fix = f"use {kind.replace(str(nd), str(t.rank - 2))}" if t.rank in (3, 4) else "insert Reshape"
+            fix = f"use {kind.replace(str(nd), str(t.rank - 2))}" if t.rank in (3, 4, 5) else "insert Reshape"
         raise ShapeError("in", layout, fix)
     return t
 
@@ -73,12 +86,14 @@ def _conv_check(p: Params) -> str | None:
     return None
 
 
+_PER_AXIS = {1: ".", 2: " (an int, or [height, width]).", 3: " (an int, or [depth, height, width])."}
+
+
 def _conv_params(nd: int) -> tuple[ParamSpec, ...]:
-    k = "int" if nd == 1 else "int2"
+    k = SIZES[nd]
     return (
         ParamSpec("out_channels", "int", 32, "Number of filters, i.e. output channels.", minimum=1, maximum=MAX_SIZE),
-        ParamSpec("kernel_size", k, 3, "Filter size" + (" (an int, or [height, width])." if nd == 2 else "."),
-                  minimum=1, maximum=4096),
+        ParamSpec("kernel_size", k, 3, "Filter size" + _PER_AXIS[nd], minimum=1, maximum=4096),
         ParamSpec("stride", k, 1, "Step between filter positions.", minimum=1, maximum=4096),
         ParamSpec("padding", k, 0, "Zeros added on each side.", minimum=0, maximum=4096),
         ParamSpec("dilation", k, 1, "Spacing between filter taps.", minimum=1, maximum=4096),
@@ -99,8 +114,7 @@ def _conv(nd: int):
         return {"out": _sliding(p, t, nd, kind, p["out_channels"])}
 
     def build(p: Params, i: In) -> nn.Module:
-        cls = nn.Conv1d if nd == 1 else nn.Conv2d
-        return cls(i["in"].shape[0], p["out_channels"], _tuple(p["kernel_size"], nd),
+        return _torch("Conv#d", nd)(i["in"].shape[0], p["out_channels"], _tuple(p["kernel_size"], nd),
                    stride=_tuple(p["stride"], nd), padding=_tuple(p["padding"], nd),
                    dilation=_tuple(p["dilation"], nd), groups=p["groups"], bias=p["bias"])
 
@@ -111,7 +125,7 @@ def _conv(nd: int):
     return LayerSpec(
         kind=kind,
         category="Convolution",
-        doc=f"{nd}-D convolution over {'[N, C, L]' if nd == 1 else '[N, C, H, W]'}; input channels come from the wire.",
+        doc=f"{nd}-D convolution over {_layout(nd)}; input channels come from the wire.",
         params=_conv_params(nd),
         infer=infer,
         build=build,
@@ -157,12 +171,14 @@ CONV_TRANSPOSE2D = LayerSpec(
 )
 
 
-def _pool_check(p: Params) -> str | None:
-    k = p["kernel_size"]
-    for kk, pp in zip(pair(k), pair(p["padding"]), strict=True):
-        if pp * 2 > kk:
-            return f"parameter 'padding' ({pp}) must be at most half of kernel_size ({kk})"
-    return None
+def _pool_check(nd: int):
+    def check(p: Params) -> str | None:
+        for kk, pp in zip(_tuple(p["kernel_size"], nd), _tuple(p["padding"], nd), strict=True):
+            if pp * 2 > kk:
+                return f"parameter 'padding' ({pp}) must be at most half of kernel_size ({kk})"
+        return None
+
+    return check
 
 
 def _pool(nd: int, op: str):
@@ -173,15 +189,16 @@ def _pool(nd: int, op: str):
         return {"out": _sliding(p, t, nd, kind, t.shape[0])}
 
     def build(p: Params, i: In) -> nn.Module:
-        cls = {("Max", 1): nn.MaxPool1d, ("Max", 2): nn.MaxPool2d,
-               ("Avg", 1): nn.AvgPool1d, ("Avg", 2): nn.AvgPool2d}[op, nd]
+        cls = _torch(f"{op}Pool#d", nd)
         stride = p["stride"] if p["stride"] is not None else p["kernel_size"]
-        return cls(_tuple(p["kernel_size"], nd), stride=_tuple(stride, nd), padding=_tuple(p["padding"], nd))
+        extra = {"dilation": _tuple(p["dilation"], nd)} if p.get("dilation", 1) != 1 else {}
+        return cls(_tuple(p["kernel_size"], nd), stride=_tuple(stride, nd), padding=_tuple(p["padding"], nd),
+                   **extra)
 
     def macs(p: Params, i: In, o: Mapping[str, TensorType]) -> int:
         return numel(o["out"].shape) * numel(_tuple(p["kernel_size"], nd)) if op == "Avg" else 0
 
-    k = "int" if nd == 1 else "int2"
+    k = SIZES[nd]
     return LayerSpec(
         kind=kind,
         category="Pooling",
@@ -192,11 +209,14 @@ def _pool(nd: int, op: str):
                       "Step between windows (empty: the same as kernel_size).", minimum=1, maximum=4096),
             ParamSpec("padding", k, 0, "Padding on each side (at most half the window).",
                       minimum=0, maximum=2048),
+            # torch's average pooling has no dilation
+            *((ParamSpec("dilation", k, 1, "Spacing between the values a window takes.", minimum=1, maximum=4096),)
+              if op == "Max" else ()),
         ),
         infer=infer,
         build=build,
         macs=macs,
-        check=_pool_check,
+        check=_pool_check(nd),
         name_base=f"{op.lower()}pool",
     )
 
@@ -209,14 +229,14 @@ def _adaptive(nd: int):
         return {"out": TensorType((t.shape[0], *_tuple(p["output_size"], nd)))}
 
     def build(p: Params, i: In) -> nn.Module:
-        cls = nn.AdaptiveAvgPool1d if nd == 1 else nn.AdaptiveAvgPool2d
-        return cls(_tuple(p["output_size"], nd) if nd == 2 else _tuple(p["output_size"], 1)[0])
+        size = _tuple(p["output_size"], nd)
+        return _torch("AdaptiveAvgPool#d", nd)(size if nd > 1 else size[0])
 
     return LayerSpec(
         kind=kind,
         category="Pooling",
         doc="Averages to a fixed output size whatever the input size; 1 gives global average pooling.",
-        params=(ParamSpec("output_size", "int" if nd == 1 else "int2", 1, "Output size per spatial axis.",
+        params=(ParamSpec("output_size", SIZES[nd], 1, "Output size per spatial axis.",
                           minimum=1, maximum=MAX_SIZE),),
         infer=infer,
         build=build,
@@ -226,7 +246,7 @@ def _adaptive(nd: int):
 
 
 SPECS = (
-    _conv(1), _conv(2), CONV_TRANSPOSE2D,
-    _pool(1, "Max"), _pool(2, "Max"), _pool(1, "Avg"), _pool(2, "Avg"),
-    _adaptive(1), _adaptive(2),
+    _conv(1), _conv(2), _conv(3), CONV_TRANSPOSE2D,
+    _pool(1, "Max"), _pool(2, "Max"), _pool(3, "Max"), _pool(1, "Avg"), _pool(2, "Avg"), _pool(3, "Avg"),
+    _adaptive(1), _adaptive(2), _adaptive(3),
 )

@@ -15,19 +15,18 @@ EPS = ParamSpec("eps", "float", 1e-5, "Added to the variance for numerical safet
 
 def _batchnorm(nd: int) -> LayerSpec:
     kind = f"BatchNorm{nd}d"
-    ranks = (2, 3) if nd == 1 else (4,)
-    layout = "[N, C] or [N, C, L]" if nd == 1 else "[N, C, H, W]"
+    ranks = (2, 3) if nd == 1 else (nd + 2,)
+    layout = {1: "[N, C] or [N, C, L]", 2: "[N, C, H, W]", 3: "[N, C, D, H, W]"}[nd]
 
     def infer(p: Params, i: In) -> dict[str, TensorType]:
         t = i["in"]
         need_float(t, "in", kind)
-        other = "BatchNorm2d" if t.rank == 4 else "BatchNorm1d"
-        need_rank(t, "in", ranks, layout, f"use {other}" if t.rank in (2, 3, 4) else "insert Reshape")
+        other = f"BatchNorm{max(t.rank - 2, 1)}d"
+        need_rank(t, "in", ranks, layout, f"use {other}" if t.rank in (2, 3, 4, 5) else "insert Reshape")
         return same(i)
 
     def build(p: Params, i: In) -> nn.Module:
-        cls = nn.BatchNorm1d if nd == 1 else nn.BatchNorm2d
-        return cls(i["in"].shape[0], eps=p["eps"], momentum=p["momentum"], affine=p["affine"])
+        return getattr(nn, kind)(i["in"].shape[0], eps=p["eps"], momentum=p["momentum"], affine=p["affine"])
 
     return LayerSpec(
         kind=kind,
@@ -95,4 +94,4 @@ LRN = LayerSpec(
     name_base="lrn",
 )
 
-SPECS = (_batchnorm(1), _batchnorm(2), LAYERNORM, LRN)
+SPECS = (_batchnorm(1), _batchnorm(2), _batchnorm(3), LAYERNORM, LRN)

@@ -57,6 +57,17 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "Add": ("residual", "skip", "sum", "plus"),
     "Multiply": ("mul", "product", "gate", "times"),
     "Concat": ("concatenate", "cat", "join", "stack"),
+    # issue 12: torch's exported modules
+    "Conv3d": ("conv3d", "convolution3d"),
+    "MaxPool3d": ("maxpooling3d", "maxpool3d"),
+    "AvgPool3d": ("averagepooling3d", "avgpooling3d", "meanpool3d"),
+    "AdaptiveAvgPool3d": ("globalaveragepooling3d", "gap3d"),
+    "BatchNorm3d": ("bn", "batchnormalization", "batchnorm"),
+    "Split": ("chunk", "unbind", "slice"),
+    "Math": ("exp", "log", "sqrt", "abs", "neg", "negate", "reciprocal", "power", "pow", "scale", "lambda"),
+    "Subtract": ("sub", "minus", "difference"),
+    "Divide": ("div", "ratio", "quotient"),
+    "PixelShuffle": ("depthtospace", "subpixel"),
 }
 
 # Prefixes that say which library a name comes from: "nn.Conv2d", "tf.keras.layers.Dense".

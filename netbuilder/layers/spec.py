@@ -60,7 +60,8 @@ class ParamSpec:
     """One typed parameter.
 
     ``kind`` is one of ``int``, ``float``, ``bool``, ``choice``, ``ints`` (a list of
-    ints), ``int2`` (an int or a pair of ints), ``optional_int`` (an int or null).
+    ints), ``int2`` (an int or a pair of ints), ``int3`` (an int or three ints), ``optional_int``
+    (an int or null).
     """
 
     name: str
@@ -94,10 +95,11 @@ class ParamSpec:
             if value in self.choices and type(value) is type(self.choices[0]):
                 return None
             return f"must be one of {', '.join(map(repr, self.choices))}, not {value!r}"
-        if kind == "int2":
+        if kind in ("int2", "int3"):
             if isinstance(value, (list, tuple)):
-                if len(value) != 2:
-                    return f"must be an int or a pair of ints, not a list of {len(value)}"
+                if len(value) != int(kind[3]):
+                    what = "a pair of ints" if kind == "int2" else "three ints"
+                    return f"must be an int or {what}, not a list of {len(value)}"
                 return next((m for m in map(self._check_int, value) if m), None)
             return self._check_int(value)
         if kind == "ints":
@@ -143,6 +145,7 @@ ShapeRule = Callable[[Params, Mapping[str, TensorType]], dict[str, TensorType]]
 Builder = Callable[[Params, Mapping[str, TensorType]], Any]
 MacsRule = Callable[[Params, Mapping[str, TensorType], Mapping[str, TensorType]], int]
 PortsRule = Callable[[Params], tuple[PortSpec, ...]]
+OutputsRule = Callable[[Params], tuple[str, ...]]
 # emit(fx_graph, call_module, input_fx_nodes, params, input_types, output_types) -> fx node,
 # where call_module(*args, **kwargs) adds a call of the node's own module.
 Emitter = Callable[..., Any]
@@ -168,7 +171,8 @@ class LayerSpec:
     inputs:
         The input ports, or a function of the params for merges whose port count is a param.
     outputs:
-        The output port names.
+        The output port names, or a function of the params for a layer whose output count is a
+        param (Split). A layer of several outputs has an ``emit`` returning one fx node per port.
     build:
         ``build(params, inputs) -> torch.nn.Module``, or None for layers that compile to a
         tensor method or function (see :mod:`netbuilder.build.compile`).
@@ -187,7 +191,7 @@ class LayerSpec:
     params: tuple[ParamSpec, ...]
     infer: ShapeRule
     inputs: tuple[PortSpec, ...] | PortsRule = (PortSpec("in"),)
-    outputs: tuple[str, ...] = ("out",)
+    outputs: tuple[str, ...] | OutputsRule = ("out",)
     build: Builder | None = None
     macs: MacsRule | None = None
     check: Callable[[Params], str | None] | None = None
@@ -206,6 +210,13 @@ class LayerSpec:
 
     def input_ports(self, params: Params) -> tuple[PortSpec, ...]:
         return self.inputs(params) if callable(self.inputs) else self.inputs
+
+    def output_ports(self, params: Params | None = None) -> tuple[str, ...]:
+        """The output port names; a layer with an outputs rule gives those of ``params`` (its
+        defaults' when None)."""
+        if callable(self.outputs):
+            return self.outputs(self.defaults() if params is None else params)
+        return self.outputs
 
     def value_problem(self, params: Params) -> str | None:
         """Why one of these values is not allowed (missing, unknown, wrong type or range), or None.
@@ -235,6 +246,13 @@ def pair(value: int | Sequence[int]) -> tuple[int, int]:
     if isinstance(value, (list, tuple)):
         return int(value[0]), int(value[1])
     return int(value), int(value)
+
+
+def ntuple(value: int | Sequence[int], n: int) -> tuple[int, ...]:
+    """An ``int``, ``int2`` or ``int3`` parameter as ``n`` sizes, one per spatial axis."""
+    if isinstance(value, (list, tuple)):
+        return tuple(int(v) for v in value) if len(value) == n else (int(value[0]),) * n
+    return (int(value),) * n
 
 
 def torch_dim(dim: int, t: TensorType, port: str, what: str = "dim") -> int:

@@ -81,7 +81,7 @@ class Node:
         return self.spec.input_ports(self.params)
 
     def output_ports(self) -> tuple[str, ...]:
-        return self.spec.outputs
+        return self.spec.output_ports(self.params)
 
     def copy(self) -> Node:
         return Node(self.id, self.kind, self.name, _deep_copy(self.params), self.position)
@@ -371,6 +371,10 @@ class Graph:
         for port in self._in[node_id]:
             if port not in ports:
                 raise EditRefused(f"input '{port}' of '{node.name}' is wired; remove that wire first")
+        outs = set(node.spec.output_ports(new))
+        for edge in self._out[node_id]:
+            if edge.src_port not in outs:
+                raise EditRefused(f"output '{edge.src_port}' of '{node.name}' is wired; remove that wire first")
         old = {k: node.params[k] for k in changes}
         node.params = new
         self.node_changed.emit(node, "params")

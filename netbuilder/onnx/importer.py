@@ -114,7 +114,7 @@ def _walk(b: LayerMaker) -> None:
         try:
             src = b.resolve(b.values[o.name])
             out = b.graph.add_node(b.graph.make_node("Output", b.node_name(o.name, "", "Output")))
-            b.graph.connect(Edge(src.node, "out", out.id, "in"), check_cycle=False)
+            b.graph.connect(Edge(src.node, src.port, out.id, "in"), check_cycle=False)
             b.outputs[o.name] = out.id
         except (OpProblem, EditRefused) as exc:
             b.problems.append(f"graph output '{o.name}': {exc}")

@@ -45,6 +45,8 @@ class LayerMaker:
         self.shapes = {vi.name: dims_of(vi) for vi in infos if vi.type.HasField("tensor_type")}
         self.elem = {vi.name: vi.type.tensor_type.elem_type for vi in infos}
         self.users = Counter(i for n in g.node for i in n.input) + Counter(o.name for o in g.output)
+        self.producer = {o: n for n in g.node for o in n.output if o}  # for mappers that fuse a pattern
+        self.memo: dict[Any, Any] = {}  # what a mapper keeps for the nodes after (the Split of a group of Slices)
         self.biasable: dict[str, str] = {}  # ONNX value -> id of the bias-less layer making it
         self.rnn_modes: dict[str, str] = {}
         self.outputs: dict[str, str] = {}  # ONNX output name -> Output node id
@@ -119,7 +121,7 @@ class LayerMaker:
             node = g.add_node(g.make_node(kind, self.node_name(n.name, n.op_type, kind), params))
             ports = [p.name for p in node.input_ports()]
             for port, src in zip(ports, inputs, strict=True):
-                g.connect(Edge(src.node, "out", node.id, port), check_cycle=False)
+                g.connect(Edge(src.node, src.port, node.id, port), check_cycle=False)
         except EditRefused as exc:
             raise OpProblem(str(exc)) from None
         for key, w in (weights or {}).items():
@@ -128,6 +130,30 @@ class LayerMaker:
         if biasable:
             self.biasable[n.output[0]] = node.id
         return Port(node.id)
+
+    def made_by(self, value: str, op_type: str, kind: str | None = None) -> onnx.NodeProto | None:
+        """The node of ``op_type`` making ``value`` when nothing else uses ``value`` (and, given
+        ``kind``, it was mapped to one layer of that kind), else None: the inner node of a pattern a
+        mapper may fuse into one layer."""
+        n = self.producer.get(value)
+        if n is None or n.op_type != op_type or self.users[value] != 1:
+            return None
+        v = self.values.get(value)
+        if kind is not None and not (isinstance(v, Port) and self.graph.node(v.node).kind == kind):
+            return None
+        return n
+
+    def drop(self, value: str) -> Port:
+        """Remove the layer that made ``value`` (a pattern's inner step, fused into the layer that
+        follows); returns the wire that fed it."""
+        v = self.values[value]
+        if not isinstance(v, Port):
+            raise OpProblem(f"'{value}' is not a layer's output")
+        edges = list(self.graph.in_edges(v.node).values())
+        for e in edges:
+            self.graph.disconnect(e)
+        self.graph.remove_node(v.node)
+        return Port(edges[0].src, edges[0].src_port) if edges else v
 
     def bias_target(self, value: str) -> str | None:
         return self.biasable.get(value) if self.users[value] == 1 else None

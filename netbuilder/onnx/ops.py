@@ -9,6 +9,8 @@ that imports it.
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -34,7 +36,7 @@ def _attrs(n: onnx.NodeProto) -> dict[str, Any]:
 
 def _pick(vals: list[int], nd: int) -> int | list[int]:
     """An int param for equal sizes, a pair otherwise (how a user would type it)."""
-    return int(vals[0]) if nd == 1 or vals[0] == vals[1] else [int(v) for v in vals]
+    return int(vals[0]) if nd == 1 or len(set(vals)) == 1 else [int(v) for v in vals]
 
 
 def _window(b: LayerMaker, n: onnx.NodeProto, kernel: list[int], nd: int) -> tuple[list[int], list[int], list[int]]:
@@ -64,8 +66,8 @@ def _conv(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
     x, w = b.port(n, 0), b.const(n, 1, "weight")
     bias = b.const(n, 2, "bias") if b.has(n, 2) else None
     nd = w.ndim - 2
-    if nd not in (1, 2):
-        raise OpProblem(f"a {nd}-D convolution has no netbuilder layer (there are Conv1d and Conv2d)")
+    if nd not in (1, 2, 3):
+        raise OpProblem(f"a {nd}-D convolution has no netbuilder layer (there are Conv1d, Conv2d and Conv3d)")
     k = list(w.shape[2:])
     strides, pads, dil = _window(b, n, k, nd)
     params = {"out_channels": w.shape[0], "kernel_size": _pick(k, nd), "stride": _pick(strides, nd),
@@ -96,21 +98,23 @@ def _pool(op: str) -> Mapper:
             raise OpProblem("the Indices output of MaxPool has no netbuilder equal")
         k = list(a["kernel_shape"])
         nd = len(k)
-        if nd not in (1, 2):
-            raise OpProblem(f"{nd}-D pooling has no netbuilder layer")
+        if nd not in (1, 2, 3):
+            raise OpProblem(f"{nd}-D pooling has no netbuilder layer (there is 1-D to 3-D)")
         strides, pads, dil = _window(b, n, k, nd)
-        if any(d != 1 for d in dil):
-            raise OpProblem("dilated pooling has no netbuilder layer")
+        if op == "Avg" and any(d != 1 for d in dil):
+            raise OpProblem("dilated average pooling has no netbuilder layer (torch's AvgPool has no dilation)")
         if op == "Avg" and any(pads) and not a.get("count_include_pad", 0):
             raise OpProblem("padded AveragePool with count_include_pad=0 differs from torch's AvgPool "
                             "(which counts the padding); set count_include_pad=1 or pads to 0")
         if a.get("ceil_mode", 0):
             # ceil_mode only matters when a last, partial window exists; refuse only then.
             size = b.shape(n.input[0])[2:]
-            for s, kk, st, p in zip(size, k, strides, pads, strict=True):
-                if s is None or (s + 2 * p - kk) % st:
+            for s, kk, st, p, d in zip(size, k, strides, pads, dil, strict=True):
+                if s is None or (s + 2 * p - d * (kk - 1) - 1) % st:
                     raise OpProblem("ceil_mode=1 adds a partial window here; netbuilder pools with floor")
         params = {"kernel_size": _pick(k, nd), "stride": _pick(strides, nd), "padding": _pick(pads, nd)}
+        if op == "Max":
+            params["dilation"] = _pick(dil, nd)
         return [b.add(f"{op}Pool{nd}d", n, params, [x])]
 
     return mapper
@@ -120,8 +124,8 @@ def _global(op: str) -> Mapper:
     def mapper(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
         x, size = b.port(n, 0), b.shape(n.input[0])[2:]
         nd = len(size)
-        if nd not in (1, 2):
-            raise OpProblem(f"{nd}-D global pooling has no netbuilder layer")
+        if nd not in (1, 2, 3):
+            raise OpProblem(f"{nd}-D global pooling has no netbuilder layer (there is 1-D to 3-D)")
         if op == "Avg":
             return [b.add(f"AdaptiveAvgPool{nd}d", n, {"output_size": 1}, [x])]
         # A window as large as the input is the global maximum; sizes are fixed per sample here.
@@ -203,13 +207,13 @@ def _batchnorm(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
     x = b.port(n, 0)
     scale, shift, mean, var = (b.const(n, k, w) for k, w in enumerate(("scale", "B", "mean", "var"), 1))
     rank = len(b.shape(n.input[0]))
-    if rank not in (2, 3, 4):
-        raise OpProblem(f"batch norm of a rank-{rank} tensor has no netbuilder layer")
+    if rank not in (2, 3, 4, 5):
+        raise OpProblem(f"batch norm of a rank-{rank} tensor has no netbuilder layer (ranks 2 to 5 have one)")
     params = {"eps": float(a.get("epsilon", 1e-5)), "momentum": round(1.0 - float(a.get("momentum", 0.9)), 6),
               "affine": True}
     weights = {"weight": scale, "bias": shift, "running_mean": mean, "running_var": var,
                "num_batches_tracked": torch.tensor(0)}
-    return [b.add("BatchNorm2d" if rank == 4 else "BatchNorm1d", n, params, [x], weights)]
+    return [b.add(f"BatchNorm{max(rank - 2, 1)}d", n, params, [x], weights)]
 
 
 def _lrn(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
@@ -254,11 +258,22 @@ def _softmax(kind: str) -> Mapper:
 
 
 def _prelu(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
-    slope = b.const(n, 1, "slope").reshape(-1)
-    if slope.size == 0 or np.any(slope != slope[0]):
-        raise OpProblem("a PRelu with one slope per channel has no netbuilder layer (its PReLU has one slope)")
-    s = float(slope[0])
-    return [b.add("PReLU", n, {"init": min(max(s, 0.0), 1.0)}, [b.port(n, 0)], {"weight": np.array([s])})]
+    raw, shape = b.const(n, 1, "slope"), b.shape(n.input[0])
+    slope = raw.reshape(-1)
+    if slope.size == 0:
+        raise OpProblem("its slope is empty")
+    if slope.size == 1 or not np.any(slope != slope[0]):
+        s = float(slope[0])
+        return [b.add("PReLU", n, {"init": min(max(s, 0.0), 1.0)}, [b.port(n, 0)], {"weight": np.array([s])})]
+    # One slope per channel: lined up with the input from the right (ONNX broadcasting), the slope's
+    # shape is 1 everywhere but dim 1, where it has the channels.
+    full = (1,) * (len(shape) - raw.ndim) + tuple(raw.shape)
+    if len(full) != len(shape) or len(shape) < 2 or full[1] != shape[1] or math.prod(full) != full[1]:
+        dims = ["?" if d is None else d for d in shape]
+        raise OpProblem(f"a slope of shape {list(raw.shape)} for an input of {dims} is not one slope per channel "
+                        "(dim 1); netbuilder's PReLU learns one, or one per channel")
+    init = float(np.clip(slope.mean(), 0.0, 1.0))
+    return [b.add("PReLU", n, {"init": init, "per_channel": True}, [b.port(n, 0)], {"weight": slope})]
 
 
 def _flatten(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
@@ -429,3 +444,232 @@ MAPPERS: dict[str, Mapper] = {
 SHAPE_OPS = frozenset({"Shape", "Size", "ConstantOfShape"})
 
 __all__ = ["MAPPERS", "SHAPE_OPS", "Mapper"]
+
+
+# ---- torch's exported modules (issue 12): Split, element-wise math, and the patterns torch's exporter
+# spells nn.GLU, nn.Softmin and nn.Softsign as, each mapped to that one layer -------------------------
+def _split(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
+    x, shape = b.port(n, 0), b.shape(n.input[0])
+    axis = int(_attrs(n).get("axis", 0))
+    if axis % len(shape) == 0:
+        raise OpProblem("splitting along the batch dimension has no netbuilder layer")
+    sizes = [b.shape(o)[axis] if o else None for o in n.output]
+    if any(s is None for s in sizes):
+        raise OpProblem("the sizes of its parts are not known when importing")
+    if len(sizes) == 1:
+        return [x]
+    if len(sizes) > 8:
+        raise OpProblem(f"{len(sizes)} parts; netbuilder's Split makes at most 8")
+    node = b.add("Split", n, {"sizes": [int(s) for s in sizes], "dim": axis}, [x]).node
+    return [Port(node, port) for port in b.graph.node(node).output_ports()]
+
+
+def _slice_range(b: LayerMaker, n: onnx.NodeProto) -> tuple[int, int, int] | None:
+    """(axis, start, end) of a Slice of one non-batch axis with step 1 and constant bounds, else None."""
+    if not all(b.is_const(n, k) for k in range(1, len(n.input)) if n.input[k]):
+        return None
+    shape = b.shape(n.input[0])
+    starts, ends = (b.const(n, k, w).reshape(-1) for k, w in ((1, "starts"), (2, "ends")))
+    axes = b.const(n, 3, "axes").reshape(-1) if b.has(n, 3) else np.arange(len(starts))
+    steps = b.const(n, 4, "steps").reshape(-1) if b.has(n, 4) else np.ones(len(starts), np.int64)
+    if len(starts) != 1 or len(ends) != 1 or len(axes) != 1 or int(steps[0]) != 1:
+        return None
+    axis = int(axes[0]) % len(shape)
+    size = shape[axis]
+    if axis == 0 or size is None:
+        return None
+    start, end = (int(min(max(v + size if v < 0 else v, 0), size)) for v in (int(starts[0]), int(ends[0])))
+    return (axis, start, end) if start < end else None
+
+
+def _slice(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
+    """Slices of one tensor along one axis become one Split: its parts the slices when they cut the
+    axis into pieces (torch's chunk and split, exported with a free batch), else the slice and
+    what lies either side of it, only the slice wired (x[:, 2:5])."""
+    got = _slice_range(b, n)
+    if got is None:
+        raise OpProblem("only a Slice of one dimension (not the batch) with step 1 and constant bounds maps to a "
+                        "Split; slice one dimension at a time")
+    axis, start, end = got
+    size = b.shape(n.input[0])[axis]
+    if (start, end) == (0, size):
+        return [b.port(n, 0)]
+    group = ("slices", n.input[0], axis)
+    if group not in b.memo:  # the first Slice of this tensor along this axis: do they all cut it into pieces?
+        if "slices of" not in b.memo:  # every Slice by the tensor it slices, indexed once (not once per tensor)
+            b.memo["slices of"] = index = {}
+            for m in b.model.graph.node:
+                if m.op_type == "Slice":
+                    index.setdefault(m.input[0], []).append(m)
+        siblings = b.memo["slices of"][n.input[0]]
+        ranges = sorted({r[1:] for m in siblings if (r := _slice_range(b, m)) is not None and r[0] == axis})
+        tiles = (1 < len(ranges) <= 8 and ranges[0][0] == 0 and ranges[-1][1] == size
+                 and all(a[1] == c[0] for a, c in itertools.pairwise(ranges)))
+        b.memo[group] = _split_for(b, n, axis, ranges) if tiles else None
+    made = b.memo[group]
+    if made is None:  # a slice of its own: a Split into it and what lies either side, only it wired
+        own = ("slice", n.input[0], axis, start, end)
+        if own not in b.memo:
+            ranges = [(0, start)] * (start > 0) + [(start, end)] + [(end, size)] * (end < size)
+            b.memo[own] = _split_for(b, n, axis, ranges)
+        made = b.memo[own]
+    node, ports = made
+    return [Port(node, ports[start, end])]
+
+
+def _split_for(b: LayerMaker, n: onnx.NodeProto, axis: int,
+               ranges: list[tuple[int, int]]) -> tuple[str, dict[tuple[int, int], str]]:
+    node = b.add("Split", n, {"sizes": [e - s for s, e in ranges], "dim": axis}, [b.port(n, 0)]).node
+    return node, {r: f"out{k}" for k, r in enumerate(ranges, 1)}
+
+
+def _scalar(b: LayerMaker, n: onnx.NodeProto, k: int) -> float | None:
+    """The one number constant input ``k`` holds, when it broadcasts without adding dimensions."""
+    c = b.const(n, k, "constant")
+    other = b.shape(n.input[1 - k]) if len(n.input) == 2 else ()
+    return float(c.reshape(-1)[0]) if c.size == 1 and c.ndim <= len(other) else None
+
+
+def _not_scalar(b: LayerMaker, n: onnx.NodeProto, k: int) -> OpProblem:
+    c, shape = b.const(n, k, "constant"), b.shape(n.input[1 - k])
+    why = (" that differs from sample to sample along the batch dimension" if c.ndim == len(shape)
+           and c.shape[0] > 1 and c.shape[0] == shape[0] else "")
+    return OpProblem(f"{n.op_type} with a constant of shape {list(c.shape)}{why} has no netbuilder layer "
+                     "(Math combines each value with one number; Add, Multiply, Subtract and Divide take "
+                     "computed tensors): make the constant a single number, or compute it from an input")
+
+
+def _math(b: LayerMaker, n: onnx.NodeProto, function: str, x: Port, value: float = 1.0) -> Port:
+    return b.add("Math", n, {"function": function, "value": value}, [x])
+
+
+def _unary(function: str) -> Mapper:
+    def mapper(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
+        return [_math(b, n, function, b.port(n, 0))]
+
+    return mapper
+
+
+def _arith(op: str) -> Mapper:
+    """Add, Sub, Mul, Div and Pow: of two computed tensors a merge, of a tensor and a number a Math."""
+    merge = {"Add": _add, "Mul": _merge("Multiply")}.get(op)
+
+    def mapper(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
+        consts = [k for k in range(len(n.input)) if b.is_const(n, k)]
+        if op == "Add" and (not consts or b.bias_target(n.input[1 - consts[0]]) is not None):
+            return _add(b, n)  # a merge, or a bias folded into the layer before
+        if not consts:
+            if op == "Mul" and (glu := _glu(b, n)):
+                return [glu]
+            if op == "Div" and (softsign := _softsign(b, n)):
+                return [softsign]
+            if op == "Pow":
+                raise OpProblem("Pow with a computed exponent has no netbuilder layer (Math's power takes a number)")
+            if merge is not None:
+                return merge(b, n)
+            return [b.add("Subtract" if op == "Sub" else "Divide", n, {}, [b.port(n, 0), b.port(n, 1)])]
+        if len(consts) != 1 or len(n.input) != 2:
+            raise OpProblem(f"{n.op_type} of constants only has no netbuilder layer")
+        k = consts[0]
+        c = _scalar(b, n, k)
+        if c is None:
+            raise _not_scalar(b, n, k)
+        x = b.port(n, 1 - k)
+        if op == "Add":
+            return [_math(b, n, "add", x, c)]
+        if op == "Mul":
+            return [_math(b, n, "multiply", x, c)]
+        if op == "Sub":
+            return [_math(b, n, "add", x, -c)] if k == 1 else [_math(b, n, "add", _math(b, n, "neg", x), c)]
+        if op == "Div":
+            if k == 1:
+                if c == 0:
+                    raise OpProblem("divides by the constant 0")
+                return [_math(b, n, "multiply", x, 1.0 / c)]
+            inv = _math(b, n, "reciprocal", x)
+            return [inv if c == 1 else _math(b, n, "multiply", inv, c)]
+        if k == 0:
+            raise OpProblem("Pow of a constant base has no netbuilder layer (Math's power raises x to a number)")
+        return [_math(b, n, "power", x, c)]
+
+    return mapper
+
+
+def _glu(b: LayerMaker, n: onnx.NodeProto) -> Port | None:
+    """``a * sigmoid(b)`` where a and b are the halves of one Split (nn.GLU), else None."""
+    for first, gate in ((0, 1), (1, 0)):
+        sig = b.made_by(n.input[gate], "Sigmoid", "Sigmoid")
+        split = b.producer.get(n.input[first])
+        if (sig is None or split is None or split.op_type != "Split" or list(split.output) != [n.input[first],
+                                                                                                  sig.input[0]]
+                or b.users[n.input[first]] != 1 or b.users[sig.input[0]] != 1
+                or b.made_by(n.input[first], "Split", "Split") is None):
+            continue
+        shape = b.shape(split.input[0])
+        axis = int(_attrs(split).get("axis", 0))
+        if b.shape(split.output[0])[axis] != b.shape(split.output[1])[axis] or axis % len(shape) == 0:
+            continue
+        b.drop(n.input[gate])
+        src = b.drop(n.input[first])
+        return b.add("GLU", n, {"dim": axis}, [src])
+    return None
+
+
+def _softsign(b: LayerMaker, n: onnx.NodeProto) -> Port | None:
+    """``x / (1 + |x|)`` (nn.Softsign), else None."""
+    add = b.made_by(n.input[1], "Add", "Math")
+    if add is None:
+        return None
+    k = next((k for k in range(2) if b.is_const(add, k)), None)
+    if k is None or _scalar(b, add, k) != 1.0:
+        return None
+    abs_ = b.made_by(add.input[1 - k], "Abs", "Math")
+    if abs_ is None or abs_.input[0] != n.input[0]:
+        return None
+    b.drop(n.input[1])
+    b.drop(add.input[1 - k])
+    return b.add("Softsign", n, {}, [b.port(n, 0)])
+
+
+def _softmax_or_softmin(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
+    """``softmax(-x)`` is nn.Softmin; any other Softmax is one."""
+    neg = b.made_by(n.input[0], "Neg", "Math")
+    if neg is None:
+        return _softmax("Softmax")(b, n)
+    axis = int(_attrs(n).get("axis", -1))
+    if axis == 0 or axis == -len(b.shape(n.input[0])):
+        raise OpProblem("Softmax across the batch dimension has no netbuilder layer")
+    return [b.add("Softmin", n, {"dim": axis}, [b.drop(n.input[0])])]
+
+
+def _reshape_or_pixel_shuffle(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
+    """Reshape [N, C, r, r, H, W] -> Transpose (0, 1, 4, 2, 5, 3) -> Reshape [N, C, H·r, W·r] of an
+    [N, C·r², H, W] input is nn.PixelShuffle(r); any other Reshape is one."""
+    t = b.made_by(n.input[0], "Transpose", "Permute")
+    inner = b.made_by(t.input[0], "Reshape", "Reshape") if t is not None else None
+    if inner is not None and list(_attrs(t).get("perm", [])) == [0, 1, 4, 2, 5, 3]:
+        src, mid, out = b.shape(inner.input[0]), b.shape(inner.output[0]), b.shape(n.output[0])
+        if (len(src) == 4 and len(mid) == 6 and len(out) == 4 and None not in src[1:] + mid[1:] + out[1:]
+                and mid[2] == mid[3] and mid[1:] == (src[1] // mid[2] ** 2, mid[2], mid[2], src[2], src[3])
+                and out[1:] == (mid[1], src[2] * mid[2], src[3] * mid[2])):
+            b.drop(n.input[0])
+            return [b.add("PixelShuffle", n, {"upscale_factor": int(mid[2])}, [b.drop(t.input[0])])]
+    return _reshape(b, n)
+
+
+def _depth_to_space(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
+    a = _attrs(n)
+    if a.get("mode", "DCR") != "CRD":
+        raise OpProblem("DepthToSpace in DCR mode orders channels differently from torch's PixelShuffle "
+                        "(mode CRD); export with mode CRD (torch's pixel_shuffle does)")
+    return [b.add("PixelShuffle", n, {"upscale_factor": int(a["blocksize"])}, [b.port(n, 0)])]
+
+
+TORCH_MODULE_MAPPERS: dict[str, Mapper] = {
+    "Split": _split, "Slice": _slice, "Softmax": _softmax_or_softmin, "Reshape": _reshape_or_pixel_shuffle,
+    "DepthToSpace": _depth_to_space,
+    "Add": _arith("Add"), "Sub": _arith("Sub"), "Mul": _arith("Mul"), "Div": _arith("Div"), "Pow": _arith("Pow"),
+    **{op: _unary(f) for op, f in (("Neg", "neg"), ("Abs", "abs"), ("Exp", "exp"), ("Log", "log"),
+                                   ("Sqrt", "sqrt"), ("Reciprocal", "reciprocal"))},
+}
+MAPPERS.update(TORCH_MODULE_MAPPERS)

@@ -151,6 +151,16 @@ def prepare(model: onnx.ModelProto, file: str) -> onnx.ModelProto:
         onnx.checker.check_model(model)
     except Exception as exc:
         raise OnnxImportError(f"{file}: not a valid ONNX model: {_first_line(exc)}") from None
+    if model.ir_version < 4:
+        # Before IR 4 every initializer is also listed as a graph input, by rule rather than to be
+        # fed: they are the weights. Dropped from the inputs they are constants (so a Transpose of a
+        # weight folds), and the IR lifted to 4, which lets the opset lifting below add initializers
+        # (Pad's pads, Split's sizes) without listing them as inputs too.
+        weights = {t.name for t in model.graph.initializer}
+        inputs = [vi for vi in model.graph.input if vi.name not in weights]
+        del model.graph.input[:]
+        model.graph.input.extend(inputs)
+        model.ir_version = 4
     if opset < TARGET_OPSET:
         try:
             model = version_converter.convert_version(model, TARGET_OPSET)

@@ -24,9 +24,11 @@ class Skip(Exception):
 
 @dataclass(frozen=True)
 class Port:
-    """The output of a catalog node: a batch-first tensor on a wire."""
+    """An output of a catalog node: a batch-first tensor on a wire (``port``: which output, for
+    a node of several, like Split)."""
 
     node: str
+    port: str = "out"
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,18 @@ def random_params(kind: str, t: TensorType | None, rng: random.Random) -> dict[s
         params["output_padding"] = 0
     if kind == "Embedding" and t is not None:
         params["num_embeddings"] = 12
+    if kind == "Split" and t is not None:
+        axis = rng.randrange(len(t.shape))
+        size = t.shape[axis]
+        params.update(dim=axis + 1, sizes=[1, size - 1] if size > 1 else [1, 1])
+    if kind == "Math":  # log, sqrt and fractional powers of negatives are NaN, which compares unequal
+        params["function"] = rng.choice(["abs", "neg", "exp", "add", "multiply", "reciprocal"])
     return params
+
+
+def _out(inference: ShapeInference, node) -> TensorType:
+    """What a node's first output carries (a Split has several)."""
+    return inference.outputs(node.id)[node.output_ports()[0]]
 
 
 def grow_graph(seed: int, steps: int, with_ints: bool = True) -> tuple[Graph, ShapeInference]:
@@ -77,25 +88,27 @@ def grow_graph(seed: int, steps: int, with_ints: bool = True) -> tuple[Graph, Sh
     for _ in range(steps):
         ready = [n for n in g if n.kind != "Output" and inference.outputs(n.id)]
         src = rng.choice(ready)
-        t = inference.outputs(src.id)["out"]
+        t = _out(inference, src)
         kind = rng.choice(LAYER_KINDS)
         try:
             node = g.add_node(g.make_node(kind, params=random_params(kind, t, rng)))
         except EditRefused:
             continue
         ports = [p.name for p in node.input_ports()]
-        g.connect(Edge(src.id, "out", node.id, ports[0]))
+        g.connect(Edge(src.id, src.output_ports()[0], node.id, ports[0]))
         # Merges and attention take more inputs: prefer earlier outputs of the same type; merges
         # also take outputs of other shapes and ranks, which must broadcast the way torch does.
         for port in ports[1:]:
-            same = [n for n in ready if inference.outputs(n.id)["out"] == t and n.id != src.id]
-            other = [n for n in ready if n.id != src.id and inference.outputs(n.id)["out"].dtype == t.dtype]
+            same = [n for n in ready if _out(inference, n) == t and n.id != src.id]
+            other = [n for n in ready if n.id != src.id and _out(inference, n).dtype == t.dtype]
             if CATALOG[kind].category == "Merge" and other and rng.random() < 0.5:
-                g.connect(Edge(rng.choice(other).id, "out", node.id, port))
+                pick = rng.choice(other)
+                g.connect(Edge(pick.id, pick.output_ports()[0], node.id, port))
             elif same and rng.random() < 0.8:
-                g.connect(Edge(rng.choice(same).id, "out", node.id, port))
+                pick = rng.choice(same)
+                g.connect(Edge(pick.id, pick.output_ports()[0], node.id, port))
             elif not CATALOG[kind].input_ports(node.params)[ports.index(port)].optional:
-                g.connect(Edge(src.id, "out", node.id, port))
+                g.connect(Edge(src.id, src.output_ports()[0], node.id, port))
         added = [node.id, *_follow_reshape_fix(g, inference, node.id)]
         info = inference.info(node.id)
         if info.problem is not None or info.outputs is None:
@@ -109,7 +122,7 @@ def grow_graph(seed: int, steps: int, with_ints: bool = True) -> tuple[Graph, Sh
     leaves = [n for n in g if not g.out_edges(n.id) and n.kind != "Input"] or [list(g)[-1]]
     for leaf in leaves[:3]:
         out = g.add_node(g.make_node("Output"))
-        g.connect(Edge(leaf.id, "out", out.id, "in"))
+        g.connect(Edge(leaf.id, leaf.output_ports()[0], out.id, "in"))
     return g, inference
 
 

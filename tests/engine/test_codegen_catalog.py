@@ -29,6 +29,12 @@ BASE: dict[str, tuple[list[int], dict[str, Any]]] = {
     "LocalResponseNorm": (IMAGE, {}), "RNN": (SEQUENCE, {}), "LSTM": (SEQUENCE, {}), "GRU": (SEQUENCE, {}),
     "MultiheadAttention": (SEQUENCE, {}), "TransformerEncoderLayer": (SEQUENCE, {}),
 }
+VOLUME = [3, 6, 6, 6]
+BASE |= {  # issue 12's kinds for torch's exported modules
+    "Conv3d": (VOLUME, {"out_channels": 4, "kernel_size": 3}), "MaxPool3d": (VOLUME, {}), "AvgPool3d": (VOLUME, {}),
+    "AdaptiveAvgPool3d": (VOLUME, {}), "BatchNorm3d": (VOLUME, {}), "GLU": ([4, 6], {}),
+    "PixelShuffle": ([8, 3, 3], {}),
+}
 ELEMENTWISE = ([4, 5], {})
 
 

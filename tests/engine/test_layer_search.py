@@ -19,7 +19,7 @@ def test_relu_lists_the_relu_family_first_and_nothing_unrelated() -> None:
 
 
 def test_conv_lists_the_convolutions() -> None:
-    assert search_kinds("conv") == ["Conv1d", "Conv2d", "ConvTranspose2d"]
+    assert search_kinds("conv") == ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose2d"]
 
 
 @pytest.mark.parametrize("typed", ["dense", "Dense", "fc", "tf.keras.layers.Dense", "fully connected"])
@@ -28,7 +28,7 @@ def test_dense_and_fc_find_linear(typed: str) -> None:
 
 
 def test_bn_finds_batchnorm() -> None:
-    assert search_kinds("bn") == ["BatchNorm1d", "BatchNorm2d"]
+    assert search_kinds("bn") == ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d"]
 
 
 @pytest.mark.parametrize(("keras", "torch"), [("Dense", "Linear"), ("Conv2D", "Conv2d"), ("MaxPooling2D", "MaxPool2d"),
@@ -44,10 +44,11 @@ def test_name_matches_beat_substring_matches_beat_aliases() -> None:
     ranked = search("pool")
     tiers = [m.tier for m in ranked]
     assert tiers == sorted(tiers)
-    assert [m.kind for m in ranked if m.tier == NAME] == ["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d",
-                                                         "AdaptiveAvgPool1d", "AdaptiveAvgPool2d"]
+    assert [m.kind for m in ranked if m.tier == NAME] == ["MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d",
+                                                         "AvgPool2d", "AvgPool3d", "AdaptiveAvgPool1d",
+                                                         "AdaptiveAvgPool2d", "AdaptiveAvgPool3d"]
     # "norm": the names holding the word, then none; "batch": BatchNorm by name before any alias.
-    assert search_kinds("norm")[:3] == ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
+    assert search_kinds("norm")[:4] == ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm"]
     relu = {m.kind: m.tier for m in search("relu")}
     assert relu == {"ReLU": NAME, "LeakyReLU": NAME, "PReLU": NAME}
     assert {m.kind: m.tier for m in search("lu")}["ReLU"] == INSIDE

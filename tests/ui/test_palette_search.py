@@ -17,7 +17,7 @@ from ui.theme import apply_theme
 @pytest.mark.parametrize(("typed", "first"), [("relu", ["ReLU", "LeakyReLU", "PReLU"]), ("dense", ["Linear"]),
                                               ("fc", ["Linear"]), ("bn", ["BatchNorm1d", "BatchNorm2d"]),
                                               ("Conv2D", ["Conv2d"]), ("MaxPooling2D", ["MaxPool2d"]),
-                                              ("conv", ["Conv1d", "Conv2d", "ConvTranspose2d"])])
+                                              ("conv", ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose2d"])])
 def test_palette_and_quick_add_list_the_same_kinds_in_the_same_order(window, typed, first) -> None:
     win = window()
     win.palette.search.setFocus()

@@ -220,7 +220,7 @@ class NodeItem(QGraphicsRectItem):
         self.place(QPointF(*node.position))
         wanted = [(p.name, True, p.optional) for p in node.input_ports()] + [(p, False, False)
                                                                                for p in node.output_ports()]
-        height = HEADER + max(len(node.input_ports()), 1) * ROW + FOOTER
+        height = HEADER + max(len(node.input_ports()), len(node.output_ports()), 1) * ROW + FOOTER
         if height != self._height or self.rect().isNull():
             self._height = height
             self.setRect(QRectF(-2, -2, NODE_WIDTH + 4, height + 4))  # tells Qt the bounds changed
@@ -229,7 +229,7 @@ class NodeItem(QGraphicsRectItem):
         for key in list(self.ports):
             if key not in keys:
                 self.scene().removeItem(self.ports.pop(key)) if self.scene() else self.ports.pop(key)
-        inputs = 0
+        inputs = outputs = 0
         for name, is_input, optional in wanted:
             port = self.ports.get((name, is_input))
             if port is None:
@@ -238,8 +238,9 @@ class NodeItem(QGraphicsRectItem):
             if is_input:
                 port.setPos(0, HEADER + ROW * inputs + ROW / 2)
                 inputs += 1
-            else:
-                port.setPos(NODE_WIDTH, HEADER + ROW / 2)
+            else:  # one row each, like the inputs (a Split has several)
+                port.setPos(NODE_WIDTH, HEADER + ROW * outputs + ROW / 2)
+                outputs += 1
         self._info_shown = None
         self.refresh_info()
 
@@ -318,6 +319,12 @@ class NodeItem(QGraphicsRectItem):
             for k, port in enumerate(ports):
                 painter.drawText(QRectF(PAD + 2, HEADER + ROW * k, NODE_WIDTH / 2, ROW), left,
                                  elided(port.name, plain, NODE_WIDTH / 2))
+        outs = node.output_ports()
+        if len(outs) > 1:  # named on the right, beside their ports
+            right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+            for k, port_name in enumerate(outs):  # each part's shape is on its wire
+                painter.drawText(QRectF(NODE_WIDTH / 2 - PAD, HEADER + ROW * k, NODE_WIDTH / 2, ROW), right,
+                                 elided(port_name, plain, NODE_WIDTH / 2))
         if info.outputs:
             text = ", ".join(str(t) for t in info.outputs.values())
         elif info.problem is not None:
