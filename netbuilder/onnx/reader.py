@@ -1,9 +1,11 @@
 """Reading an ONNX file for import, with bounded memory, and preparing it for mapping.
 
 Declared tensor sizes are checked against the bytes that hold them before anything is
-allocated; loops and dangling names are refused; old opsets are lifted with
-``onnx.version_converter``; constant subgraphs are folded with onnxscript's optimizer.
-Split from :mod:`netbuilder.onnx.importer`, which maps the prepared model to layers.
+allocated; weights in external data files are read from the model's own folder only
+(:mod:`netbuilder.onnx.external`); loops and dangling names are refused; old opsets are lifted
+with ``onnx.version_converter``; constant subgraphs are folded with onnxscript's optimizer
+within size bounds (:mod:`netbuilder.onnx.folding`). Split from :mod:`netbuilder.onnx.importer`,
+which maps the prepared model to layers.
 """
 
 from __future__ import annotations
@@ -14,22 +16,19 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-import onnx_ir as ir
-import onnx_ir.passes.common as ir_passes
 from onnx import version_converter
-from onnxscript.optimizer import fold_constants
 
 from netbuilder.errors import NetbuilderError
 from netbuilder.layers.spec import MAX_SIZE
+from netbuilder.onnx import external, folding
 
 MAX_FILE_BYTES = 2**31 - 1  # protobuf's own limit for one message
 MAX_NODES = 200_000
 TARGET_OPSET = 17  # older models are lifted to this; newer ones are read as they are
-FOLD_LIMIT = 1 << 24  # values; folding never makes a tensor larger than this
-# Ops whose output size comes from their input *values*, so a tiny hostile constant could ask
-# for terabytes; they are never folded (a ConstantOfShape stays and is read as a Fill).
-_VALUE_SIZED = frozenset({"ConstantOfShape", "Expand", "Tile", "Range", "Resize", "Upsample", "Pad", "OneHot",
-                          "RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial"})
+# All the weights of one model, stored inside, in external files or computed by folding: every
+# tool on the way (checker, version converter, shape inference) takes the model as one protobuf
+# message, which holds under 2 GiB; the rest is left for the graph itself.
+MAX_WEIGHT_BYTES = 2**31 - 2**27
 FILL_KEEPS = frozenset({"Slice", "Squeeze", "Unsqueeze", "Reshape", "Expand", "Transpose", "Identity", "Cast",
                          "Tile", "Gather"})
 DTYPES = {onnx.TensorProto.FLOAT: "float32", onnx.TensorProto.INT64: "int64"}
@@ -62,14 +61,45 @@ def read_model(path: Path, file: str) -> onnx.ModelProto:
     if not model.graph.node or not model.opset_import:
         raise OnnxImportError(f"{file}: not an ONNX model (no graph nodes or no opset); is it truncated or "
                               "another format?")
+    _read_external(model, path.parent, file)
     _check_structure(model, file)
     return model
 
 
+def _read_external(model: onnx.ModelProto, folder: Path, file: str) -> None:
+    """Read the weights kept in external data files, from the model's own folder only; every location
+    and size is checked, and the total counted, before a byte is read."""
+    tensors = external.external_tensors(model)
+    if not tensors:
+        return
+    total = sum(_stored_bytes(t) for t in model.graph.initializer if t.data_location != onnx.TensorProto.EXTERNAL)
+    try:
+        for t in tensors:
+            total += external.planned_bytes(t, folder)[2]
+    except external.ExternalDataProblem as exc:
+        raise OnnxImportError(f"{file}: {exc}") from None
+    if total > MAX_WEIGHT_BYTES:
+        raise OnnxImportError(f"{file}: the weights take {total / 2**30:.2f} GiB; netbuilder imports models with up "
+                              f"to {MAX_WEIGHT_BYTES / 2**30:.2f} GiB of weights")
+    try:
+        external.load(tensors, folder)
+    except external.ExternalDataProblem as exc:
+        raise OnnxImportError(f"{file}: {exc}") from None
+
+
+def _stored_bytes(t: onnx.TensorProto) -> int:
+    """The bytes a stored tensor declares (its shape times its item size); allocates nothing."""
+    try:
+        itemsize = np.dtype(onnx.helper.tensor_dtype_to_np_dtype(t.data_type)).itemsize
+    except Exception:
+        itemsize = 8
+    return math.prod(max(d, 0) for d in t.dims) * itemsize
+
+
 def _tensor_problem(t: onnx.TensorProto) -> str | None:
     """Why a stored tensor cannot be read safely, or None; allocates nothing."""
-    if t.data_location == onnx.TensorProto.EXTERNAL:
-        return "is stored in an external file; save the model with its weights inside the .onnx file"
+    if t.data_location == onnx.TensorProto.EXTERNAL:  # read by _read_external for the main graph
+        return "is stored in an external file netbuilder did not read; save the model with its weights inside the .onnx file"
     if any(d < 0 for d in t.dims):
         return f"has a negative dimension {list(t.dims)}"
     try:
@@ -160,39 +190,34 @@ def prepare(model: onnx.ModelProto, file: str) -> onnx.ModelProto:
         onnx.checker.check_model(model, full_check=True)  # types and shapes, strictly
     except Exception as exc:
         raise OnnxImportError(f"{file}: the model's types or shapes do not check out: {_first_line(exc)}") from None
-    model = _fold(model)
+    _constant_inputs(model)
+    model = _fold(model, file)
     try:
         return onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True, data_prop=True)
     except Exception as exc:
         raise OnnxImportError(f"{file}: shape inference failed: {_first_line(exc)}") from None
 
 
-def _should_fold(node: ir.Node) -> bool | None:
-    if node.op_type in _VALUE_SIZED:
-        return False
-    # A bound on any output's size: a broadcast, Gather or MatMul cannot exceed the product
-    # of its inputs' sizes, and Concat not their sum; check it before anything is computed.
-    sizes = [max(1, v.const_value.size) for v in node.inputs if v is not None and v.const_value is not None]
-    return None if math.prod(sizes) <= FOLD_LIMIT or len(sizes) == 1 else False
-
-
-def _fold(model: onnx.ModelProto) -> onnx.ModelProto:
-    """Fold weight and shape subgraphs into initializers.
-
-    onnxscript's optimizer is used rather than onnxruntime's: it runs in process on the model
-    itself (no session, no execution provider), keeps node names, skips ConstantOfShape by
-    design, and takes a should_fold hook, which is where the size bound above goes. Only its
-    folding pass runs: its rewrite rules would fuse ops into patterns we do not map.
-    """
+def _fold(model: onnx.ModelProto, file: str) -> onnx.ModelProto:
+    """Fold weight and shape subgraphs into initializers, within the bounds of
+    :mod:`netbuilder.onnx.folding`; a node over them is refused, naming it."""
+    stored = sum(_stored_bytes(t) for t in model.graph.initializer)
     try:
-        m = ir.from_proto(model)
-        fold_constants(m, onnx_shape_inference=True, input_size_limit=FOLD_LIMIT, output_size_limit=FOLD_LIMIT,
-                       should_fold=_should_fold)
-        ir_passes.RemoveUnusedNodesPass()(m)
-        ir_passes.LiftConstantsToInitializersPass(lift_all_constants=True, size_limit=0)(m)
-        return ir.to_proto(m)
-    except Exception:  # folding is a convenience: unfolded weights are reported by their nodes
-        return model
+        return folding.fold(model, stored, MAX_WEIGHT_BYTES)
+    except folding._Refused as exc:
+        raise OnnxImportError(f"{file}: {exc}") from None
+
+
+def _constant_inputs(model: onnx.ModelProto) -> None:
+    """Graph inputs that have an initializer become constants: IR 3 required every initializer to be
+    listed as an input too (the model zoo's files do), and the importer reads them as weights anyway."""
+    g = model.graph
+    inits = {t.name for t in g.initializer}
+    if any(vi.name in inits for vi in g.input):
+        keep = [onnx.ValueInfoProto.FromString(vi.SerializeToString()) for vi in g.input if vi.name not in inits]
+        del g.input[:]
+        g.input.extend(keep)
+        model.ir_version = max(model.ir_version, 4)  # IR 4 lets an initializer stand without an input
 
 
 def _first_line(exc: BaseException) -> str:
