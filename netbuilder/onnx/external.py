@@ -5,21 +5,24 @@ the tensor, the location and the fix, before a byte is read: no absolute paths, 
 symbolic links (a link, or a folder on the way, that points anywhere: onnx's own loader refuses
 links too), a regular file that exists, an offset and length inside it, and a length that matches
 the tensor's declared shape. The total is counted against the reader's weight limit before
-anything is allocated. The bytes are then read with ``onnx.external_data_helper``, whose C++ side
-checks the same location rules again (onnx >= 1.17 refuses ``..``, absolute paths and symlinks; it
-does not compare the length with the declared shape, which is why that is checked here).
+anything is allocated. The bytes are then read straight into the weight's own array
+(:func:`netbuilder.onnx.held.read_array`), not into the message, so no tool copies them.
+
+``onnx.external_data_helper.load_external_data_for_model`` was checked and is safe as far as it
+goes (onnx 1.23's C++ side refuses ``..``, absolute paths, symlinks and missing files, and an offset
+or length past the end), but it does not compare the length with the declared shape, its messages
+do not say what to do, and it puts the bytes into ``raw_data``, where every onnx tool after it
+copies them; so the rules are checked here and the bytes read into arrays.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import stat
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 import numpy as np
 import onnx
-from onnx.external_data_helper import load_external_data_for_tensor
 
 KEYS = frozenset({"location", "offset", "length", "checksum", "basepath"})
 
@@ -29,9 +32,8 @@ class ExternalDataProblem(Exception):
 
 
 def external_tensors(model: onnx.ModelProto) -> list[onnx.TensorProto]:
-    g = model.graph
-    tensors = [*g.initializer, *(a.t for n in g.node for a in n.attribute if a.type == onnx.AttributeProto.TENSOR)]
-    return [t for t in tensors if t.data_location == onnx.TensorProto.EXTERNAL]
+    """The main graph's initializers kept in external files (a Constant's external value is refused later)."""
+    return [t for t in model.graph.initializer if t.data_location == onnx.TensorProto.EXTERNAL]
 
 
 def planned_bytes(t: onnx.TensorProto, folder: Path) -> tuple[Path, int, int]:
@@ -97,14 +99,3 @@ def planned_bytes(t: onnx.TensorProto, folder: Path) -> tuple[Path, int, int]:
         raise ExternalDataProblem(f"{where} with {length:,} bytes, but its shape {list(t.dims)} needs "
                                   f"{declared:,}; the data file does not match the model: export it again")
     return path, offset, length
-
-
-def load(tensors: list[onnx.TensorProto], folder: Path) -> None:
-    """Read each tensor's bytes into it (they were all checked by planned_bytes)."""
-    for t in tensors:
-        try:
-            load_external_data_for_tensor(t, os.fspath(folder.resolve()))
-        except Exception as exc:
-            loc = next((e.value for e in t.external_data if e.key == "location"), "")
-            raise ExternalDataProblem(f"tensor '{t.name}' is stored in '{loc}', which cannot be read: "
-                                      f"{str(exc).splitlines()[0][:300]}") from None

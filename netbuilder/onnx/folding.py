@@ -36,6 +36,7 @@ import onnx_ir.passes.common as ir_passes
 from onnxscript.optimizer import fold_constants
 
 from netbuilder.errors import NetbuilderError
+from netbuilder.onnx.held import HOLD_BYTES
 
 MAX_FOLD_VALUES = 1 << 28  # per folded tensor (1 GiB of float32; VGG's largest weight is 103 M values)
 FOLD_COMPUTE = 1 << 24  # product of the input sizes of an op whose cost is not linear in its output
@@ -55,9 +56,18 @@ class _Refused(NetbuilderError):
     """Raised inside the folder and turned into an OnnxImportError by the caller (no import cycle)."""
 
 
-def fold(model: onnx.ModelProto, stored_bytes: int, max_weight_bytes: int) -> onnx.ModelProto:
-    """The model with its constant subgraphs folded; raises _Refused when a node asks for too much."""
+def fold(model: onnx.ModelProto, arrays: dict[str, np.ndarray], stored_bytes: int,
+         max_weight_bytes: int) -> tuple[onnx.ModelProto, dict[str, np.ndarray]]:
+    """The model with its constant subgraphs folded, and its large constants held apart again
+    (:mod:`netbuilder.onnx.held`): the held weights ``arrays`` come in as graph inputs of the
+    skeleton and are initializers while folding. Raises _Refused when a node asks for too much."""
     m = ir.from_proto(model)
+    graph = m.graph
+    for v in list(graph.inputs):
+        if v.name in arrays:  # the array itself, not a copy
+            graph.inputs.remove(v)
+            v.const_value = ir.Tensor(arrays[v.name], name=v.name)
+            graph.register_initializer(v)
     ir_passes.RemoveUnusedNodesPass()(m)  # fold only what some output needs
     bounds = _Bounds(max_weight_bytes - stored_bytes, max_weight_bytes)
     try:
@@ -69,10 +79,18 @@ def fold(model: onnx.ModelProto, stored_bytes: int, max_weight_bytes: int) -> on
         cause = exc.__cause__ or exc.__context__
         if isinstance(cause, _Refused):
             raise cause from None
-        return model  # folding is a convenience: unfolded weights are reported by their nodes
+        return model, arrays  # folding is a convenience: unfolded weights are reported by their nodes
     ir_passes.RemoveUnusedNodesPass()(m)
     ir_passes.LiftConstantsToInitializersPass(lift_all_constants=True, size_limit=0)(m)
-    return ir.to_proto(m)
+    out = {}
+    for name, v in list(graph.initializers.items()):
+        t = v.const_value
+        if t is not None and t.size * _itemsize_of(t) > HOLD_BYTES and not v.is_graph_output():
+            out[name] = t.numpy()
+            graph.initializers.pop(name)
+            v.const_value = None
+            graph.inputs.append(v)
+    return ir.to_proto(m), out
 
 
 class _Bounds:

@@ -81,8 +81,12 @@ def import_onnx(path: str | Path, name: str | None = None) -> tuple[Project, dic
         every unsupported operator with its count. Nothing is written either way.
     """
     file = str(path)
-    model = prepare(read_model(Path(path), file), file)
+    skeleton, arrays = read_model(Path(path), file)
+    model, held = prepare(skeleton, file, arrays)
+    del skeleton, arrays
     maker = LayerMaker(model, file)
+    maker.values.update(held)  # the large weights, held apart from the message (netbuilder.onnx.held)
+    del held
     _walk(maker)
     for node_id, position in layered_positions(maker.graph).items():  # left to right by depth
         maker.graph.move(node_id, position)
@@ -211,7 +215,8 @@ def _verify(maker: LayerMaker, file: str) -> None:
             raise OnnxImportError(f"{file}: output '{name}' would have shape [N, {', '.join(map(str, got))}] but "
                                   f"the ONNX model gives {['?' if w is None else w for w in want]} per sample; "
                                   "this model uses a pattern the importer gets wrong (please report it)")
-    own = build_module(graph, inference).state_dict()
+    with torch.device("meta"):  # names and shapes only: no memory for the weights, no random init
+        own = build_module(graph, inference).state_dict()
     problems = [f"'{k}' is missing" for k in own if k not in maker.weights]
     problems += [f"'{k}' has shape {list(maker.weights[k].shape)} but the layer takes {list(v.shape)}"
                  for k, v in own.items() if k in maker.weights and maker.weights[k].shape != v.shape]

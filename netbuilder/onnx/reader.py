@@ -20,7 +20,7 @@ from onnx import version_converter
 
 from netbuilder.errors import NetbuilderError
 from netbuilder.layers.spec import MAX_SIZE
-from netbuilder.onnx import external, folding
+from netbuilder.onnx import external, folding, held
 
 MAX_FILE_BYTES = 2**31 - 1  # protobuf's own limit for one message
 MAX_NODES = 200_000
@@ -40,7 +40,8 @@ class OnnxImportError(NetbuilderError):
 
 
 # ---- reading and preparing --------------------------------------------------------------
-def read_model(path: Path, file: str) -> onnx.ModelProto:
+def read_model(path: Path, file: str) -> tuple[onnx.ModelProto, dict[str, np.ndarray]]:
+    """The model as a skeleton (:mod:`netbuilder.onnx.held`) and its large weights, held apart by name."""
     try:
         size = path.stat().st_size
         if path.is_dir():
@@ -48,43 +49,79 @@ def read_model(path: Path, file: str) -> onnx.ModelProto:
         if size > MAX_FILE_BYTES:
             raise OnnxImportError(f"{file}: the file is {size / 2**30:.1f} GiB; netbuilder reads ONNX files up to "
                                   "2 GiB with their weights inside")
-        data = path.read_bytes()
+        skeleton, spans = held.read_skeleton(path)
     except FileNotFoundError:
         raise OnnxImportError(f"{file}: no such file; check the path") from None
+    except held.WireError as exc:
+        raise OnnxImportError(f"{file}: not an ONNX model; the file cannot be decoded ({exc}). Is it truncated "
+                              "or another format?") from None
     except OSError as exc:
         raise OnnxImportError(f"{file}: cannot read the file ({exc.strerror or exc})") from None
     try:
-        model = onnx.load_model_from_string(data)
+        model = onnx.load_model_from_string(skeleton)
     except Exception as exc:  # protobuf's DecodeError and friends
         raise OnnxImportError(f"{file}: not an ONNX model; the file cannot be decoded ({exc}). Is it truncated "
                               "or another format?") from None
+    del skeleton
     if not model.graph.node or not model.opset_import:
         raise OnnxImportError(f"{file}: not an ONNX model (no graph nodes or no opset); is it truncated or "
                               "another format?")
-    _read_external(model, path.parent, file)
+    inits = model.graph.initializer
+    plan = [(inits[k], path, offset, length) for k, (offset, length) in sorted(spans.items())]
+    for t, _, _, length in plan:
+        if any(d < 0 for d in t.dims):
+            raise OnnxImportError(f"{file}: tensor '{t.name}' has a negative dimension {list(t.dims)}")
+        if (declared := held.declared_bytes(t)) != length:
+            raise OnnxImportError(f"{file}: tensor '{t.name}' declares shape {list(t.dims)} ({declared:,} bytes) but "
+                                  f"holds {length:,} bytes; the file is damaged")
+    plan += _plan_external(model, path.parent, file, sum(p[3] for p in plan))
+    arrays = {}
+    try:
+        for t, source, offset, length in plan:
+            arrays[t.name] = held.read_array(source, t, offset, length)
+    except OSError as exc:
+        raise OnnxImportError(f"{file}: cannot read the weights of tensor '{t.name}' from {source.name} "
+                              f"({exc.strerror or exc})") from None
+    _hold(model, [p[0] for p in plan])
     _check_structure(model, file)
-    return model
+    return model, arrays
 
 
-def _read_external(model: onnx.ModelProto, folder: Path, file: str) -> None:
-    """Read the weights kept in external data files, from the model's own folder only; every location
-    and size is checked, and the total counted, before a byte is read."""
+def _plan_external(model: onnx.ModelProto, folder: Path, file: str, held_bytes: int) -> list[tuple]:
+    """Where each weight kept in an external data file lies, from the model's own folder only; every
+    location and size is checked, and the total counted, before a byte is read."""
     tensors = external.external_tensors(model)
     if not tensors:
-        return
-    total = sum(_stored_bytes(t) for t in model.graph.initializer if t.data_location != onnx.TensorProto.EXTERNAL)
+        return []
+    total = held_bytes + sum(_stored_bytes(t) for t in model.graph.initializer
+                             if t.data_location != onnx.TensorProto.EXTERNAL)
+    plan = []
     try:
         for t in tensors:
-            total += external.planned_bytes(t, folder)[2]
+            source, offset, length = external.planned_bytes(t, folder)
+            plan.append((t, source, offset, length))
+            total += length
     except external.ExternalDataProblem as exc:
         raise OnnxImportError(f"{file}: {exc}") from None
     if total > MAX_WEIGHT_BYTES:
         raise OnnxImportError(f"{file}: the weights take {total / 2**30:.2f} GiB; netbuilder imports models with up "
                               f"to {MAX_WEIGHT_BYTES / 2**30:.2f} GiB of weights")
-    try:
-        external.load(tensors, folder)
-    except external.ExternalDataProblem as exc:
-        raise OnnxImportError(f"{file}: {exc}") from None
+    return plan
+
+
+def _hold(model: onnx.ModelProto, tensors: list[onnx.TensorProto]) -> None:
+    """Held tensors leave the model's initializers and stand as graph inputs of their
+    type and shape, which every onnx tool reads for shapes; the folder gets their values back."""
+    if not tensors:
+        return
+    g = model.graph
+    names = {t.name: held.as_input(t) for t in tensors}
+    keep = [onnx.TensorProto.FromString(t.SerializeToString()) for t in g.initializer if t.name not in names]
+    del g.initializer[:]
+    g.initializer.extend(keep)
+    inputs = [names.pop(vi.name, None) or vi for vi in g.input]
+    del g.input[:]
+    g.input.extend([*inputs, *names.values()])
 
 
 def _stored_bytes(t: onnx.TensorProto) -> int:
@@ -98,8 +135,9 @@ def _stored_bytes(t: onnx.TensorProto) -> int:
 
 def _tensor_problem(t: onnx.TensorProto) -> str | None:
     """Why a stored tensor cannot be read safely, or None; allocates nothing."""
-    if t.data_location == onnx.TensorProto.EXTERNAL:  # read by _read_external for the main graph
-        return "is stored in an external file netbuilder did not read; save the model with its weights inside the .onnx file"
+    if t.data_location == onnx.TensorProto.EXTERNAL:  # initializers were read by read_model; a Constant's not
+        return ("is a Constant's value stored in an external file, which netbuilder does not read; store it as "
+                "an initializer (onnx.save(..., save_as_external_data=True) does) and import again")
     if any(d < 0 for d in t.dims):
         return f"has a negative dimension {list(t.dims)}"
     try:
@@ -173,7 +211,11 @@ def opset_of(model: onnx.ModelProto) -> int:
     return next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)
 
 
-def prepare(model: onnx.ModelProto, file: str) -> onnx.ModelProto:
+def prepare(model: onnx.ModelProto, file: str,
+            arrays: dict[str, np.ndarray] | None = None) -> tuple[onnx.ModelProto, dict[str, np.ndarray]]:
+    """Check, lift, fold and infer shapes; the prepared model (its held weights no longer listed as
+    inputs) and the held weights by name, which the importer takes as the weights' values."""
+    arrays = arrays or {}
     opset = opset_of(model)
     if not opset:
         raise OnnxImportError(f"{file}: the model imports no standard ONNX opset")
@@ -191,19 +233,26 @@ def prepare(model: onnx.ModelProto, file: str) -> onnx.ModelProto:
     except Exception as exc:
         raise OnnxImportError(f"{file}: the model's types or shapes do not check out: {_first_line(exc)}") from None
     _constant_inputs(model)
-    model = _fold(model, file)
+    model, arrays = _fold(model, arrays, file)
     try:
-        return onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True, data_prop=True)
+        model = onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True, data_prop=True)
     except Exception as exc:
         raise OnnxImportError(f"{file}: shape inference failed: {_first_line(exc)}") from None
+    g = model.graph
+    inputs = [onnx.ValueInfoProto.FromString(vi.SerializeToString()) for vi in g.input]
+    del g.input[:]
+    g.input.extend(vi for vi in inputs if vi.name not in arrays)
+    g.value_info.extend(vi for vi in inputs if vi.name in arrays)  # the weights' shapes stay known
+    return model, arrays
 
 
-def _fold(model: onnx.ModelProto, file: str) -> onnx.ModelProto:
+def _fold(model: onnx.ModelProto, arrays: dict[str, np.ndarray],
+          file: str) -> tuple[onnx.ModelProto, dict[str, np.ndarray]]:
     """Fold weight and shape subgraphs into initializers, within the bounds of
     :mod:`netbuilder.onnx.folding`; a node over them is refused, naming it."""
-    stored = sum(_stored_bytes(t) for t in model.graph.initializer)
+    stored = sum(_stored_bytes(t) for t in model.graph.initializer) + sum(a.nbytes for a in arrays.values())
     try:
-        return folding.fold(model, stored, MAX_WEIGHT_BYTES)
+        return folding.fold(model, arrays, stored, MAX_WEIGHT_BYTES)
     except folding._Refused as exc:
         raise OnnxImportError(f"{file}: {exc}") from None
 

@@ -93,7 +93,7 @@ def test_expand_tile_and_range_of_constants_are_folded(tmp_path: Path) -> None:
              numpy_helper.from_array(np.array([1, 2], np.int64), "reps"),
              *(numpy_helper.from_array(np.array(v, np.float32), f"r{v}") for v in (0, 4, 1))]
     model = _fill_model("c", nodes, inits)
-    prepared = reader.prepare(model, "m.onnx")
+    prepared, _ = reader.prepare(model, "m.onnx")
     assert [n.op_type for n in prepared.graph.node] == ["Add"]
     folded = {t.name: numpy_helper.to_array(t) for t in prepared.graph.initializer}
     np.testing.assert_array_equal(folded["c"], [[0, 2, 2, 4]])
@@ -270,3 +270,64 @@ def test_a_hostile_external_location_is_refused_naming_tensor_location_and_fix(d
 def test_the_external_total_is_bounded_before_reading(dynamo_export: Path, monkeypatch) -> None:
     monkeypatch.setattr(reader, "MAX_WEIGHT_BYTES", 1000)
     assert "GiB of weights" in _refused(dynamo_export)
+
+
+# ---- large weights, held apart from the message --------------------------------------------------
+def _linear_model(n: int, transpose: bool = False) -> onnx.ModelProto:
+    """y = x @ W (+ b): W [n, n] is large enough to be held apart; through a Transpose when asked."""
+    rng = np.random.default_rng(1)
+    w = (rng.standard_normal((n, n)) / np.sqrt(n)).astype(np.float32)
+    nodes = [helper.make_node("Transpose", ["W"], ["Wt"], name="wt", perm=[1, 0])] if transpose else []
+    nodes += [helper.make_node("MatMul", ["x", "Wt" if transpose else "W"], ["m"], name="fc"),
+              helper.make_node("Add", ["m", "b"], ["y"], name="bias")]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", F, ["N", n])],
+                              [helper.make_tensor_value_info("y", F, ["N", n])],
+                              [numpy_helper.from_array(w, "W"), numpy_helper.from_array(rng.standard_normal(n)
+                                                                                        .astype(np.float32), "b")])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+
+
+@pytest.mark.parametrize("transpose", [False, True])
+def test_large_stored_weights_import_and_reproduce(tmp_path: Path, transpose: bool) -> None:
+    """W (1 MiB) is read straight from the file into its array; folded (Transpose) or used as it is."""
+    _assert_reproduces(_save(_linear_model(512, transpose), tmp_path / "m.onnx"), (3, 512))
+
+
+def test_the_weights_are_in_memory_about_once_while_importing(tmp_path: Path) -> None:
+    """A Conv's weight (16 MiB) is read into its array and handed over as the layer's weight, uncopied."""
+    w = np.random.default_rng(2).standard_normal((256, 256, 8, 8)).astype(np.float32)
+    graph = helper.make_graph([helper.make_node("Conv", ["x", "W"], ["y"], name="conv", kernel_shape=[8, 8])], "g",
+                              [helper.make_tensor_value_info("x", F, ["N", 256, 8, 8])],
+                              [helper.make_tensor_value_info("y", F, ["N", 256, 1, 1])],
+                              [numpy_helper.from_array(w, "W")])
+    path = _save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8),
+                 tmp_path / "m.onnx")
+    del w, graph
+    tracemalloc.start()
+    try:
+        _, got = import_onnx(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1.5 * 2**24, f"peak {peak / 2**20:.1f} MiB for 16 MiB of weights"
+    assert next(iter(got.values())).shape == (256, 256, 8, 8)
+
+
+def test_a_large_tensor_declaring_more_than_it_holds_is_refused_before_allocating(tmp_path: Path) -> None:
+    model = _linear_model(512)
+    model.graph.initializer[0].dims[:] = [10**6, 10**6]  # holds 1 MiB, declares 4 TB
+    tracemalloc.start()
+    try:
+        message = _refused(_save(model, tmp_path / "m.onnx"))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert "tensor 'W' declares shape [1000000, 1000000] (4,000,000,000,000 bytes) but holds 1,048,576 bytes" in message
+    assert peak < 16 * 2**20
+
+
+def test_a_truncated_file_is_refused_as_not_decodable(tmp_path: Path) -> None:
+    data = _linear_model(512).SerializeToString()
+    path = tmp_path / "m.onnx"
+    path.write_bytes(data[: len(data) // 2])
+    assert "not an ONNX model; the file cannot be decoded" in _refused(path)
