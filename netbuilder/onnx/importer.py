@@ -1,13 +1,14 @@
 """Import an ONNX model as an editable project of catalog layers, with its weights.
 
 The steps: read the file with bounded memory (declared tensor sizes are checked against the
-bytes that hold them before anything is allocated), refuse loops and dangling names with a
-clear message, lift old opsets with ``onnx.version_converter``, check the model with
-``onnx.checker``, fold constant subgraphs with onnxscript's optimizer, infer shapes with
-``onnx.shape_inference``, then walk the nodes, handing each to its mapper in
-:mod:`netbuilder.onnx.ops`, which adds layers through a
-:class:`~netbuilder.onnx.layer_maker.LayerMaker`. The result is shape-checked and compiled
-once, so an import never hands back a graph that would not run.
+bytes that hold them before anything is allocated; large weights are held apart from the
+message, :mod:`netbuilder.onnx.held`; external data comes from the model's folder only),
+refuse loops and dangling names with a clear message, lift old opsets with
+``onnx.version_converter``, check the model with ``onnx.checker``, fold constant subgraphs
+with onnxscript's optimizer within size bounds, infer shapes with ``onnx.shape_inference``,
+then walk the nodes, handing each to its mapper in :mod:`netbuilder.onnx.ops`, which adds
+layers through a :class:`~netbuilder.onnx.layer_maker.LayerMaker`. The result is
+shape-checked and compiled once, so an import never hands back a graph that would not run.
 docs/onnx-import.md lists what maps to what.
 """
 
@@ -66,7 +67,7 @@ def import_onnx(path: str | Path, name: str | None = None) -> tuple[Project, dic
     Parameters
     ----------
     path:
-        The ``.onnx`` file (weights inside it, not in external files).
+        The ``.onnx`` file; weights in external data files are read from its own folder only.
     name:
         The project's name; the file's stem when None.
 
