@@ -17,6 +17,8 @@ declared size is checked against its bytes before the array is allocated.
 from __future__ import annotations
 
 import math
+import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -141,8 +143,13 @@ def declared_bytes(t: onnx.TensorProto) -> int:
 def read_array(path: Path, t: onnx.TensorProto, offset: int, length: int) -> np.ndarray:
     """The tensor's values, read from ``length`` bytes at ``offset`` of ``path`` (sizes checked by the caller)."""
     dtype = np.dtype(onnx.helper.tensor_dtype_to_np_dtype(t.data_type)).newbyteorder("<")
-    out = np.empty(length, np.uint8)
-    with path.open("rb", buffering=0) as f:
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
+    with os.fdopen(fd, "rb", buffering=0) as f:
+        st = os.fstat(fd)  # what was opened, in case the file changed since it was checked
+        if not stat.S_ISREG(st.st_mode) or st.st_size < offset + length:
+            raise OSError(f"the file changed while reading: it has {st.st_size:,} bytes, not a plain file of "
+                          f"at least {offset + length:,}")
+        out = np.empty(length, np.uint8)
         f.seek(offset)
         view, got = memoryview(out), 0
         while got < length:

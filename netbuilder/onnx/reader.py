@@ -74,7 +74,10 @@ def read_model(path: Path, file: str) -> tuple[onnx.ModelProto, dict[str, np.nda
         if (declared := held.declared_bytes(t)) != length:
             raise OnnxImportError(f"{file}: tensor '{t.name}' declares shape {list(t.dims)} ({declared:,} bytes) but "
                                   f"holds {length:,} bytes; the file is damaged")
-    plan += _plan_external(model, path.parent, file, sum(p[3] for p in plan))
+    plan += _plan_external(model, path.parent, file)
+    if (total := sum(p[3] for p in plan)) > MAX_WEIGHT_BYTES:  # the weights inside are bounded by the file
+        raise OnnxImportError(f"{file}: the weights take {total / 2**30:.2f} GiB; netbuilder imports models with up "
+                              f"to {MAX_WEIGHT_BYTES / 2**30:.2f} GiB of weights")
     arrays = {}
     try:
         for t, source, offset, length in plan:
@@ -87,26 +90,13 @@ def read_model(path: Path, file: str) -> tuple[onnx.ModelProto, dict[str, np.nda
     return model, arrays
 
 
-def _plan_external(model: onnx.ModelProto, folder: Path, file: str, held_bytes: int) -> list[tuple]:
+def _plan_external(model: onnx.ModelProto, folder: Path, file: str) -> list[tuple]:
     """Where each weight kept in an external data file lies, from the model's own folder only; every
-    location and size is checked, and the total counted, before a byte is read."""
-    tensors = external.external_tensors(model)
-    if not tensors:
-        return []
-    total = held_bytes + sum(_stored_bytes(t) for t in model.graph.initializer
-                             if t.data_location != onnx.TensorProto.EXTERNAL)
-    plan = []
+    location and size is checked before a byte is read."""
     try:
-        for t in tensors:
-            source, offset, length = external.planned_bytes(t, folder)
-            plan.append((t, source, offset, length))
-            total += length
+        return [(t, *external.planned_bytes(t, folder)) for t in external.external_tensors(model)]
     except external.ExternalDataProblem as exc:
         raise OnnxImportError(f"{file}: {exc}") from None
-    if total > MAX_WEIGHT_BYTES:
-        raise OnnxImportError(f"{file}: the weights take {total / 2**30:.2f} GiB; netbuilder imports models with up "
-                              f"to {MAX_WEIGHT_BYTES / 2**30:.2f} GiB of weights")
-    return plan
 
 
 def _hold(model: onnx.ModelProto, tensors: list[onnx.TensorProto]) -> None:
