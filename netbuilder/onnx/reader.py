@@ -218,11 +218,12 @@ def prepare(model: onnx.ModelProto, file: str,
             model = version_converter.convert_version(model, TARGET_OPSET)
         except Exception as exc:
             raise OnnxImportError(f"{file}: cannot lift opset {opset} to {TARGET_OPSET}: {_first_line(exc)}") from None
+    # Before the strict check: at IR 3 the converter's new initializers (Pad's pads, ...) are not inputs.
+    _constant_inputs(model)
     try:
         onnx.checker.check_model(model, full_check=True)  # types and shapes, strictly
     except Exception as exc:
         raise OnnxImportError(f"{file}: the model's types or shapes do not check out: {_first_line(exc)}") from None
-    _constant_inputs(model)
     model, arrays = _fold(model, arrays, file)
     try:
         model = onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True, data_prop=True)
@@ -256,7 +257,7 @@ def _constant_inputs(model: onnx.ModelProto) -> None:
         keep = [onnx.ValueInfoProto.FromString(vi.SerializeToString()) for vi in g.input if vi.name not in inits]
         del g.input[:]
         g.input.extend(keep)
-        model.ir_version = max(model.ir_version, 4)  # IR 4 lets an initializer stand without an input
+    model.ir_version = max(model.ir_version, 4)  # IR 4 lets an initializer stand without an input
 
 
 def _first_line(exc: BaseException) -> str:

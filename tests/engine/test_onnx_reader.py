@@ -331,3 +331,28 @@ def test_a_truncated_file_is_refused_as_not_decodable(tmp_path: Path) -> None:
     path = tmp_path / "m.onnx"
     path.write_bytes(data[: len(data) // 2])
     assert "not an ONNX model; the file cannot be decoded" in _refused(path)
+
+
+def test_an_ir3_model_whose_opset_lift_adds_initializers_gets_to_its_ops() -> None:
+    """At IR 3 every initializer must be an input; lifting torch's old ZeroPad2d export (opset 6) to 17
+    turns Pad's pads into an initializer that is none, which the strict check refused. Now the
+    refusal is the one that holds: netbuilder has no Pad layer."""
+    path = LIGHT.parent / "pytorch-converted" / "test_ZeroPad2d" / "model.onnx"
+    assert onnx.load(str(path)).ir_version == 3
+    message = _refused(path)
+    assert "operators netbuilder has no layer for: Pad (1)" in message
+    assert "do not check out" not in message
+
+
+def test_an_ir3_model_with_its_weights_listed_as_inputs_imports(tmp_path: Path) -> None:
+    w = numpy_helper.from_array(np.arange(12, dtype=np.float32).reshape(4, 3) / 10, "W")
+    b = numpy_helper.from_array(np.ones(3, np.float32), "b")
+    graph = helper.make_graph(
+        [helper.make_node("Gemm", ["x", "W", "b"], ["h"], name="fc"),
+         helper.make_node("Unsqueeze", ["h"], ["y"], name="up", axes=[1])], "g",
+        [helper.make_tensor_value_info("x", F, ["N", 4]), helper.make_tensor_value_info("W", F, [4, 3]),
+         helper.make_tensor_value_info("b", F, [3])],
+        [helper.make_tensor_value_info("y", F, ["N", 1, 3])], [w, b])
+    path = _save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 9)], ir_version=3),
+                 tmp_path / "m.onnx")
+    _assert_reproduces(path, (2, 4))
