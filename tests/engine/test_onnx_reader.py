@@ -167,9 +167,8 @@ def dynamo_export(tmp_path_factory) -> Path:
     path = folder / "net.onnx"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        program = torch.onnx.export(_Net().eval(), (torch.randn(2, 3, 8, 8),), dynamo=True,
-                                    dynamic_shapes=({0: torch.export.Dim("N")},), verbose=False)
-        program.save(str(path), external_data=True)
+        torch.onnx.export(_Net().eval(), (torch.randn(2, 3, 8, 8),), str(path), dynamo=True,
+                          dynamic_shapes=({0: torch.export.Dim("N")},), verbose=False)  # as a user calls it
     model = onnx.load(str(path), load_external_data=False)
     assert any(t.data_location == TensorProto.EXTERNAL for t in model.graph.initializer)
     return path
