@@ -355,3 +355,18 @@ def test_an_ir3_model_with_its_weights_listed_as_inputs_imports(tmp_path: Path) 
     path = _save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 9)], ir_version=3),
                  tmp_path / "m.onnx")
     _assert_reproduces(path, (2, 4))
+
+
+def test_a_weight_with_a_long_dimension_is_not_taken_for_an_input(tmp_path: Path) -> None:
+    """Held weights stand as graph inputs in the skeleton; the input size limit is not theirs."""
+    n = (1 << 24) + 16  # one more row of 16 than an input may have
+    table = numpy_helper.from_array(np.zeros(n, np.float32), "table")
+    graph = helper.make_graph([helper.make_node("Gather", ["table", "ids"], ["v"], name="pick", axis=0),
+                               helper.make_node("Add", ["x", "v"], ["y"], name="add")], "g",
+                              [helper.make_tensor_value_info("x", F, ["N", 4])],
+                              [helper.make_tensor_value_info("y", F, ["N", 4])],
+                              [table, numpy_helper.from_array(np.arange(4, dtype=np.int64), "ids")])
+    message = _refused(_save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8),
+                             tmp_path / "m.onnx"))
+    assert "input 'table'" not in message
+    assert "Add node 'add'" in message  # the table was read and the Gather folded; the Add is what has no layer
