@@ -72,6 +72,9 @@ def stored_form(light: Path, out: Path) -> Path:
     del g.node[:]
     g.node.extend(keep)
     g.initializer.extend(numpy_helper.from_array(v, k) for k, v in values.items())
+    if model.ir_version < 4:  # IR 3 lists every initializer as a graph input too, as the zoo's full files do
+        g.input.extend(onnx.helper.make_tensor_value_info(k, onnx.helper.np_dtype_to_tensor_dtype(v.dtype), v.shape)
+                       for k, v in values.items())
     onnx.save(model, str(out))
     return out
 

@@ -1,13 +1,14 @@
 """Import an ONNX model as an editable project of catalog layers, with its weights.
 
 The steps: read the file with bounded memory (declared tensor sizes are checked against the
-bytes that hold them before anything is allocated), refuse loops and dangling names with a
-clear message, lift old opsets with ``onnx.version_converter``, check the model with
-``onnx.checker``, fold constant subgraphs with onnxscript's optimizer, infer shapes with
-``onnx.shape_inference``, then walk the nodes, handing each to its mapper in
-:mod:`netbuilder.onnx.ops`, which adds layers through a
-:class:`~netbuilder.onnx.layer_maker.LayerMaker`. The result is shape-checked and compiled
-once, so an import never hands back a graph that would not run.
+bytes that hold them before anything is allocated; large weights are held apart from the
+message, :mod:`netbuilder.onnx.held`; external data comes from the model's folder only),
+refuse loops and dangling names with a clear message, lift old opsets with
+``onnx.version_converter``, check the model with ``onnx.checker``, fold constant subgraphs
+with onnxscript's optimizer within size bounds, infer shapes with ``onnx.shape_inference``,
+then walk the nodes, handing each to its mapper in :mod:`netbuilder.onnx.ops`, which adds
+layers through a :class:`~netbuilder.onnx.layer_maker.LayerMaker`. The result is
+shape-checked and compiled once, so an import never hands back a graph that would not run.
 docs/onnx-import.md lists what maps to what.
 """
 
@@ -66,7 +67,7 @@ def import_onnx(path: str | Path, name: str | None = None) -> tuple[Project, dic
     Parameters
     ----------
     path:
-        The ``.onnx`` file (weights inside it, not in external files).
+        The ``.onnx`` file; weights in external data files are read from its own folder only.
     name:
         The project's name; the file's stem when None.
 
@@ -81,8 +82,12 @@ def import_onnx(path: str | Path, name: str | None = None) -> tuple[Project, dic
         every unsupported operator with its count. Nothing is written either way.
     """
     file = str(path)
-    model = prepare(read_model(Path(path), file), file)
+    skeleton, arrays = read_model(Path(path), file)
+    model, held = prepare(skeleton, file, arrays)
+    del skeleton, arrays
     maker = LayerMaker(model, file)
+    maker.values.update(held)  # the large weights, held apart from the message (netbuilder.onnx.held)
+    del held
     _walk(maker)
     for node_id, position in layered_positions(maker.graph).items():  # left to right by depth
         maker.graph.move(node_id, position)
@@ -211,7 +216,8 @@ def _verify(maker: LayerMaker, file: str) -> None:
             raise OnnxImportError(f"{file}: output '{name}' would have shape [N, {', '.join(map(str, got))}] but "
                                   f"the ONNX model gives {['?' if w is None else w for w in want]} per sample; "
                                   "this model uses a pattern the importer gets wrong (please report it)")
-    own = build_module(graph, inference).state_dict()
+    with torch.device("meta"):  # names and shapes only: no memory for the weights, no random init
+        own = build_module(graph, inference).state_dict()
     problems = [f"'{k}' is missing" for k in own if k not in maker.weights]
     problems += [f"'{k}' has shape {list(maker.weights[k].shape)} but the layer takes {list(v.shape)}"
                  for k, v in own.items() if k in maker.weights and maker.weights[k].shape != v.shape]

@@ -193,7 +193,9 @@ class LayerMaker:
 
 
 def _tensor(a: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.array(a, dtype=np.float32, copy=True))
+    # A float32 weight held apart by the reader is used as it is (no second copy); views and
+    # read-only arrays are copied.
+    return torch.from_numpy(np.require(a, np.float32, ["C_CONTIGUOUS", "WRITEABLE", "ALIGNED"]))
 
 
 __all__ = ["LayerMaker"]

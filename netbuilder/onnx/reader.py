@@ -1,9 +1,11 @@
 """Reading an ONNX file for import, with bounded memory, and preparing it for mapping.
 
 Declared tensor sizes are checked against the bytes that hold them before anything is
-allocated; loops and dangling names are refused; old opsets are lifted with
-``onnx.version_converter``; constant subgraphs are folded with onnxscript's optimizer.
-Split from :mod:`netbuilder.onnx.importer`, which maps the prepared model to layers.
+allocated; weights in external data files are read from the model's own folder only
+(:mod:`netbuilder.onnx.external`); loops and dangling names are refused; old opsets are lifted
+with ``onnx.version_converter``; constant subgraphs are folded with onnxscript's optimizer
+within size bounds (:mod:`netbuilder.onnx.folding`). Split from :mod:`netbuilder.onnx.importer`,
+which maps the prepared model to layers.
 """
 
 from __future__ import annotations
@@ -14,22 +16,19 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-import onnx_ir as ir
-import onnx_ir.passes.common as ir_passes
 from onnx import version_converter
-from onnxscript.optimizer import fold_constants
 
 from netbuilder.errors import NetbuilderError
 from netbuilder.layers.spec import MAX_SIZE
+from netbuilder.onnx import external, folding, held
 
 MAX_FILE_BYTES = 2**31 - 1  # protobuf's own limit for one message
 MAX_NODES = 200_000
 TARGET_OPSET = 17  # older models are lifted to this; newer ones are read as they are
-FOLD_LIMIT = 1 << 24  # values; folding never makes a tensor larger than this
-# Ops whose output size comes from their input *values*, so a tiny hostile constant could ask
-# for terabytes; they are never folded (a ConstantOfShape stays and is read as a Fill).
-_VALUE_SIZED = frozenset({"ConstantOfShape", "Expand", "Tile", "Range", "Resize", "Upsample", "Pad", "OneHot",
-                          "RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial"})
+# All the weights of one model, stored inside, in external files or computed by folding: every
+# tool on the way (checker, version converter, shape inference) takes the model as one protobuf
+# message, which holds under 2 GiB; the rest is left for the graph itself.
+MAX_WEIGHT_BYTES = 2**31 - 2**27
 FILL_KEEPS = frozenset({"Slice", "Squeeze", "Unsqueeze", "Reshape", "Expand", "Transpose", "Identity", "Cast",
                          "Tile", "Gather"})
 DTYPES = {onnx.TensorProto.FLOAT: "float32", onnx.TensorProto.INT64: "int64"}
@@ -41,7 +40,8 @@ class OnnxImportError(NetbuilderError):
 
 
 # ---- reading and preparing --------------------------------------------------------------
-def read_model(path: Path, file: str) -> onnx.ModelProto:
+def read_model(path: Path, file: str) -> tuple[onnx.ModelProto, dict[str, np.ndarray]]:
+    """The model as a skeleton (:mod:`netbuilder.onnx.held`) and its large weights, held apart by name."""
     try:
         size = path.stat().st_size
         if path.is_dir():
@@ -49,27 +49,85 @@ def read_model(path: Path, file: str) -> onnx.ModelProto:
         if size > MAX_FILE_BYTES:
             raise OnnxImportError(f"{file}: the file is {size / 2**30:.1f} GiB; netbuilder reads ONNX files up to "
                                   "2 GiB with their weights inside")
-        data = path.read_bytes()
+        skeleton, spans = held.read_skeleton(path)
     except FileNotFoundError:
         raise OnnxImportError(f"{file}: no such file; check the path") from None
+    except held.WireError as exc:
+        raise OnnxImportError(f"{file}: not an ONNX model; the file cannot be decoded ({exc}). Is it truncated "
+                              "or another format?") from None
     except OSError as exc:
         raise OnnxImportError(f"{file}: cannot read the file ({exc.strerror or exc})") from None
     try:
-        model = onnx.load_model_from_string(data)
+        model = onnx.load_model_from_string(skeleton)
     except Exception as exc:  # protobuf's DecodeError and friends
         raise OnnxImportError(f"{file}: not an ONNX model; the file cannot be decoded ({exc}). Is it truncated "
                               "or another format?") from None
+    del skeleton
     if not model.graph.node or not model.opset_import:
         raise OnnxImportError(f"{file}: not an ONNX model (no graph nodes or no opset); is it truncated or "
                               "another format?")
-    _check_structure(model, file)
-    return model
+    inits = model.graph.initializer
+    plan = [(inits[k], path, offset, length) for k, (offset, length) in sorted(spans.items())]
+    for t, _, _, length in plan:
+        if any(d < 0 for d in t.dims):
+            raise OnnxImportError(f"{file}: tensor '{t.name}' has a negative dimension {list(t.dims)}")
+        if (declared := held.declared_bytes(t)) != length:
+            raise OnnxImportError(f"{file}: tensor '{t.name}' declares shape {list(t.dims)} ({declared:,} bytes) but "
+                                  f"holds {length:,} bytes; the file is damaged")
+    plan += _plan_external(model, path.parent, file)
+    if (total := sum(p[3] for p in plan)) > MAX_WEIGHT_BYTES:  # the weights inside are bounded by the file
+        raise OnnxImportError(f"{file}: the weights take {total / 2**30:.2f} GiB; netbuilder imports models with up "
+                              f"to {MAX_WEIGHT_BYTES / 2**30:.2f} GiB of weights")
+    arrays = {}
+    try:
+        for t, source, offset, length in plan:
+            arrays[t.name] = held.read_array(source, t, offset, length)
+    except OSError as exc:
+        raise OnnxImportError(f"{file}: cannot read the weights of tensor '{t.name}' from {source.name} "
+                              f"({exc.strerror or exc})") from None
+    _hold(model, [p[0] for p in plan])
+    _check_structure(model, file, set(arrays))
+    return model, arrays
+
+
+def _plan_external(model: onnx.ModelProto, folder: Path, file: str) -> list[tuple]:
+    """Where each weight kept in an external data file lies, from the model's own folder only; every
+    location and size is checked before a byte is read."""
+    try:
+        return [(t, *external.planned_bytes(t, folder)) for t in external.external_tensors(model)]
+    except external.ExternalDataProblem as exc:
+        raise OnnxImportError(f"{file}: {exc}") from None
+
+
+def _hold(model: onnx.ModelProto, tensors: list[onnx.TensorProto]) -> None:
+    """Held tensors leave the model's initializers and stand as graph inputs of their
+    type and shape, which every onnx tool reads for shapes; the folder gets their values back."""
+    if not tensors:
+        return
+    g = model.graph
+    names = {t.name: held.as_input(t) for t in tensors}
+    keep = [onnx.TensorProto.FromString(t.SerializeToString()) for t in g.initializer if t.name not in names]
+    del g.initializer[:]
+    g.initializer.extend(keep)
+    inputs = [names.pop(vi.name, None) or vi for vi in g.input]
+    del g.input[:]
+    g.input.extend([*inputs, *names.values()])
+
+
+def _stored_bytes(t: onnx.TensorProto) -> int:
+    """The bytes a stored tensor declares (its shape times its item size); allocates nothing."""
+    try:
+        itemsize = np.dtype(onnx.helper.tensor_dtype_to_np_dtype(t.data_type)).itemsize
+    except Exception:
+        itemsize = 8
+    return math.prod(max(d, 0) for d in t.dims) * itemsize
 
 
 def _tensor_problem(t: onnx.TensorProto) -> str | None:
     """Why a stored tensor cannot be read safely, or None; allocates nothing."""
-    if t.data_location == onnx.TensorProto.EXTERNAL:
-        return "is stored in an external file; save the model with its weights inside the .onnx file"
+    if t.data_location == onnx.TensorProto.EXTERNAL:  # initializers were read by read_model; a Constant's not
+        return ("is a Constant's value stored in an external file, which netbuilder does not read; store it as "
+                "an initializer (onnx.save(..., save_as_external_data=True) does) and import again")
     if any(d < 0 for d in t.dims):
         return f"has a negative dimension {list(t.dims)}"
     try:
@@ -86,7 +144,7 @@ def _tensor_problem(t: onnx.TensorProto) -> str | None:
     return None
 
 
-def _check_structure(model: onnx.ModelProto, file: str) -> None:
+def _check_structure(model: onnx.ModelProto, file: str, weights: set[str] = frozenset()) -> None:
     """Refuse dangling names, loops and oversized tensors before any tool reads the model."""
     g = model.graph
     if len(g.node) > MAX_NODES:
@@ -133,6 +191,8 @@ def _check_structure(model: onnx.ModelProto, file: str) -> None:
         del g.node[:]
         g.node.extend(nodes)
     for vi in g.input:
+        if vi.name in weights:  # a held weight standing as an input: its size was checked against its bytes
+            continue
         for d in vi.type.tensor_type.shape.dim:
             if d.HasField("dim_value") and not 0 <= d.dim_value <= MAX_SIZE:
                 raise OnnxImportError(f"{file}: input '{vi.name}' has a dimension of {d.dim_value:,}; netbuilder "
@@ -143,7 +203,11 @@ def opset_of(model: onnx.ModelProto) -> int:
     return next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)
 
 
-def prepare(model: onnx.ModelProto, file: str) -> onnx.ModelProto:
+def prepare(model: onnx.ModelProto, file: str,
+            arrays: dict[str, np.ndarray] | None = None) -> tuple[onnx.ModelProto, dict[str, np.ndarray]]:
+    """Check, lift, fold and infer shapes; the prepared model (its held weights no longer listed as
+    inputs) and the held weights by name, which the importer takes as the weights' values."""
+    arrays = arrays or {}
     opset = opset_of(model)
     if not opset:
         raise OnnxImportError(f"{file}: the model imports no standard ONNX opset")
@@ -166,43 +230,46 @@ def prepare(model: onnx.ModelProto, file: str) -> onnx.ModelProto:
             model = version_converter.convert_version(model, TARGET_OPSET)
         except Exception as exc:
             raise OnnxImportError(f"{file}: cannot lift opset {opset} to {TARGET_OPSET}: {_first_line(exc)}") from None
+    # Before the strict check: at IR 3 the converter's new initializers (Pad's pads, ...) are not inputs.
+    _constant_inputs(model)
     try:
         onnx.checker.check_model(model, full_check=True)  # types and shapes, strictly
     except Exception as exc:
         raise OnnxImportError(f"{file}: the model's types or shapes do not check out: {_first_line(exc)}") from None
-    model = _fold(model)
+    model, arrays = _fold(model, arrays, file)
     try:
-        return onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True, data_prop=True)
+        model = onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True, data_prop=True)
     except Exception as exc:
         raise OnnxImportError(f"{file}: shape inference failed: {_first_line(exc)}") from None
+    g = model.graph
+    inputs = [onnx.ValueInfoProto.FromString(vi.SerializeToString()) for vi in g.input]
+    del g.input[:]
+    g.input.extend(vi for vi in inputs if vi.name not in arrays)
+    g.value_info.extend(vi for vi in inputs if vi.name in arrays)  # the weights' shapes stay known
+    return model, arrays
 
 
-def _should_fold(node: ir.Node) -> bool | None:
-    if node.op_type in _VALUE_SIZED:
-        return False
-    # A bound on any output's size: a broadcast, Gather or MatMul cannot exceed the product
-    # of its inputs' sizes, and Concat not their sum; check it before anything is computed.
-    sizes = [max(1, v.const_value.size) for v in node.inputs if v is not None and v.const_value is not None]
-    return None if math.prod(sizes) <= FOLD_LIMIT or len(sizes) == 1 else False
-
-
-def _fold(model: onnx.ModelProto) -> onnx.ModelProto:
-    """Fold weight and shape subgraphs into initializers.
-
-    onnxscript's optimizer is used rather than onnxruntime's: it runs in process on the model
-    itself (no session, no execution provider), keeps node names, skips ConstantOfShape by
-    design, and takes a should_fold hook, which is where the size bound above goes. Only its
-    folding pass runs: its rewrite rules would fuse ops into patterns we do not map.
-    """
+def _fold(model: onnx.ModelProto, arrays: dict[str, np.ndarray],
+          file: str) -> tuple[onnx.ModelProto, dict[str, np.ndarray]]:
+    """Fold weight and shape subgraphs into initializers, within the bounds of
+    :mod:`netbuilder.onnx.folding`; a node over them is refused, naming it."""
+    stored = sum(_stored_bytes(t) for t in model.graph.initializer) + sum(a.nbytes for a in arrays.values())
     try:
-        m = ir.from_proto(model)
-        fold_constants(m, onnx_shape_inference=True, input_size_limit=FOLD_LIMIT, output_size_limit=FOLD_LIMIT,
-                       should_fold=_should_fold)
-        ir_passes.RemoveUnusedNodesPass()(m)
-        ir_passes.LiftConstantsToInitializersPass(lift_all_constants=True, size_limit=0)(m)
-        return ir.to_proto(m)
-    except Exception:  # folding is a convenience: unfolded weights are reported by their nodes
-        return model
+        return folding.fold(model, arrays, stored, MAX_WEIGHT_BYTES)
+    except folding._Refused as exc:
+        raise OnnxImportError(f"{file}: {exc}") from None
+
+
+def _constant_inputs(model: onnx.ModelProto) -> None:
+    """Graph inputs that have an initializer become constants: IR 3 required every initializer to be
+    listed as an input too (the model zoo's files do), and the importer reads them as weights anyway."""
+    g = model.graph
+    inits = {t.name for t in g.initializer}
+    if any(vi.name in inits for vi in g.input):
+        keep = [onnx.ValueInfoProto.FromString(vi.SerializeToString()) for vi in g.input if vi.name not in inits]
+        del g.input[:]
+        g.input.extend(keep)
+    model.ir_version = max(model.ir_version, 4)  # IR 4 lets an initializer stand without an input
 
 
 def _first_line(exc: BaseException) -> str:
