@@ -76,6 +76,7 @@ class ShapeInference:
         self._index: dict[str, int] = {}
         self._index_of: list[str] | None = None  # the topological order _index was made from
         self._renames = 0
+        self._with_problem: set[str] = set()  # the nodes whose info holds a problem
         self._graph_problems: tuple[tuple[int, int], list[Problem]] | None = None
         graph.node_added.sub(self._on_node)
         graph.node_removed.sub(self._on_node_removed)
@@ -99,6 +100,7 @@ class ShapeInference:
     def _on_node_removed(self, node: Node) -> None:
         self._info.pop(node.id, None)
         self._dirty.discard(node.id)
+        self._with_problem.discard(node.id)
         self._record(frozenset([node.id]))
 
     def _on_edge(self, edge: Edge) -> None:
@@ -116,11 +118,7 @@ class ShapeInference:
         if not self._dirty:
             self.last_inferred = 0
             return 0
-        order = self.graph.topological_order()
-        if order is not self._index_of:
-            self._index = {n: k for k, n in enumerate(order)}
-            self._index_of = order
-        index, info, graph = self._index, self._info, self.graph
+        index, info, graph = self._order_index(), self._info, self.graph
         queue = [(index[n], n) for n in self._dirty]
         heapq.heapify(queue)  # in topological order, so each node is inferred after its inputs
         queued = set(self._dirty)
@@ -133,6 +131,10 @@ class ShapeInference:
                 continue  # the same result: what lies after it stays as it is
             info[node_id] = new
             changed.add(node_id)
+            if new.problem is not None:
+                self._with_problem.add(node_id)
+            else:
+                self._with_problem.discard(node_id)
             for edge in graph.out_edges(node_id):
                 if edge.dst not in queued:
                     queued.add(edge.dst)
@@ -140,6 +142,13 @@ class ShapeInference:
         self._record(frozenset(changed))
         self.last_inferred = len(queued)
         return len(queued)
+
+    def _order_index(self) -> dict[str, int]:
+        order = self.graph.topological_order()
+        if order is not self._index_of:
+            self._index = {n: k for k, n in enumerate(order)}
+            self._index_of = order
+        return self._index
 
     def _record(self, changed: frozenset[str]) -> None:
         if changed:
@@ -168,7 +177,8 @@ class ShapeInference:
     def problems(self) -> list[Problem]:
         """Every problem: per node (in graph order), then whole-graph ones."""
         self.update()
-        found = [info.problem for n in self.graph.topological_order() if (info := self._info[n]).problem]
+        index = self._order_index()
+        found = [self._info[n].problem for n in sorted(self._with_problem, key=index.__getitem__)]
         key = (self.graph.structure_version, self._renames)  # they depend on the wiring and the names only
         if self._graph_problems is None or self._graph_problems[0] != key:
             self._graph_problems = (key, graph_problems(self.graph))

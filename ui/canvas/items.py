@@ -364,12 +364,16 @@ class WireItem(QGraphicsPathItem):
         self.sync()
 
     def sync(self) -> None:
+        """Follow the ends (a node moved or changed ports) and the shape the wire carries."""
         src, dst = self.canvas.node_items[self.edge.src], self.canvas.node_items[self.edge.dst]
-        self.setPath(wire_path(src.port_pos(self.edge.src_port, False), dst.port_pos(self.edge.dst_port, True),
-                               src.body_rect(), dst.body_rect()))
-        self._hit_shape = None
+        path = wire_path(src.port_pos(self.edge.src_port, False), dst.port_pos(self.edge.dst_port, True),
+                         src.body_rect(), dst.body_rect())
         self._src_info = None
         self.refresh_label()
+        if path == self.path():  # a parameter edit leaves most wires where they were
+            return
+        self.setPath(path)
+        self._hit_shape = None
         wire_labels_of(self.canvas).changed(self)
         self.canvas.overview.wire_changed(self.edge)
 
@@ -483,6 +487,7 @@ class OverviewItem(QGraphicsItem):
         self._lines: list[QLineF] | None = []  # every wire's lines, in one list; None: gather again
         self._selected: list[str] = []  # the selected nodes' ids
         self._bounds = QRectF()
+        self._reported = QRectF()  # the bounds Qt was told of
         self._bounds_stale = False
         self._all = True  # rebuild everything
         self._nodes: set[str] = set()  # marked
@@ -511,17 +516,25 @@ class OverviewItem(QGraphicsItem):
         self.update()
 
     def shown(self) -> None:
-        """The scene just zoomed out to the overview: Qt must take the bounds as they are now."""
-        self.prepareGeometryChange()
+        """The scene just zoomed out to the overview."""
+        self.catch_up()
         self.update()
 
     def _announce(self) -> None:
         if self._announced:  # an edit touching 1,000 nodes tells Qt once
             return
         if self.isVisible():
-            self.prepareGeometryChange()
-            self.update()
+            self.update()  # the view's next paint calls catch_up first, which tells Qt of new bounds
             self._announced = True
+
+    def catch_up(self) -> None:
+        """Bring the picture up to date, and tell Qt when its bounds change (prepareGeometryChange costs
+        18 ms for an item as large as a 10,000-node graph: only when they do, not on every edit)."""
+        self._catch_up()
+        bounds = self._bounds.adjusted(-CLEARANCE - BEND, -CLEARANCE - BEND, CLEARANCE + BEND, CLEARANCE + BEND)
+        if bounds != self._reported:
+            self.prepareGeometryChange()
+            self._reported = bounds
 
     # ---- bringing up to date ---------------------------------------------------------------------
     @staticmethod
@@ -585,12 +598,11 @@ class OverviewItem(QGraphicsItem):
 
     # ---- reading and painting -----------------------------------------------------------------------
     def boundingRect(self) -> QRectF:
-        self._catch_up()
-        return self._bounds.adjusted(-CLEARANCE - BEND, -CLEARANCE - BEND, CLEARANCE + BEND, CLEARANCE + BEND)
+        return self._reported  # as of the last catch_up: Qt asks while it paints, when nothing may change
 
     def boxes(self) -> tuple[list[tuple[QColor, list[QRectF]]], QRectF]:
         """Every node's box, grouped by colour, and their bounds (the minimap draws them too)."""
-        self._catch_up()
+        self.catch_up()
         return [group for group in self._groups.values() if group[1]], self._bounds
 
     def shape(self) -> QPainterPath:

@@ -97,6 +97,7 @@ class CanvasView(QGraphicsView):
                 wire_labels_of(scene).flush(True, seen.adjusted(-margin, -margin, margin, margin))
             else:
                 wire_labels_of(scene).flush(False)
+                scene.overview.catch_up()  # its bounds, told to Qt before the paint asks for them
         self._note_zoom()
         self.minimap.sync()
         super().paintEvent(event)
