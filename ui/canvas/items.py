@@ -195,7 +195,11 @@ class NodeItem(QGraphicsRectItem):
         super().__init__()
         self.canvas = scene
         self.node_id = node_id
-        self.ports: dict[tuple[str, bool], PortItem] = {}
+        # The port items are made when the node first comes on screen zoomed in (ports_made), not with the node:
+        # a 10,000-node graph needs 20,000 of them, and a few dozen are ever seen at once.
+        self._ports: dict[tuple[str, bool], PortItem] | None = None
+        self._port_at: dict[tuple[str, bool], QPointF] = {}  # each port's place on the node
+        self._port_kinds: list[tuple[str, bool, bool]] = []  # (name, is input, optional), in order
         # Selectable, not movable: the scene moves dragged nodes itself (CanvasScene.mouseMoveEvent), from
         # where they were at the press, so a click never moves one and every move passes through place().
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
@@ -225,24 +229,42 @@ class NodeItem(QGraphicsRectItem):
             self._height = height
             self.setRect(QRectF(-2, -2, NODE_WIDTH + 4, height + 4))  # tells Qt the bounds changed
             self.canvas.overview.node_changed(self.node_id)
-        keys = {(n, i) for n, i, _ in wanted}
-        for key in list(self.ports):
-            if key not in keys:
-                self.scene().removeItem(self.ports.pop(key)) if self.scene() else self.ports.pop(key)
-        inputs = outputs = 0
-        for name, is_input, optional in wanted:
-            port = self.ports.get((name, is_input))
-            if port is None:
-                port = self.ports[(name, is_input)] = PortItem(self, name, is_input, optional)
-                port.setVisible(self.canvas.detailed)
-            if is_input:
-                port.setPos(0, HEADER + ROW * inputs + ROW / 2)
-                inputs += 1
-            else:  # one row each, like the inputs (a Split has several)
-                port.setPos(NODE_WIDTH, HEADER + ROW * outputs + ROW / 2)
-                outputs += 1
+        if wanted != self._port_kinds:
+            self._port_kinds = wanted
+            rows = {True: 0, False: 0}
+            self._port_at = {}
+            for name, is_input, _optional in wanted:  # inputs down the left, outputs down the right, a row each
+                self._port_at[(name, is_input)] = QPointF(0 if is_input else NODE_WIDTH,
+                                                          HEADER + ROW * rows[is_input] + ROW / 2)
+                rows[is_input] += 1
+            if self._ports is not None:
+                self._sync_ports()
         self._info_shown = None
         self.refresh_info()
+
+    @property
+    def ports(self) -> dict[tuple[str, bool], PortItem]:
+        """The port items by (name, is input), made on first use."""
+        if self._ports is None:
+            self._ports = {}
+            self._sync_ports()
+        return self._ports
+
+    def ports_made(self) -> bool:
+        return self._ports is not None
+
+    def _sync_ports(self) -> None:
+        ports = self._ports
+        for key in [k for k in ports if k not in self._port_at]:
+            port = ports.pop(key)
+            if port.scene() is not None:
+                port.scene().removeItem(port)
+        for name, is_input, optional in self._port_kinds:
+            port = ports.get((name, is_input))
+            if port is None:
+                port = ports[(name, is_input)] = PortItem(self, name, is_input, optional)
+                port.setVisible(self.canvas.detailed)
+            port.setPos(self._port_at[(name, is_input)])
 
     def place(self, pos: QPointF) -> None:
         """Move to ``pos`` (scene coordinates) and tell what follows the node: its wires, the overview, labels."""
@@ -276,11 +298,13 @@ class NodeItem(QGraphicsRectItem):
 
     def body_rect(self) -> QRectF:
         """The node's box in scene coordinates (ports sit on its left and right edges)."""
-        return QRectF(self.pos(), QSizeF(NODE_WIDTH, self.height()))
+        pos = self.pos()
+        return QRectF(pos.x(), pos.y(), NODE_WIDTH, self._height)
 
     def port_pos(self, name: str, is_input: bool) -> QPointF:
-        port = self.ports.get((name, is_input))
-        return port.scenePos() if port else self.scenePos()
+        """Where port ``name`` is, in scene coordinates (whether or not its item has been made)."""
+        at = self._port_at.get((name, is_input))
+        return self.pos() + at if at is not None else self.pos()
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
         # Zoomed out (not canvas.detailed) this item has no contents and Qt does not call
@@ -350,13 +374,12 @@ class WireItem(QGraphicsPathItem):
         super().__init__()
         self.canvas = scene
         self.edge = edge
-        self.label = QGraphicsSimpleTextItem(self)
-        self.label.setVisible(False)  # until wire_labels finds it a place
-        self.label.setFont(canvas_font())
+        self._label: QGraphicsSimpleTextItem | None = None  # made when first placed or shown (see label)
+        self.label_text = ""  # the shape the wire carries
         self._src_info = None
         self._hit_shape: QPainterPath | None = None
+        self._bounds = QRectF()
         self._hover_back: QGraphicsRectItem | None = None
-        self.label.setBrush(scene.label_brush)
         self.setZValue(WIRE_Z)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setAcceptHoverEvents(True)
@@ -372,7 +395,8 @@ class WireItem(QGraphicsPathItem):
         self.refresh_label()
         if path == self.path():  # a parameter edit leaves most wires where they were
             return
-        self.setPath(path)
+        self.setPath(path)  # tells Qt the bounds change (it asks for the old ones first)
+        self._bounds = path.controlPointRect().adjusted(-4, -4, 4, 4)
         self._hit_shape = None
         wire_labels_of(self.canvas).changed(self)
         self.canvas.overview.wire_changed(self.edge)
@@ -380,6 +404,28 @@ class WireItem(QGraphicsPathItem):
     def restyle(self) -> None:
         """Colours for the theme in use and the selection state."""
         self.setPen(self.canvas.wire_pens[self.isSelected()])
+
+    @property
+    def label(self) -> QGraphicsSimpleTextItem:
+        """The shape label, made on first use: most wires of a large graph are never seen zoomed in."""
+        if self._label is None:
+            self._label = QGraphicsSimpleTextItem(self.label_text, self)
+            self._label.setVisible(False)  # until wire_labels finds it a place
+            self._label.setFont(canvas_font())
+            self._label.setBrush(self.canvas.label_brush)
+        return self._label
+
+    def hide_label(self) -> None:
+        if self._label is not None:
+            self._label.setVisible(False)
+
+    def label_made(self) -> QGraphicsSimpleTextItem | None:
+        return self._label
+
+    def boundingRect(self) -> QRectF:
+        # Kept, not derived: Qt's own would stroke the path through shape() (11,663 strokes, in Python, when a
+        # 10,000-node graph opens). The hit stroke is 8 wide, the pen 2.2: 4 each side covers both.
+        return self._bounds
 
     def shape(self) -> QPainterPath:
         # The stroke, not the area the curve encloses: a loop-back wire would take every click inside its loop.
@@ -396,12 +442,14 @@ class WireItem(QGraphicsPathItem):
             return
         self._src_info = info
         text = str(info.outputs[self.edge.src_port]) if info.outputs else ""
-        if text != self.label.text():
-            self.label.setText(text)
+        if text != self.label_text:
+            self.label_text = text
+            if self._label is not None:
+                self._label.setText(text)
             wire_labels_of(self.canvas).changed(self)
 
     def hoverEnterEvent(self, event) -> None:
-        text = self.label.text()
+        text = self.label_text
         self.setToolTip(text)  # set here, not per edit: an edit upstream changes 1,000 labels
         if text and self.canvas.detailed and not wire_labels_of(self.canvas).fits(self):
             spot = wire_labels_of(self.canvas).preferred_spot(self)
@@ -420,7 +468,7 @@ class WireItem(QGraphicsPathItem):
     def hoverLeaveEvent(self, event) -> None:
         if self.zValue() == HOVER_Z:
             self.setZValue(WIRE_Z)
-            self.label.setVisible(False)
+            self.hide_label()
             if self._hover_back is not None:
                 self._hover_back.setVisible(False)
         super().hoverLeaveEvent(event)

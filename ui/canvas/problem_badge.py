@@ -13,6 +13,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QPoint, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsObject, QMenu
+from shiboken6 import Shiboken
 
 from netbuilder.analysis.quick_fixes import QuickFix
 from ui.canvas.items import NODE_WIDTH, NodeItem
@@ -27,19 +28,20 @@ class FixBadge(QGraphicsObject):
     """The badge of one layer; ``fixes`` are what a click offers."""
 
     def __init__(self, node_item: NodeItem, apply: Callable[[QuickFix], object]) -> None:
-        super().__init__()
         # Everything paint and boundingRect read is set before the badge joins the scene, which asks for them.
-        self.node_item = node_item
+        # The layer's item is not kept in an attribute (parentItem() gives it): a reference from the child
+        # to its parent let the parent die inside the child's own deallocation, which then deleted the
+        # child a second time (a crash on undoing the add of a layer with a badge).
         self.fixes: list[QuickFix] = []
         self._apply = apply
         self.menu: QMenu | None = None
         self._text = "Fix"
         self._size = (0.0, 0.0)
+        super().__init__(node_item)  # the layer's item owns it: Qt deletes the badge with the layer
         self.setZValue(BADGE_Z)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setAcceptedMouseButtons(Qt.MouseButton.LeftButton)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresParentOpacity)
-        self.setParentItem(node_item)
 
     def _font(self) -> QFont:
         font = QFont(QApplication.font())
@@ -117,14 +119,14 @@ class ProblemBadges(QObject):
         for node_id in list(self.badges):
             if node_id not in by_node or node_id not in self.scene.node_items:
                 badge = self.badges.pop(node_id)
-                if badge.scene() is not None:
+                if Shiboken.isValid(badge) and badge.scene() is not None:  # gone with its layer otherwise
                     badge.scene().removeItem(badge)
         for node_id, fixes in by_node.items():
             item = self.scene.node_items.get(node_id)
             if item is None:
                 continue
             badge = self.badges.get(node_id)
-            if badge is None or badge.node_item is not item:
+            if badge is None or not Shiboken.isValid(badge) or badge.parentItem() is not item:
                 badge = self.badges[node_id] = FixBadge(item, self._apply)
             badge.set_fixes(fixes)
 

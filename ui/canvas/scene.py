@@ -124,15 +124,23 @@ class CanvasScene(QGraphicsScene):
             return
         self.detailed = detailed
         for item in self.node_items.values():
-            for port in item.ports.values():
-                port.setVisible(detailed)
+            if item.ports_made():
+                for port in item.ports.values():
+                    port.setVisible(detailed)
             item.setFlag(NO_CONTENTS, not detailed)  # see OverviewItem: the boxes are painted there
         self.overview.setVisible(not detailed)
         if not detailed:
             self.overview.shown()
         for wire in self.wire_items.values():
             wire.setVisible(detailed)  # zoomed out, the overview draws the wires as lines (see OverviewItem)
-            wire.label.setVisible(detailed)
+            if (label := wire.label_made()) is not None:
+                label.setVisible(detailed)
+
+    def make_ports(self, rect: QRectF) -> None:
+        """Make the port items of the nodes in ``rect`` that have none yet (the view calls it before it paints)."""
+        for item in self.items(rect, Qt.ItemSelectionMode.IntersectsItemBoundingRect):
+            if isinstance(item, NodeItem) and not item.ports_made():
+                item.ports  # noqa: B018 - made on first use
 
     def content_rect(self) -> QRectF:
         """What the graph covers: every node's box, and the wires that loop round them (cheaper than
@@ -159,11 +167,13 @@ class CanvasScene(QGraphicsScene):
         self.setBackgroundBrush(theme.canvas_background())
         self._theme_pens()
         for wire in self.wire_items.values():
-            wire.label.setBrush(self.label_brush)
+            if (label := wire.label_made()) is not None:
+                label.setBrush(self.label_brush)
             wire.restyle()
         for item in self.node_items.values():
-            for port in item.ports.values():
-                port.restyle()
+            if item.ports_made():
+                for port in item.ports.values():
+                    port.restyle()
         self.overview.update()
 
     def _selection_changed(self) -> None:
@@ -368,8 +378,9 @@ class CanvasScene(QGraphicsScene):
         elif preview is not None:
             self.removeItem(preview)
         for item in self.node_items.values():
-            for port in item.ports.values():
-                port.highlight = None
+            if item.ports_made():
+                for port in item.ports.values():
+                    port.highlight = None
         if source is None:
             return
         if target is None and detached is not None:  # pulled off and let go on nothing: it goes

@@ -94,6 +94,7 @@ class CanvasView(QGraphicsView):
             if scene.detailed:  # the labels of the wires on screen (and a margin), placed before they are drawn
                 seen = self.mapToScene(self.viewport().rect()).boundingRect()
                 margin = max(seen.width(), seen.height()) / 2
+                scene.make_ports(seen)
                 wire_labels_of(scene).flush(True, seen.adjusted(-margin, -margin, margin, margin))
             else:
                 wire_labels_of(scene).flush(False)

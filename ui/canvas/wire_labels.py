@@ -122,9 +122,9 @@ class WireLabels:
         if not self._shown:  # the scene just made every label visible again: only those with room stay
             self._shown = True
             for wire in self._hidden:
-                wire.label.setVisible(False)
+                wire.hide_label()
             for wire in self._dirty:
-                wire.label.setVisible(False)
+                wire.hide_label()
         if not self._dirty and not self._nodes_changed and not self._moved:
             return
         freed: list[QRectF] = []
@@ -186,17 +186,17 @@ class WireLabels:
         return left
 
     def _place(self, wire: WireItem) -> None:
-        label = wire.label
-        if not label.text():
+        if not wire.label_text:
             self._hidden.discard(wire)
-            label.setVisible(False)
+            wire.hide_label()
             return
         spot = self._free_spot(wire)
         if spot is None:
             self._hidden.add(wire)
-            label.setVisible(False)
+            wire.hide_label()
             return
         self._hidden.discard(wire)
+        label = wire.label
         label.setPos(spot.topLeft())  # the wire item sits at the scene's origin: its coordinates are the scene's
         label.setVisible(True)
         self._placed[wire] = spot
