@@ -101,21 +101,25 @@ def structure_problem(doc: Any) -> tuple[str, str] | None:
 
     JSON's ``\\ud800`` escapes decode to lone surrogates: such a project could never be saved.
     """
-    # Each entry: a value, the (parent chain, key) chain that leads to it, and its depth.
-    stack: list[tuple[Any, Any, int]] = [(doc, None, 0)]
+    if isinstance(doc, str):
+        return ("$", _SURROGATE_PROBLEM) if _SURROGATE.search(doc) else None
+    # Each entry: a container, the (parent chain, key) chain that leads to it, and its depth. Only
+    # containers go on the stack, scalars are looked at where they are found (a 10,000-node project
+    # holds 200,000 values: this walk took 0.6 s when every value went through the stack).
+    search = _SURROGATE.search
+    stack: list[tuple[Any, Any, int]] = [(doc, None, 0)] if isinstance(doc, (dict, list)) else []
     while stack:
         value, chain, depth = stack.pop()
-        if isinstance(value, str) and _SURROGATE.search(value):
-            return _chain_path(chain), _SURROGATE_PROBLEM
-        if not isinstance(value, (dict, list)):
-            continue
         if depth >= MAX_DEPTH:
             return _chain_path(chain), (f"is nested more than {MAX_DEPTH} levels deep; a project "
                                         "needs far fewer")
         for key, item in value.items() if isinstance(value, dict) else enumerate(value):
-            if isinstance(key, str) and _SURROGATE.search(key):
+            if key.__class__ is str and search(key):
                 return _chain_path((chain, key)), f"this key {_SURROGATE_PROBLEM}"
-            stack.append((item, (chain, key), depth + 1))
+            if isinstance(item, (dict, list)):
+                stack.append((item, (chain, key), depth + 1))
+            elif item.__class__ is str and search(item):
+                return _chain_path((chain, key)), _SURROGATE_PROBLEM
     return None
 
 

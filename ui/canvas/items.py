@@ -484,9 +484,10 @@ def wire_path(src: QPointF, dst: QPointF, src_body: QRectF | None = None, dst_bo
     (``src_body``, ``dst_body``; a point when unknown), and back into ``dst`` from the left.
     """
     path = QPainterPath(src)
-    if dst.x() >= src.x() + BEND / 2:
-        bend = max((dst.x() - src.x()) / 2, BEND)
-        path.cubicTo(QPointF(src.x() + bend, src.y()), QPointF(dst.x() - bend, dst.y()), dst)
+    sx, sy, dx, dy = src.x(), src.y(), dst.x(), dst.y()
+    if dx >= sx + BEND / 2:
+        bend = max((dx - sx) / 2, BEND)
+        path.cubicTo(sx + bend, sy, dx - bend, dy, dx, dy)  # floats: PySide resolves them faster than points
         return path
     lane = _lane(src_body or QRectF(src, src), dst_body or QRectF(dst, dst), src.y(), dst.y())
     # Control points BEND outside the port keep each turn clear of its own node's box.
