@@ -16,8 +16,26 @@ GAP = 50.0  # the least room between two nodes in a column, whatever their heigh
 
 
 def node_height(node: Node) -> float:
-    """How tall ``node`` is drawn: taller with each input port past the first (a merge of five is 160)."""
-    return NODE_HEIGHT + PORT_ROW * (max(len(node.input_ports()), 1) - 1)
+    """How tall ``node`` is drawn: taller with each port row past the first (a merge of five is 160; a
+    Split of three outputs, 120)."""
+    return NODE_HEIGHT + PORT_ROW * (max(len(node.input_ports()), len(node.output_ports()), 1) - 1)
+
+
+def columns_for(graph: Graph, aspect: float = 1.6) -> int | None:
+    """How many columns a band should hold for the whole layout to come out about ``aspect`` times as wide
+    as it is tall (a window's shape), so that a long import is laid out like a page, not as one row that
+    no zoom shows readably: None (one band) for a graph of 8 columns or fewer."""
+    depth: dict[str, int] = {}
+    for node_id in graph.topological_order():
+        depth[node_id] = max((depth[e.src] + 1 for e in graph.in_edges(node_id).values()), default=0)
+    levels = max(depth.values(), default=0) + 1
+    if levels <= 8:
+        return None
+    per_level: dict[int, float] = {}
+    for node_id, d in depth.items():
+        per_level[d] = per_level.get(d, 0.0) + on_grid(max(ROW, node_height(graph.node(node_id)) + GAP))
+    band = max(per_level.values()) + ROW * 0.6
+    return max(5, round(math.sqrt(aspect * levels * band / COLUMN)))
 
 
 def on_grid(length: float) -> float:

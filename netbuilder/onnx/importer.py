@@ -26,7 +26,7 @@ from netbuilder.build.compile import build_module
 from netbuilder.errors import EditRefused
 from netbuilder.files.project import Project
 from netbuilder.model.graph import Edge
-from netbuilder.model.layout import layered_positions
+from netbuilder.model.layout import columns_for, layered_positions
 from netbuilder.onnx.layer_maker import LayerMaker
 from netbuilder.onnx.ops import MAPPERS, SHAPE_OPS
 from netbuilder.onnx.reader import (
@@ -89,7 +89,8 @@ def import_onnx(path: str | Path, name: str | None = None) -> tuple[Project, dic
     maker.values.update(held)  # the large weights, held apart from the message (netbuilder.onnx.held)
     del held
     _walk(maker)
-    for node_id, position in layered_positions(maker.graph).items():  # left to right by depth
+    # Left to right by depth, wrapped into bands so that the whole reads like a page (see columns_for).
+    for node_id, position in layered_positions(maker.graph, columns_for(maker.graph)).items():
         maker.graph.move(node_id, position)
     _verify(maker, file)
     producer = f"{model.producer_name} {model.producer_version}".strip() or "an unknown tool"

@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 from netbuilder import load_project
 from netbuilder.examples import EXAMPLE_NAMES, example_path
-from netbuilder.model.layout import GRID, layered_positions
+from netbuilder.model.graph import Edge, Graph
+from netbuilder.model.layout import GRID, layered_positions, node_height
 from tests.engine.strategies import grow_graph
 
 
@@ -29,3 +30,47 @@ def test_the_built_in_examples_are_laid_out_on_the_grid(name: str) -> None:
     positions = {n.id: n.position for n in graph}
     assert off_grid(positions) == {}
     assert positions == layered_positions(graph, 5)  # Arrange on a fresh example finds nothing to do
+
+
+def _boxes(graph):
+    return {n.id: (n.position[0], n.position[1], n.position[0] + 180, n.position[1] + node_height(n)) for n in graph}
+
+
+def _overlaps(graph) -> list[tuple[str, str]]:
+    boxes = list(_boxes(graph).items())
+    return [(a, b) for k, (a, ra) in enumerate(boxes) for b, rb in boxes[k + 1:]
+            if ra[0] < rb[2] and rb[0] < ra[2] and ra[1] < rb[3] and rb[1] < ra[3]]
+
+
+def test_a_long_import_is_laid_out_like_a_page_not_one_row(tmp_path) -> None:
+    import torch
+
+    from netbuilder.onnx.importer import import_onnx
+
+    layers = []
+    for _ in range(20):
+        layers += [torch.nn.Linear(8, 8), torch.nn.ReLU()]
+    torch.onnx.export(torch.nn.Sequential(*layers).eval(), (torch.randn(2, 8),), tmp_path / "deep.onnx",
+                      dynamo=False, input_names=["x"], dynamic_axes={"x": {0: "n"}})
+    project, _ = import_onnx(tmp_path / "deep.onnx")
+    graph = project.graph
+    xs = [n.position[0] for n in graph]
+    ys = [n.position[1] for n in graph]
+    width, height = max(xs) - min(xs) + 180, max(ys) - min(ys) + 80
+    assert len({y for y in ys}) >= 3  # bands, not one row of 42
+    assert 0.8 <= width / height <= 4.0, (width, height)
+    assert _overlaps(graph) == []
+
+
+def test_a_split_with_many_outputs_is_as_tall_as_its_ports_and_overlaps_nothing() -> None:
+    g = Graph()
+    x = g.add_node(g.make_node("Input", params={"shape": [12]}))
+    split = g.add_node(g.make_node("Split", params={"sizes": [2, 2, 2, 2, 2, 2], "dim": 1}))
+    g.connect(Edge(x.id, "out", split.id, "in"))
+    for k in range(6):
+        out = g.add_node(g.make_node("Output"))
+        g.connect(Edge(split.id, f"out{k + 1}", out.id, "in"))
+    assert node_height(split) == 80 + 5 * 20
+    for node_id, position in layered_positions(g).items():
+        g.move(node_id, position)
+    assert _overlaps(g) == []
