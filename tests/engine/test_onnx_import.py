@@ -438,8 +438,12 @@ def test_thousand_node_model_is_laid_out_without_overlaps(tmp_path: Path) -> Non
     assert len(graph) == 1002
     positions = [n.position for n in graph]
     assert len(set(positions)) == len(positions)
-    # Left to right by depth: every wire goes rightwards, and branches sit one above the other.
-    assert all(graph.node(e.src).position[0] < graph.node(e.dst).position[0] for e in graph.edges)
+    # Left to right by depth, in bands like lines of text: every wire goes rightwards or on to a later
+    # band (below), and branches sit one above the other.
+    assert all(graph.node(e.src).position[0] < graph.node(e.dst).position[0]
+               or graph.node(e.src).position[1] < graph.node(e.dst).position[1] for e in graph.edges)
+    ys = sorted({round(n.position[1]) for n in graph})
+    assert ys[-1] - ys[0] > 1000  # several bands, not one row 500 columns long
     tanh, sigmoid = graph.by_name("block7_tanh"), graph.by_name("block7_sigmoid")
     assert tanh.position[0] == sigmoid.position[0] and tanh.position[1] != sigmoid.position[1]
     feeds = _feeds(path, 2)
