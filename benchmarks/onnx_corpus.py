@@ -92,6 +92,13 @@ def cases(which: str, work: Path) -> list[tuple[str, Path, list[np.ndarray], lis
     return out
 
 
+def _random(shape: list[int], dtype: np.dtype, rng: np.random.Generator) -> np.ndarray:
+    """Standard normal floats, or ids 0..9 for an integer input (token ids: a valid row of any table)."""
+    if np.issubdtype(dtype, np.integer):
+        return rng.integers(0, 10, shape).astype(dtype)
+    return rng.standard_normal(shape).astype(dtype)
+
+
 def _inputs_for(path: Path, batch: int | None, seed: int = 0) -> dict[str, np.ndarray]:
     sess = _session(path)
     rng = np.random.default_rng(seed)
@@ -100,7 +107,8 @@ def _inputs_for(path: Path, batch: int | None, seed: int = 0) -> dict[str, np.nd
         shape = [d if isinstance(d, int) else (batch or 1) for d in i.shape]
         if batch is not None and shape:
             shape[0] = batch
-        feeds[i.name] = rng.standard_normal(shape).astype(np.float32)
+        dtype = np.int64 if i.type == "tensor(int64)" else np.float32
+        feeds[i.name] = _random(shape, np.dtype(dtype), rng)
     return feeds
 
 
@@ -130,8 +138,7 @@ def check(name: str, path: Path, ins: list[np.ndarray], outs: list[np.ndarray] |
     for batch in batches:
         if batch is not None:
             feeds = {k: np.concatenate([v] * 3)[:3] if v.shape[0] == 1 else
-                     np.random.default_rng(1).standard_normal((3, *v.shape[1:])).astype(v.dtype)
-                     for k, v in feeds.items()}
+                     _random([3, *v.shape[1:]], v.dtype, np.random.default_rng(1)) for k, v in feeds.items()}
         expected = orig.run(None, feeds) if outs is None or batch is not None else outs
         new_feeds = dict(zip([i.name for i in new.get_inputs()], feeds.values(), strict=False))
         try:
