@@ -103,7 +103,8 @@ def _walk(b: LayerMaker) -> None:
     live = _live(b.model)
     for k, n in enumerate(g.node):
         if k in live:
-            outs = _map(b, n)
+            claimed = n.output and all(o in b.claimed for o in n.output if o)  # in a pattern mapped whole
+            outs = [b.claimed.get(o) for o in n.output] if claimed else _map(b, n)
             for name, v in zip(n.output, outs, strict=False):
                 b.values[name] = v
             for name in n.output[len(outs):]:
@@ -175,6 +176,9 @@ def _map(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
     if n.op_type == "ConstantOfShape":
         value = next((numpy_helper.to_array(a.t) for a in n.attribute if a.name == "value"), np.zeros(1))
         return [Fill(float(value.reshape(-1)[0]))]
+    if (n.op_type == "Expand" and isinstance(ins[0], np.ndarray) and ins[0].size == 1 and data
+            and all(isinstance(v, (Fill, Opaque)) for v in data)):
+        return [Fill(float(ins[0].reshape(-1)[0]))]  # a value broadcast to a computed shape (dynamo's zeros)
     if n.op_type in SHAPE_OPS or (data and all(isinstance(v, (Fill, Opaque)) for v in data)):
         keep = n.op_type in FILL_KEEPS and isinstance(ins[0], Fill)
         return [ins[0] if keep else Opaque()] * len(n.output)

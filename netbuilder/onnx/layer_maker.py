@@ -48,6 +48,7 @@ class LayerMaker:
         self.biasable: dict[str, str] = {}  # ONNX value -> id of the bias-less layer making it
         self.rnn_modes: dict[str, str] = {}
         self.outputs: dict[str, str] = {}  # ONNX output name -> Output node id
+        self.claimed: dict[str, Any] = {}  # values a pattern mapper has given already (its later nodes are skipped)
         self.unsupported: Counter[str] = Counter()
         self.problems: list[str] = []
 
@@ -118,7 +119,7 @@ class LayerMaker:
         try:
             node = g.add_node(g.make_node(kind, self.node_name(n.name, n.op_type, kind), params))
             ports = [p.name for p in node.input_ports()]
-            for port, src in zip(ports, inputs, strict=True):
+            for port, src in zip(ports[:len(inputs)], inputs, strict=True):  # optional ports left open
                 g.connect(Edge(src.node, "out", node.id, port), check_cycle=False)
         except EditRefused as exc:
             raise OpProblem(str(exc)) from None

@@ -1,0 +1,320 @@
+"""Mappers for what modern architectures add to the classic CNN ops, as torch's two exporters write them.
+
+* ``Clip`` (ReLU6 and Hardtanh: bounds as inputs from opset 11, attributes before), ``HardSwish``,
+  ``HardSigmoid`` (torch's alpha and beta only), ``Mish``;
+* ``ReduceMean`` over the spatial axes: the dynamo exporter's global average pool;
+* ``LayerNormalization``;
+* self-attention: the ops ``nn.MultiheadAttention`` (and so ``nn.TransformerEncoderLayer``) is
+  exported as, from the in-projection ``MatMul`` of a time-major ``[T, N, E]`` tensor to the
+  ``Transpose`` back to batch-first after the out-projection. The region is matched by its
+  structure, its weights are read, and it becomes one MultiheadAttention only when ONNX Runtime
+  on the region itself and torch's layer with those weights agree on a random input; otherwise
+  the node is refused with the reason.
+
+:mod:`netbuilder.onnx.ops` imports this module (never the other way round).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+import onnx
+import torch
+
+from netbuilder.onnx.layer_maker import LayerMaker
+from netbuilder.onnx.values import Opaque, OpProblem, Port, TimeMajor, Value
+
+_BIG = 1e6  # Hardtanh's bounds are kept within this; a Clip wider than it is a one-sided clamp
+
+
+def _attrs(n: onnx.NodeProto) -> dict[str, Any]:
+    return {a.name: onnx.helper.get_attribute_value(a) for a in n.attribute}
+
+
+def _scalar(b: LayerMaker, n: onnx.NodeProto, k: int, what: str) -> float | None:
+    if not b.has(n, k):
+        return None
+    c = b.const(n, k, what)
+    if c.size != 1:
+        raise OpProblem(f"its {what} has {c.size} values; netbuilder clamps with one bound")
+    return float(c.reshape(-1)[0])
+
+
+# ---- activations ---------------------------------------------------------------------------
+def clip(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
+    a = _attrs(n)
+    lo = _scalar(b, n, 1, "min") if b.has(n, 1) else a.get("min")
+    hi = _scalar(b, n, 2, "max") if b.has(n, 2) else a.get("max")
+    lo = -math.inf if lo is None or lo <= -3.4e38 else float(lo)
+    hi = math.inf if hi is None or hi >= 3.4e38 else float(hi)
+    x = b.port(n, 0)
+    if lo == 0 and hi == 6:
+        return [b.add("ReLU6", n, {}, [x])]
+    if lo == 0 and hi == math.inf:
+        return [b.add("ReLU", n, {}, [x])]
+    if -_BIG <= lo < hi <= _BIG:
+        return [b.add("Hardtanh", n, {"min_val": lo, "max_val": hi}, [x])]
+    raise OpProblem(f"Clip to [{lo}, {hi}] has no netbuilder layer (ReLU6 clamps to [0, 6], ReLU to [0, inf), "
+                    f"Hardtanh to finite bounds within ±{_BIG:g} with min below max)")
+
+
+def hard_sigmoid(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
+    a = _attrs(n)
+    alpha, beta = float(a.get("alpha", 0.2)), float(a.get("beta", 0.5))
+    if not (math.isclose(alpha, 1 / 6, rel_tol=1e-5) and math.isclose(beta, 0.5, rel_tol=1e-6)):
+        raise OpProblem(f"HardSigmoid with alpha={alpha:g}, beta={beta:g} differs from torch's Hardsigmoid "
+                        "(alpha=1/6, beta=0.5), netbuilder's only one; export the model with torch's")
+    return [b.add("Hardsigmoid", n, {}, [b.port(n, 0)])]
+
+
+def unary(kind: str):
+    def mapper(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
+        return [b.add(kind, n, {}, [b.port(n, 0)])]
+
+    return mapper
+
+
+# ---- reductions and norms ------------------------------------------------------------------
+def reduce_mean(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
+    a = _attrs(n)
+    rank = len(b.shape(n.input[0]))
+    raw = b.const(n, 1, "axes").reshape(-1) if b.has(n, 1) else a.get("axes", [])
+    axes = sorted(int(x) % rank for x in raw)
+    if not axes and a.get("noop_with_empty_axes", 0):
+        return [b.port(n, 0)]
+    spatial = list(range(2, rank))
+    if rank not in (3, 4) or axes != spatial:
+        raise OpProblem(f"ReduceMean over axes {axes} of a rank-{rank} tensor has no netbuilder layer (only the "
+                        "mean over all spatial axes, a global average pool, maps: AdaptiveAvgPool with size 1)")
+    nd = rank - 2
+    pooled = b.add(f"AdaptiveAvgPool{nd}d", n, {"output_size": 1}, [b.port(n, 0)])
+    if a.get("keepdims", 1):
+        return [pooled]
+    flat = onnx.helper.make_node("Flatten", [], [], name=f"{n.name}_flatten")
+    return [b.add("Flatten", flat, {"start_dim": 1, "end_dim": -1}, [pooled])]
+
+
+def layer_norm(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
+    a = _attrs(n)
+    if any(o for o in n.output[1:]):
+        raise OpProblem("LayerNormalization's Mean and InvStdDev outputs have no netbuilder equal")
+    shape = b.shape(n.input[0])
+    rank, axis = len(shape), int(a.get("axis", -1))
+    dims = rank - axis % rank
+    if axis % rank == 0:
+        raise OpProblem("LayerNormalization over the batch dimension has no netbuilder layer (axis must be 1 or more)")
+    scale = b.const(n, 1, "scale")
+    norm_shape = list(shape[rank - dims:])
+    bias = b.const(n, 2, "B") if b.has(n, 2) else np.zeros(norm_shape, np.float32)
+    if None in norm_shape or list(scale.shape) != norm_shape or list(bias.shape) != norm_shape:
+        raise OpProblem(f"its scale {list(scale.shape)} and bias {list(bias.shape)} are not one value per "
+                        f"normalised element {norm_shape}; torch's LayerNorm needs that")
+    params = {"dims": dims, "eps": float(a.get("epsilon", 1e-5)), "elementwise_affine": True}
+    return [b.add("LayerNorm", n, params, [b.port(n, 0)], {"weight": scale, "bias": bias})]
+
+
+# ---- self-attention ------------------------------------------------------------------------
+class _Graph:
+    """Producers and users of every value of the prepared model."""
+
+    def __init__(self, model: onnx.ModelProto) -> None:
+        nodes = list(model.graph.node)
+        self.nodes = nodes
+        self.producer = {o: k for k, n in enumerate(nodes) for o in n.output if o}
+        self.users: dict[str, list[int]] = defaultdict(list)
+        for k, n in enumerate(nodes):
+            for i in n.input:
+                if i:
+                    self.users[i].append(k)
+        self.outputs = {o.name for o in model.graph.output}
+
+    def only_user(self, value: str) -> onnx.NodeProto | None:
+        """The one node that uses ``value`` as data (Shape and Size read only its shape)."""
+        users = [k for k in self.users.get(value, []) if self.nodes[k].op_type not in ("Shape", "Size")]
+        return self.nodes[users[0]] if len(users) == 1 and value not in self.outputs else None
+
+
+_GRAPHS: dict[int, tuple[onnx.ModelProto, _Graph]] = {}
+
+
+def _graph(b: LayerMaker) -> _Graph:
+    cached = _GRAPHS.get(id(b.model))
+    if cached is None or cached[0] is not b.model:
+        _GRAPHS.clear()  # one model at a time
+        cached = _GRAPHS[id(b.model)] = (b.model, _Graph(b.model))
+    return cached[1]
+
+
+def _forward_find(g: _Graph, start: str, op: str, limit: int = 200) -> onnx.NodeProto | None:
+    """The first node of type ``op`` reachable from value ``start`` (breadth first, bounded)."""
+    seen, queue = set(), [start]
+    while queue and len(seen) < limit:
+        v = queue.pop(0)
+        for k in g.users.get(v, []):
+            if k in seen:
+                continue
+            seen.add(k)
+            if g.nodes[k].op_type == op:
+                return g.nodes[k]
+            queue.extend(o for o in g.nodes[k].output if o)
+    return None
+
+
+def _cval(b: LayerMaker, n: onnx.NodeProto, k: int) -> np.ndarray | None:
+    """Input ``k`` of a node not mapped yet when it is a constant (an initializer), else None."""
+    v = b.values.get(n.input[k]) if len(n.input) > k and n.input[k] else None
+    return v if isinstance(v, np.ndarray) else None
+
+
+def _linear_weight(b: LayerMaker, n: onnx.NodeProto, e: int) -> np.ndarray | None:
+    """The [out, in] weight of a MatMul or Gemm by a constant [E, E], or None."""
+    w = _cval(b, n, 1)
+    if n.op_type not in ("MatMul", "Gemm") or w is None or _cval(b, n, 0) is not None:
+        return None
+    if w.shape != (e, e):
+        return None
+    if n.op_type == "Gemm":
+        a = _attrs(n)
+        if a.get("transA", 0) or a.get("alpha", 1.0) != 1.0:
+            return None
+        return w if a.get("transB", 0) else w.T
+    return w.T
+
+
+def _bias_after(b: LayerMaker, g: _Graph, n: onnx.NodeProto, size: int) -> tuple[np.ndarray, str]:
+    """The constant added right after ``n`` (or by Gemm's C) and the value that carries the sum."""
+    c = _cval(b, n, 2) if n.op_type == "Gemm" else None
+    if c is not None and c.size in (1, size):
+        scale = float(_attrs(n).get("beta", 1.0))
+        return (np.broadcast_to(c.reshape(-1), (size,)) * scale).astype(np.float32), n.output[0]
+    user = g.only_user(n.output[0])
+    if user is not None and user.op_type == "Add" and len(user.input) == 2:
+        for c in (_cval(b, user, 0), _cval(b, user, 1)):
+            if c is not None and c.size == size and c.shape[-1] == size:
+                return c.reshape(size).astype(np.float32), user.output[0]
+    return np.zeros(size, np.float32), n.output[0]
+
+
+def _region(b: LayerMaker, g: _Graph, end: str, x: str) -> list[int] | None:
+    """The nodes ``end`` depends on back to ``x`` and constants, in order; None when it reaches another input."""
+    region, stack = set(), [end]
+    while stack:
+        v = stack.pop()
+        if v == x or v not in g.producer:  # x, or an initializer
+            continue
+        k = g.producer[v]
+        if k in region:
+            continue
+        region.add(k)
+        for i in g.nodes[k].input:
+            if not i or i == x:
+                continue
+            if i not in g.producer and not isinstance(b.values.get(i), np.ndarray):
+                return None  # another graph input: not one self-attention of x
+            stack.append(i)
+        if len(region) > 2000:
+            return None
+    inner = {o for k in region for o in g.nodes[k].output if o}
+    for v in inner - {end}:  # nothing outside uses the region's inner values
+        if v in g.outputs or any(u not in region for u in g.users.get(v, [])):
+            return None
+    return sorted(region)
+
+
+def _run_region(b: LayerMaker, g: _Graph, region: list[int], x: str, end: str, feed: np.ndarray) -> np.ndarray:
+    import onnxruntime as ort
+
+    nodes = [g.nodes[k] for k in region]
+    names = {i for n in nodes for i in n.input if i and i not in g.producer and i != x}
+    inits = [onnx.numpy_helper.from_array(np.asarray(b.values[i]), i) for i in sorted(names)]
+    graph = onnx.helper.make_graph(
+        nodes, "attention",
+        [onnx.helper.make_tensor_value_info(x, onnx.TensorProto.FLOAT, ["N", *feed.shape[1:]])],
+        [onnx.helper.make_tensor_value_info(end, onnx.TensorProto.FLOAT, None)], inits)
+    model = onnx.helper.make_model(graph, opset_imports=list(b.model.opset_import), ir_version=b.model.ir_version)
+    so = ort.SessionOptions()
+    so.log_severity_level = 3
+    session = ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
+    return session.run(None, {x: feed})[0]
+
+
+def self_attention(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
+    """The in-projection MatMul of a time-major tensor: the start of torch's MultiheadAttention."""
+    v = b.value(n.input[0])
+    assert isinstance(v, TimeMajor)
+    g = _graph(b)
+    why = "it multiplies a time-major [T, N, ...] tensor, which netbuilder has no wire for"
+    fix = "; only torch's self-attention (nn.MultiheadAttention with query = key = value) maps, to MultiheadAttention"
+    if not b.is_const(n, 1) or not isinstance(v.inner, Port) or n.input[0] not in g.producer:
+        raise OpProblem(why + fix)
+    transpose = g.nodes[g.producer[n.input[0]]]
+    x = transpose.input[0]
+    shape = b.shape(x)
+    w_in = b.const(n, 1, "weight")
+    if len(shape) != 3 or None in shape[1:] or w_in.shape != (shape[2], 3 * shape[2]):
+        raise OpProblem(f"{why} by a weight of shape {list(w_in.shape)}, not [E, 3E] as an in-projection{fix}")
+    t, e = int(shape[1]), int(shape[2])
+    in_bias, _ = _bias_after(b, g, n, 3 * e)
+    softmax = _forward_find(g, n.output[0], "Softmax")
+    out_proj = _forward_find(g, softmax.output[0], "Gemm") if softmax is not None else None
+    alt = _forward_find(g, softmax.output[0], "MatMul") if softmax is not None else None
+    candidates = [c for c in (out_proj, alt) if c is not None and _linear_weight(b, c, e) is not None]
+    if softmax is None or not candidates:
+        raise OpProblem(f"{why}: no Softmax and [E, E] out-projection follow it{fix}")
+    out_proj = min(candidates, key=lambda c: g.producer[c.output[0]])
+    w_out = _linear_weight(b, out_proj, e)
+    out_bias, value = _bias_after(b, g, out_proj, e)
+    end = None
+    for _ in range(4):  # Reshape [T, N, E], then Transpose back to batch-first
+        user = g.only_user(value)
+        if user is None:
+            break
+        if user.op_type == "Transpose" and list(_attrs(user).get("perm", [])) == [1, 0, 2]:
+            end = user.output[0]
+            break
+        if user.op_type not in ("Reshape", "Identity"):
+            break
+        value = user.output[0]
+    region = _region(b, g, end, x) if end is not None else None
+    if region is None or g.producer[n.output[0]] not in region:
+        raise OpProblem(f"{why}: the region from it to the out-projection is not one self-attention of "
+                        f"'{x}' transposed back to batch-first{fix}")
+    sm_shape = b.shape(softmax.input[0]) if softmax.input[0] in b.shapes else ()
+    heads = [int(sm_shape[1])] if len(sm_shape) == 4 and sm_shape[1] else [h for h in range(1, e + 1) if e % h == 0]
+    feed = np.random.default_rng(0).standard_normal((2, t, e)).astype(np.float32)
+    try:
+        want = _run_region(b, g, region, x, end, feed)
+    except Exception as exc:
+        raise OpProblem(f"{why}: its attention region does not run on its own ({type(exc).__name__}){fix}") from None
+    weights = {"in_proj_weight": w_in.T, "in_proj_bias": in_bias, "out_proj.weight": w_out, "out_proj.bias": out_bias}
+    for h in heads:
+        mha = torch.nn.MultiheadAttention(e, h, bias=True, batch_first=True).eval()
+        mha.load_state_dict({k: torch.from_numpy(np.array(w, np.float32)) for k, w in weights.items()})
+        with torch.no_grad():
+            got = mha(*(torch.from_numpy(feed),) * 3, need_weights=False)[0].numpy()
+        if got.shape == want.shape and np.allclose(got, want, rtol=1e-4, atol=1e-5):
+            port = b.add("MultiheadAttention", n, {"num_heads": h, "dropout": 0.0, "bias": True}, [port_of(v)],
+                         weights)
+            for k in region:
+                for o in g.nodes[k].output:
+                    if o:
+                        b.claimed[o] = Opaque()
+            b.claimed[end] = port
+            return [Opaque()]
+    raise OpProblem(f"{why}: its attention region computes something other than torch's MultiheadAttention with "
+                    f"its weights (tried {len(heads)} head count(s)){fix}")
+
+
+def port_of(v: TimeMajor) -> Port:
+    return v.inner
+
+
+MAPPERS = {
+    "Clip": clip, "HardSwish": unary("Hardswish"), "HardSigmoid": hard_sigmoid, "Mish": unary("Mish"),
+    "ReduceMean": reduce_mean, "LayerNormalization": layer_norm,
+}
+
+__all__ = ["MAPPERS", "self_attention"]
