@@ -7,17 +7,21 @@ The corpus is what onnx ships in its own test data (``onnx/backend/test/data``):
 * ``stored``: the same nine with those weights folded into ordinary initializers, the form the
   zoo's full files have;
 * ``torch``: ``pytorch-converted``, 82 small ``torch.nn`` modules exported by torch, each with
-  an input and the output torch computed.
+  an input and the output torch computed;
+* ``archs``: six common modern architectures (ResNet blocks, MobileNetV2, VGG with BatchNorm, an
+  Embedding + LSTM text classifier, a Transformer encoder, a small U-Net; the modules of
+  ``tests/engine/onnx_architectures.py``) exported here by each of torch's two exporters, as
+  written: the dynamo exporter's keep their weights in an external ``.data`` file.
 
 For each model: ``netbuilder import`` (the CLI's path: project and weights beside it), then
 ``netbuilder export`` to ONNX, then ONNX Runtime on the re-exported file against the original's
 output (the stored output, or ONNX Runtime on the original) at rtol 1e-3, atol 1e-4, at the
 original's batch and at another batch size where the model has a free batch.
 
-    python benchmarks/onnx_corpus.py [light|stored|torch ...] [--verbose]
+    python benchmarks/onnx_corpus.py [light|stored|torch|archs ...] [--verbose]
 
 Prints one line per model and the counts; exits non-zero when a set misses its target
-(9 of 9, 9 of 9, 76 of 82).
+(9 of 9, 9 of 9, 76 of 82, 12 of 12).
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ import onnx
 from onnx import numpy_helper
 
 DATA = Path(onnx.__file__).parent / "backend" / "test" / "data"
-TARGETS = {"light": 9, "stored": 9, "torch": 76}
+TARGETS = {"light": 9, "stored": 9, "torch": 76, "archs": 12}
 RTOL, ATOL = 1e-3, 1e-4
 
 
@@ -83,6 +87,15 @@ def cases(which: str, work: Path) -> list[tuple[str, Path, list[np.ndarray], lis
             name = f.stem.removeprefix("light_")
             path = f if which == "light" else stored_form(f, work / f"{name}_stored.onnx")
             out.append((name, path, [], None))
+    elif which == "archs":
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+        from tests.engine.onnx_architectures import ARCHITECTURES, EXPORTERS, export
+
+        for name, make in ARCHITECTURES.items():
+            for exporter in EXPORTERS:
+                module, sample = make()
+                path = export(module, sample, work / f"{name}_{exporter}.onnx", exporter)
+                out.append((f"{name}_{exporter}", path, [], None))
     else:
         for d in sorted((DATA / "pytorch-converted").iterdir()):
             ds = d / "test_data_set_0"
@@ -155,7 +168,7 @@ def check(name: str, path: Path, ins: list[np.ndarray], outs: list[np.ndarray] |
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("sets", nargs="*", default=["light", "stored", "torch"], choices=list(TARGETS))
+    p.add_argument("sets", nargs="*", default=list(TARGETS), choices=list(TARGETS))
     p.add_argument("--verbose", action="store_true", help="print passing models too")
     args = p.parse_args(argv)
     missed = False
