@@ -318,3 +318,114 @@ MAPPERS = {
 }
 
 __all__ = ["MAPPERS", "self_attention"]
+
+
+# ---- after the walk: an encoder layer's parts as one TransformerEncoderLayer -----------------
+_EPS = 1e-5  # TransformerEncoderLayer's layer_norm_eps, which the catalog kind does not change
+
+
+def fuse_encoder_layers(b: LayerMaker) -> None:
+    """Replace each MultiheadAttention, Add, LayerNorm, Linear, ReLU/GELU, Linear, Add, LayerNorm chain
+    (post-norm; or the pre-norm order) that computes exactly ``nn.TransformerEncoderLayer`` by one."""
+    g = b.graph
+    for m in [n for n in g.nodes.values() if n.kind == "MultiheadAttention"]:
+        found = _encoder_parts(b, m.id)
+        if found is not None:
+            _replace_by_encoder(b, *found)
+
+
+def _single_user(g, node_id: str):
+    outs = g.out_edges(node_id)
+    return g.node(outs[0].dst) if len(outs) == 1 else None
+
+
+def _inputs(g, node_id: str) -> list[str]:
+    return [e.src for e in g.in_edges(node_id).values()]
+
+
+def _is(node, kind: str, **params: Any) -> bool:
+    return node is not None and node.kind == kind and all(node.params.get(k) == v for k, v in params.items())
+
+
+def _encoder_parts(b: LayerMaker, mha_id: str):
+    g = b.graph
+    m = g.node(mha_id)
+    ins = g.in_edges(mha_id)
+    if set(ins) != {"query"} or m.params["dropout"] != 0 or not m.params["bias"]:
+        return None
+    source = ins["query"].src
+    a1 = _single_user(g, mha_id)
+    if not _is(a1, "Add", num_inputs=2):
+        return None
+    other = [s for s in _inputs(g, a1.id) if s != mha_id]
+    pre = g.node(source)
+    if len(other) == 1 and other[0] == source:  # post-norm: x -> attn -> x + attn -> norm1 -> ff -> norm2
+        norm1 = _single_user(g, a1.id)
+        if not _is(norm1, "LayerNorm", dims=1, elementwise_affine=True):
+            return None
+        x, norm_first, ff_in, ff_skip = source, False, norm1.id, norm1.id
+    elif (_is(pre, "LayerNorm", dims=1, elementwise_affine=True) and len(other) == 1
+          and other[0] == _inputs(g, source)[0] and len(g.out_edges(source)) == 1):
+        norm1, x, norm_first = pre, other[0], True  # pre-norm: x -> norm1 -> attn -> x + attn -> h
+        norm2 = next((g.node(e.dst) for e in g.out_edges(a1.id) if g.node(e.dst).kind == "LayerNorm"), None)
+        if not _is(norm2, "LayerNorm", dims=1, elementwise_affine=True) or len(g.out_edges(a1.id)) != 2:
+            return None
+        ff_in, ff_skip = norm2.id, a1.id
+    else:
+        return None
+    users = g.out_edges(ff_in)
+    lin1 = next((g.node(e.dst) for e in users if g.node(e.dst).kind == "Linear"), None)
+    if lin1 is None or not lin1.params["bias"] or len(users) != (2 if not norm_first else 1):
+        return None
+    act = _single_user(g, lin1.id)
+    if not (_is(act, "ReLU") or _is(act, "GELU", approximate="none")):
+        return None
+    lin2 = _single_user(g, act.id)
+    if not _is(lin2, "Linear", bias=True):
+        return None
+    a2 = _single_user(g, lin2.id)
+    if not _is(a2, "Add", num_inputs=2) or sorted(_inputs(g, a2.id)) != sorted([lin2.id, ff_skip]):
+        return None
+    if norm_first:
+        last, parts = a2, [norm1, m, a1, norm2, lin1, act, lin2, a2]
+    else:
+        norm2 = _single_user(g, a2.id)
+        if not _is(norm2, "LayerNorm", dims=1, elementwise_affine=True):
+            return None
+        last, parts = norm2, [m, a1, norm1, lin1, act, lin2, a2, norm2]
+    if not all(math.isclose(n.params["eps"], _EPS, rel_tol=1e-5) for n in (norm1, norm2)):
+        return None
+    e, ff = b.weights[f"{m.name}.in_proj_weight"].shape[1], b.weights[f"{lin1.name}.weight"].shape[0]
+    if b.weights[f"{lin2.name}.weight"].shape != (e, ff):
+        return None
+    return x, parts, last, {"nhead": m.params["num_heads"], "dim_feedforward": int(ff), "dropout": 0.0,
+                            "activation": act.kind.lower(), "norm_first": norm_first}, (m, lin1, lin2, norm1, norm2)
+
+
+def _replace_by_encoder(b: LayerMaker, x: str, parts: list, last, params: dict[str, Any], named: tuple) -> None:
+    from netbuilder.model.graph import Edge
+
+    g = b.graph
+    m, lin1, lin2, norm1, norm2 = named
+    weights = {}
+    for prefix, node in (("self_attn", m), ("linear1", lin1), ("linear2", lin2), ("norm1", norm1), ("norm2", norm2)):
+        for key in [k for k in b.weights if k.startswith(f"{node.name}.")]:
+            weights[f"{prefix}.{key[len(node.name) + 1:]}"] = b.weights.pop(key)
+    for p in parts:
+        for key in [k for k in b.weights if k.startswith(f"{p.name}.")]:
+            del b.weights[key]
+    outs = [(e.dst, e.dst_port) for e in g.out_edges(last.id)]
+    src_port = next(e.src_port for e in g.out_edges(x) if e.dst == (parts[0].id))
+    base = m.name.removesuffix("_self_attn") if m.name.endswith("_self_attn") else ""
+    for p in parts:
+        for edge in [*g.in_edges(p.id).values(), *g.out_edges(p.id)]:
+            if edge in g.edges:
+                g.disconnect(edge)
+    for p in parts:
+        g.remove_node(p.id)
+    name = base if base and g.by_name(base) is None else g.unique_name(base or "encoder")
+    node = g.add_node(g.make_node("TransformerEncoderLayer", name, params))
+    g.connect(Edge(x, src_port, node.id, "in"), check_cycle=False)
+    for dst, port in outs:
+        g.connect(Edge(node.id, "out", dst, port), check_cycle=False)
+    b.weights.update({f"{node.name}.{k}": w for k, w in weights.items()})

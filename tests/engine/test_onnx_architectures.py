@@ -31,7 +31,7 @@ KINDS = {
     "mobilenetv2": {"ReLU6": 7, "Add": 2},
     "vgg_bn": {"Conv2d": 3, "MaxPool2d": 2},
     "text_lstm": {"Embedding": 1, "LSTM": 1},
-    "transformer": {"MultiheadAttention": 2, "LayerNorm": 4},
+    "transformer": {"TransformerEncoderLayer": 2},
     "unet": {"ConvTranspose2d": 2, "Concat": 2},
 }
 
@@ -272,3 +272,25 @@ def test_matmul_of_a_time_major_tensor_that_is_not_attention_is_refused(tmp_path
              helper.make_node("Transpose", ["m"], ["y"], perm=[1, 0, 2])]
     message = _refusal(_model(nodes, ["N", 5, 4], {"w": w}, out_shape=["N", 5, 12]), tmp_path)
     assert "MatMul node 'proj'" in message and "time-major" in message and "MultiheadAttention" in message
+
+
+@pytest.mark.parametrize(("options", "fused"), [
+    ({"norm_first": True, "activation": "gelu"}, True),  # pre-norm, GELU: one TransformerEncoderLayer
+    ({"layer_norm_eps": 1e-6}, False),  # an eps the catalog kind cannot hold: its parts, as it computes
+])
+def test_encoder_layer_variants(options: dict, fused: bool, tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    layer = torch.nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0, batch_first=True, **options)
+    with torch.no_grad():
+        for p in layer.parameters():
+            p.add_(torch.randn_like(p) * 0.1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (a layer alone does not trace: torch passes is_causal as a tensor)
+        encoder = torch.nn.TransformerEncoder(layer, 1, enable_nested_tensor=False).eval()
+    sample = torch.randn(2, 5, 8)
+    kinds = _round_trip(export(encoder, sample, tmp_path / "layer.onnx", "torchscript"), sample, tmp_path)
+    if fused:
+        assert kinds["TransformerEncoderLayer"] == 1 and kinds["MultiheadAttention"] == 0, kinds
+    else:
+        assert kinds["TransformerEncoderLayer"] == 0 and kinds["MultiheadAttention"] == 1, kinds
+        assert kinds["LayerNorm"] == 2 and kinds["Linear"] == 2 and kinds["Add"] == 2, kinds
