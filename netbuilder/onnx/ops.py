@@ -183,6 +183,8 @@ def _merge(kind: str) -> Mapper:
     def mapper(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
         if any(b.is_const(n, k) for k in range(len(n.input))):
             raise OpProblem(f"{n.op_type} with a constant has no netbuilder layer ({kind} merges computed tensors)")
+        if kind == "Concat" and ops_modern.stacked_states(b, n) is not None:
+            return [ops_modern.stacked_states(b, n)]  # h_n of stacked RNN layers
         ports = [b.port(n, k) for k in range(len(n.input))]
         if len(ports) == 1:
             return ports
@@ -356,6 +358,10 @@ def _gather(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
         if (isinstance(seq, RnnOut) and seq.which == "seq" and not b.bidirectional(seq.node)
                 and b.const(n, 1, "index").ndim == 0 and (index == -1 or index == steps - 1)):
             return [b.rnn_use(seq.node, "last")]  # y[:, -1]: the RNN's 'last' output
+        if axis == 0 and b.const(n, 1, "index").ndim == 0:
+            state = ops_modern.final_state(b, v, index)  # h_n[-1]
+            if state is not None:
+                return [state]
     raise OpProblem("Gather on a computed tensor has no netbuilder layer (only an Embedding lookup, "
                     "or the last step of an RNN's output)")
 

@@ -25,8 +25,9 @@ import onnx
 import torch
 
 from netbuilder.onnx.layer_maker import LayerMaker
-from netbuilder.onnx.values import Opaque, OpProblem, Port, TimeMajor, Value
+from netbuilder.onnx.values import Opaque, OpProblem, Port, RnnOut, RnnStates, TimeMajor, Value
 
+_CHECK_LIMIT = 1 << 24  # T·T·E at most, for the ONNX Runtime check of an attention region
 _BIG = 1e6  # Hardtanh's bounds are kept within this; a Clip wider than it is a one-sided clamp
 
 
@@ -85,16 +86,87 @@ def reduce_mean(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
     axes = sorted(int(x) % rank for x in raw)
     if not axes and a.get("noop_with_empty_axes", 0):
         return [b.port(n, 0)]
-    spatial = list(range(2, rank))
-    if rank not in (3, 4) or axes != spatial:
+    keep = bool(a.get("keepdims", 1))
+    if keep and axes == [rank - 1] and rank >= 2:
+        norm = _decomposed_layer_norm(b, n)
+        if norm is not None:
+            return norm
+    x = b.port(n, 0)
+    if rank == 3 and axes == [1]:  # the mean over the positions of [N, T, F]: pool the permuted [N, F, T]
+        x = b.add("Permute", _helper(n, "Transpose"), {"dims": [0, 2, 1]}, [x])
+        pooled = b.add("AdaptiveAvgPool1d", n, {"output_size": 1}, [x])
+        return [b.add("Permute", _helper(n, "Transpose", 2), {"dims": [0, 2, 1]}, [pooled]) if keep else
+                b.add("Flatten", _helper(n, "Flatten"), {"start_dim": 1, "end_dim": -1}, [pooled])]
+    if rank not in (3, 4) or axes != list(range(2, rank)):
         raise OpProblem(f"ReduceMean over axes {axes} of a rank-{rank} tensor has no netbuilder layer (only the "
-                        "mean over all spatial axes, a global average pool, maps: AdaptiveAvgPool with size 1)")
-    nd = rank - 2
-    pooled = b.add(f"AdaptiveAvgPool{nd}d", n, {"output_size": 1}, [b.port(n, 0)])
-    if a.get("keepdims", 1):
-        return [pooled]
-    flat = onnx.helper.make_node("Flatten", [], [], name=f"{n.name}_flatten")
-    return [b.add("Flatten", flat, {"start_dim": 1, "end_dim": -1}, [pooled])]
+                        "mean over all spatial axes, a global average pool, maps to AdaptiveAvgPool with size 1; "
+                        "and the mean over the positions of a [N, T, F] sequence)")
+    pooled = b.add(f"AdaptiveAvgPool{rank - 2}d", n, {"output_size": 1}, [x])
+    return [pooled if keep else b.add("Flatten", _helper(n, "Flatten"), {"start_dim": 1, "end_dim": -1}, [pooled])]
+
+
+def _reduce_axes(b: LayerMaker, n: onnx.NodeProto, rank: int) -> list[int] | None:
+    raw = _cval(b, n, 1) if len(n.input) > 1 and n.input[1] else _attrs(n).get("axes")
+    return None if raw is None else sorted(int(x) % rank for x in np.asarray(raw).reshape(-1))
+
+
+def _with_const(b: LayerMaker, node: onnx.NodeProto | None, op: str, value: str) -> np.ndarray | None:
+    """The constant other input of ``node`` when it is an ``op`` of ``value`` and a constant, else None."""
+    if node is None or node.op_type != op or len(node.input) != 2 or value not in node.input:
+        return None
+    return _cval(b, node, 1 - list(node.input).index(value))
+
+
+def _decomposed_layer_norm(b: LayerMaker, n: onnx.NodeProto) -> list[Value] | None:
+    """LayerNorm as older opsets write it: (x - mean) / sqrt(mean((x - mean)^2) + eps) * scale + bias."""
+    g, x = _graph(b), n.input[0]
+    rank = len(b.shape(x))
+    sub = g.only_user(n.output[0])
+    if sub is None or sub.op_type != "Sub" or list(sub.input) != [x, n.output[0]]:
+        return None
+    d = sub.output[0]
+    users = [g.nodes[k] for k in g.users.get(d, [])]
+    pow_ = next((u for u in users if u.op_type == "Pow" and u.input[0] == d), None)
+    div = next((u for u in users if u.op_type == "Div" and u.input[0] == d), None)
+    two = _cval(b, pow_, 1) if pow_ is not None else None
+    if len(users) != 2 or div is None or two is None or two.size != 1 or float(two.reshape(-1)[0]) != 2.0:
+        return None
+    var = g.only_user(pow_.output[0])
+    if var is None or var.op_type != "ReduceMean" or _reduce_axes(b, var, rank) != [rank - 1] \
+            or not _attrs(var).get("keepdims", 1):
+        return None
+    add = g.only_user(var.output[0])
+    eps = _with_const(b, add, "Add", var.output[0])
+    sqrt = g.only_user(add.output[0]) if eps is not None and eps.size == 1 else None
+    if sqrt is None or sqrt.op_type != "Sqrt" or list(div.input) != [d, sqrt.output[0]] \
+            or g.only_user(sqrt.output[0]) is not div:
+        return None
+    width = b.shape(x)[-1]
+    nodes, end = [n, sub, pow_, var, add, sqrt, div], div.output[0]
+    scale, bias = np.ones(width, np.float32), np.zeros(width, np.float32)
+    mul = g.only_user(end)
+    c = _with_const(b, mul, "Mul", end)
+    if c is not None and c.size == width and c.shape[-1] == width:
+        scale, end = c.reshape(width), mul.output[0]
+        nodes.append(mul)
+    plus = g.only_user(end)
+    c = _with_const(b, plus, "Add", end)
+    if c is not None and c.size == width and c.shape[-1] == width:
+        bias, end = c.reshape(width), plus.output[0]
+        nodes.append(plus)
+    params = {"dims": 1, "eps": float(eps.reshape(-1)[0]), "elementwise_affine": True}
+    port = b.add("LayerNorm", n, params, [b.port(n, 0)], {"weight": scale, "bias": bias})
+    for node in nodes[1:]:
+        for o in node.output:
+            b.claimed[o] = Opaque()
+    b.claimed[end] = port
+    return [Opaque()]
+
+
+def _helper(n: onnx.NodeProto, op: str, k: int = 1) -> onnx.NodeProto:
+    """A node standing for one of the extra layers ``n`` becomes, for its name ('/pool/Flatten')."""
+    scope = n.name.rsplit("/", 1)[0] if "/" in n.name else ""
+    return onnx.helper.make_node(op, [], [n.output[0]], name=f"{scope}/{op}" if k == 1 else f"{scope}/{op}_{k}")
 
 
 def layer_norm(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
@@ -114,6 +186,28 @@ def layer_norm(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
                         f"normalised element {norm_shape}; torch's LayerNorm needs that")
     params = {"dims": dims, "eps": float(a.get("epsilon", 1e-5)), "elementwise_affine": True}
     return [b.add("LayerNorm", n, params, [b.port(n, 0)], {"weight": scale, "bias": bias})]
+
+
+# ---- the final states of RNNs (h_n) -----------------------------------------------------------
+def stacked_states(b: LayerMaker, n: onnx.NodeProto) -> RnnStates | None:
+    """Concat along axis 0 of the Y_h of one-layer RNNs: torch's h_n of a stacked RNN."""
+    values = [b.value(i) for i in n.input]
+    if int(_attrs(n).get("axis", 0)) == 0 and all(isinstance(v, RnnOut) and v.which == "Y_h" for v in values):
+        return RnnStates(tuple(values))
+    return None
+
+
+def final_state(b: LayerMaker, v: Value, index: int) -> Port | None:
+    """``h_n[index]`` as the 'last' output of that layer; None when ``v`` is no RNN's final states."""
+    layers = v.items if isinstance(v, RnnStates) else (v,) if isinstance(v, RnnOut) and v.which == "Y_h" else None
+    if layers is None:
+        return None
+    if any(b.bidirectional(s.node) for s in layers):
+        raise OpProblem("indexing the final states of a bidirectional RNN picks one direction, which a netbuilder "
+                        "RNN does not give on its own; use the output sequence's last step (y[:, -1]) instead")
+    if not -len(layers) <= index < len(layers):
+        raise OpProblem(f"index {index} is outside the {len(layers)} layer(s) of these final states")
+    return b.rnn_use(layers[index].node, "last")
 
 
 # ---- self-attention ------------------------------------------------------------------------
@@ -257,6 +351,9 @@ def self_attention(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
     if len(shape) != 3 or None in shape[1:] or w_in.shape != (shape[2], 3 * shape[2]):
         raise OpProblem(f"{why} by a weight of shape {list(w_in.shape)}, not [E, 3E] as an in-projection{fix}")
     t, e = int(shape[1]), int(shape[2])
+    if t * t * e > _CHECK_LIMIT:  # the check below runs the region: [T, T] scores per head, on two samples
+        raise OpProblem(f"{why}: checking its attention pattern on {t} positions of width {e} would take "
+                        f"over {_CHECK_LIMIT:,} values; shorten the sequence the model was exported with{fix}")
     in_bias, _ = _bias_after(b, g, n, 3 * e)
     softmax = _forward_find(g, n.output[0], "Softmax")
     out_proj = _forward_find(g, softmax.output[0], "Gemm") if softmax is not None else None

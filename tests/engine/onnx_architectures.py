@@ -102,6 +102,25 @@ class TextLSTM(nn.Module):
         return self.fc(seq[:, -1])
 
 
+class TextRNN(nn.Module):
+    """The text classifier's other common endings: ``h_n[-1]`` (of one or two layers, LSTM or GRU), or
+    the mean over the positions."""
+
+    def __init__(self, kind: str = "LSTM", layers: int = 1, bidirectional: bool = False, end: str = "h_n") -> None:
+        super().__init__()
+        self.embed = nn.Embedding(50, 12)
+        self.rnn = getattr(nn, kind)(12, 16, num_layers=layers, batch_first=True, bidirectional=bidirectional)
+        self.fc = nn.Linear(32 if bidirectional and end == "mean" else 16, 3)  # h_n[-1]: one direction
+        self.end = end
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        seq, state = self.rnn(self.embed(ids))
+        if self.end == "mean":
+            return self.fc(seq.mean(1))
+        h = state[0] if isinstance(self.rnn, nn.LSTM) else state
+        return self.fc(h[-1])
+
+
 class Transformer(nn.Module):
     """Two post-norm encoder layers, batch-first, then a per-position Linear."""
 
@@ -142,7 +161,7 @@ class UNet(nn.Module):
         return self.head(d1)
 
 
-def _seeded(make: Callable[[], nn.Module]) -> nn.Module:
+def seeded(make: Callable[[], nn.Module]) -> nn.Module:
     torch.manual_seed(0)
     m = make()
     with torch.no_grad():
@@ -156,22 +175,23 @@ def _seeded(make: Callable[[], nn.Module]) -> nn.Module:
 
 
 ARCHITECTURES: dict[str, Callable[[], tuple[nn.Module, torch.Tensor]]] = {
-    "resnet": lambda: (_seeded(ResNet), torch.randn(2, 3, 16, 16)),
-    "mobilenetv2": lambda: (_seeded(MobileNetV2), torch.randn(2, 3, 16, 16)),
-    "vgg_bn": lambda: (_seeded(vgg_bn), torch.randn(2, 3, 16, 16)),
-    "text_lstm": lambda: (_seeded(TextLSTM), torch.randint(0, 50, (2, 7))),
-    "transformer": lambda: (_seeded(Transformer), torch.randn(2, 6, 16)),
-    "unet": lambda: (_seeded(UNet), torch.randn(2, 3, 16, 16)),
+    "resnet": lambda: (seeded(ResNet), torch.randn(2, 3, 16, 16)),
+    "mobilenetv2": lambda: (seeded(MobileNetV2), torch.randn(2, 3, 16, 16)),
+    "vgg_bn": lambda: (seeded(vgg_bn), torch.randn(2, 3, 16, 16)),
+    "text_lstm": lambda: (seeded(TextLSTM), torch.randint(0, 50, (2, 7))),
+    "transformer": lambda: (seeded(Transformer), torch.randn(2, 6, 16)),
+    "unet": lambda: (seeded(UNet), torch.randn(2, 3, 16, 16)),
 }
 
 
-def export(module: nn.Module, sample: torch.Tensor, path: Path, exporter: str) -> Path:
-    """Write ``module`` to ``path`` with torch's TorchScript exporter or its dynamo one, the batch free."""
+def export(module: nn.Module, sample: torch.Tensor, path: Path, exporter: str, opset: int | None = None) -> Path:
+    """Write ``module`` to ``path`` with torch's TorchScript exporter or its dynamo one, the batch free
+    (at torch's default opset unless ``opset`` is given)."""
     with warnings.catch_warnings():  # not under no_grad: torch would trace its fused encoder-layer kernel
         warnings.simplefilter("ignore")
         if exporter == "torchscript":
             torch.onnx.export(module, (sample,), str(path), dynamo=False, input_names=["x"], output_names=["y"],
-                              dynamic_axes={"x": {0: "N"}, "y": {0: "N"}})
+                              dynamic_axes={"x": {0: "N"}, "y": {0: "N"}}, opset_version=opset)
         else:
             batch = torch.export.Dim("N", min=1, max=1024)
             torch.onnx.export(module, (sample,), str(path), dynamo=True, input_names=["x"], output_names=["y"],
@@ -179,4 +199,4 @@ def export(module: nn.Module, sample: torch.Tensor, path: Path, exporter: str) -
     return path
 
 
-__all__ = ["ARCHITECTURES", "EXPORTERS", "export"]
+__all__ = ["ARCHITECTURES", "EXPORTERS", "TextRNN", "export", "seeded"]

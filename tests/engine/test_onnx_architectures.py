@@ -20,7 +20,7 @@ from onnx import TensorProto, helper, numpy_helper
 from netbuilder import load_project
 from netbuilder.onnx.exporter import export_onnx
 from netbuilder.onnx.importer import OnnxImportError, import_onnx, import_onnx_project
-from tests.engine.onnx_architectures import ARCHITECTURES, EXPORTERS, export
+from tests.engine.onnx_architectures import ARCHITECTURES, EXPORTERS, TextRNN, export, seeded
 
 RTOL, ATOL = 1e-3, 1e-4
 F = TensorProto.FLOAT
@@ -294,3 +294,47 @@ def test_encoder_layer_variants(options: dict, fused: bool, tmp_path: Path) -> N
     else:
         assert kinds["TransformerEncoderLayer"] == 0 and kinds["MultiheadAttention"] == 1, kinds
         assert kinds["LayerNorm"] == 2 and kinds["Linear"] == 2 and kinds["Add"] == 2, kinds
+
+
+def _inline(path: Path) -> Path:
+    inline = path.with_name(f"{path.stem}_inline.onnx")
+    onnx.save(onnx.load(str(path)), str(inline), save_as_external_data=False)
+    return inline
+
+
+@pytest.mark.parametrize("exporter", EXPORTERS)
+@pytest.mark.parametrize(("options", "kinds"), [
+    ({}, {"LSTM": 1}),  # h_n[-1]: the last step of the one layer
+    ({"layers": 2}, {"LSTM": 2}),  # h_n[-1] of two: the second layer's last step (the first gives its sequence)
+    ({"kind": "GRU"}, {"GRU": 1}),
+    ({"end": "mean"}, {"LSTM": 1, "AdaptiveAvgPool1d": 1, "Permute": 1}),  # the mean over the positions
+])
+def test_text_classifier_endings(options: dict, kinds: dict, exporter: str, tmp_path: Path) -> None:
+    module, sample = seeded(lambda: TextRNN(**options)), torch.randint(0, 50, (2, 7))
+    path = _inline(export(module, sample, tmp_path / "text.onnx", exporter))
+    assert _round_trip(path, sample, tmp_path) >= Counter(kinds)
+
+
+def test_final_state_of_a_bidirectional_rnn_is_refused_with_the_fix(tmp_path: Path) -> None:
+    module, sample = seeded(lambda: TextRNN(bidirectional=True)), torch.randint(0, 50, (2, 7))
+    with pytest.raises(OnnxImportError) as info:
+        import_onnx(export(module, sample, tmp_path / "bi.onnx", "torchscript"))
+    message = str(info.value)
+    assert "Gather node" in message and "bidirectional" in message and "y[:, -1]" in message, message
+
+
+@pytest.mark.parametrize("arch", ["transformer", "text_lstm"])
+def test_opset_14_export(arch: str, tmp_path: Path) -> None:
+    """Before opset 17 torch writes LayerNorm as ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div, Mul, Add."""
+    module, sample = ARCHITECTURES[arch]()
+    path = export(module, sample, tmp_path / f"{arch}.onnx", "torchscript", opset=14)
+    assert _round_trip(path, sample, tmp_path) >= Counter(KINDS[arch])
+
+
+def test_decomposed_layer_norm_without_affine(tmp_path: Path) -> None:
+    module = torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.LayerNorm(8, eps=1e-3, elementwise_affine=False))
+    path = export(module.eval(), torch.randn(2, 6), tmp_path / "ln.onnx", "torchscript", opset=14)
+    project, _ = import_onnx(path)
+    [norm] = [n for n in project.graph.nodes.values() if n.kind == "LayerNorm"]
+    assert norm.params["eps"] == pytest.approx(1e-3)
+    assert _round_trip(path, torch.randn(2, 6), tmp_path)["LayerNorm"] == 1
