@@ -240,21 +240,21 @@ def test_layer_normalization(axis: int, tmp_path: Path) -> None:
     assert _matches(_model([node], ["N", 4, 6], inits), tmp_path, [4, 6])["LayerNorm"] == 1
 
 
+class SelfAttention(torch.nn.Module):
+    def __init__(self, width: int = 12, heads: int = 3) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.attn = torch.nn.MultiheadAttention(width, heads, batch_first=True)
+        with torch.no_grad():
+            for p in self.attn.parameters():
+                p.add_(torch.randn_like(p) * 0.1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.attn(x, x, x, need_weights=False)[0]
+
+
 def test_multihead_attention_from_both_exporters(tmp_path: Path) -> None:
     """nn.MultiheadAttention alone, self-attention, batch-first: one MultiheadAttention node each time."""
-    torch.manual_seed(0)
-
-    class SelfAttention(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.attn = torch.nn.MultiheadAttention(12, 3, batch_first=True)
-            with torch.no_grad():
-                for p in self.attn.parameters():
-                    p.add_(torch.randn_like(p) * 0.1)
-
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            return self.attn(x, x, x, need_weights=False)[0]
-
     module, sample = SelfAttention().eval(), torch.randn(2, 5, 12)
     for exporter in EXPORTERS:
         path = export(module, sample, tmp_path / f"{exporter}.onnx", exporter)
@@ -338,3 +338,12 @@ def test_decomposed_layer_norm_without_affine(tmp_path: Path) -> None:
     [norm] = [n for n in project.graph.nodes.values() if n.kind == "LayerNorm"]
     assert norm.params["eps"] == pytest.approx(1e-3)
     assert _round_trip(path, torch.randn(2, 6), tmp_path)["LayerNorm"] == 1
+
+
+def test_attention_too_long_to_check_is_refused_before_running_it(tmp_path: Path) -> None:
+    """1,100 positions of width 16: 19 million T*T*E values, over the 2^24 the import's check may run."""
+    path = export(SelfAttention(16, 2).eval(), torch.randn(1, 1100, 16), tmp_path / "long.onnx", "torchscript")
+    with pytest.raises(OnnxImportError) as info:
+        import_onnx(path)
+    message = str(info.value)
+    assert "MatMul node" in message and "1100 positions of width 16" in message and "shorten" in message, message
