@@ -49,6 +49,7 @@ class LayerMaker:
         self.rnn_modes: dict[str, str] = {}
         self.outputs: dict[str, str] = {}  # ONNX output name -> Output node id
         self.claimed: dict[str, Any] = {}  # values a pattern mapper has given already (its later nodes are skipped)
+        self.pattern_cache: dict[str, Any] = {}  # what pattern mappers compute once per model
         self.unsupported: Counter[str] = Counter()
         self.problems: list[str] = []
 

@@ -231,15 +231,10 @@ class _Graph:
         return self.nodes[users[0]] if len(users) == 1 and value not in self.outputs else None
 
 
-_GRAPHS: dict[int, tuple[onnx.ModelProto, _Graph]] = {}
-
-
 def _graph(b: LayerMaker) -> _Graph:
-    cached = _GRAPHS.get(id(b.model))
-    if cached is None or cached[0] is not b.model:
-        _GRAPHS.clear()  # one model at a time
-        cached = _GRAPHS[id(b.model)] = (b.model, _Graph(b.model))
-    return cached[1]
+    if "graph" not in b.pattern_cache:
+        b.pattern_cache["graph"] = _Graph(b.model)
+    return b.pattern_cache["graph"]
 
 
 def _forward_find(g: _Graph, start: str, op: str, limit: int = 200) -> onnx.NodeProto | None:
