@@ -187,12 +187,19 @@ def _map(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
     if not data:  # constants only, yet not folded (too large, or the folder gave up)
         b.problems.append(f"{label_of(n)}: computes a constant that could not be folded when importing")
         return []
-    if n.op_type not in MAPPERS:
+    pattern = ops_modern.PATTERNS.get(n.op_type)  # a pattern starting here (GELU's Div), tried first
+    if n.op_type not in MAPPERS and pattern is None:
         b.unsupported[n.op_type] += 1
         return []
     if any(isinstance(v, Unknown) for v in data):
         return []
     try:
+        matched = pattern(b, n) if pattern is not None else None
+        if matched is not None:
+            return matched
+        if n.op_type not in MAPPERS:
+            b.unsupported[n.op_type] += 1
+            return []
         return MAPPERS[n.op_type](b, n)
     except OpProblem as exc:
         b.problems.append(f"{label_of(n)}: {exc}")

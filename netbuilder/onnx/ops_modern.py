@@ -59,7 +59,8 @@ def clip(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
     if -_BIG <= lo < hi <= _BIG:
         return [b.add("Hardtanh", n, {"min_val": lo, "max_val": hi}, [x])]
     raise OpProblem(f"Clip to [{lo}, {hi}] has no netbuilder layer (ReLU6 clamps to [0, 6], ReLU to [0, inf), "
-                    f"Hardtanh to finite bounds within ±{_BIG:g} with min below max)")
+                    f"Hardtanh to finite bounds within ±{_BIG:g} with min below max); give the clamp both bounds "
+                    "in the model (torch.clamp(x, min, max)) and export it again")
 
 
 def hard_sigmoid(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
@@ -76,6 +77,33 @@ def unary(kind: str):
         return [b.add(kind, n, {}, [b.port(n, 0)])]
 
     return mapper
+
+
+def _is_scalar(c: np.ndarray | None, value: float) -> bool:
+    return c is not None and c.size == 1 and math.isclose(float(c.reshape(-1)[0]), value, rel_tol=1e-5)
+
+
+def gelu_pattern(b: LayerMaker, n: onnx.NodeProto) -> list[Value] | None:
+    """Exact GELU as torch writes it before opset 20: x * (1 + erf(x / sqrt 2)) * 0.5, from its Div; None
+    when this Div starts something else (its own mapper, if any, then takes it)."""
+    x, g = n.input[0], _graph(b)
+    if isinstance(b.values.get(x), np.ndarray) or not _is_scalar(_cval(b, n, 1), math.sqrt(2)):
+        return None
+    erf = g.only_user(n.output[0])
+    add = g.only_user(erf.output[0]) if erf is not None and erf.op_type == "Erf" else None
+    if add is None or not _is_scalar(_with_const(b, add, "Add", erf.output[0]), 1.0):
+        return None
+    mul = g.only_user(add.output[0])
+    if mul is None or mul.op_type != "Mul" or sorted(mul.input) != sorted([x, add.output[0]]):
+        return None
+    half = g.only_user(mul.output[0])
+    if not _is_scalar(_with_const(b, half, "Mul", mul.output[0]), 0.5):
+        return None
+    port = b.add("GELU", n, {"approximate": "none"}, [b.port(n, 0)])
+    for node in (erf, add, mul):
+        b.claimed[node.output[0]] = Opaque()
+    b.claimed[half.output[0]] = port
+    return [Opaque()]
 
 
 # ---- reductions and norms ------------------------------------------------------------------
@@ -404,12 +432,15 @@ def port_of(v: TimeMajor) -> Port:
     return v.inner
 
 
+# Tried before the op's own mapper (another module's, or none); a None result hands the node on.
+PATTERNS = {"Div": gelu_pattern}
+
 MAPPERS = {
     "Clip": clip, "HardSwish": unary("Hardswish"), "HardSigmoid": hard_sigmoid, "Mish": unary("Mish"),
     "ReduceMean": reduce_mean, "LayerNormalization": layer_norm,
 }
 
-__all__ = ["MAPPERS", "self_attention"]
+__all__ = ["MAPPERS", "PATTERNS", "final_state", "fuse_encoder_layers", "self_attention", "stacked_states"]
 
 
 # ---- after the walk: an encoder layer's parts as one TransformerEncoderLayer -----------------

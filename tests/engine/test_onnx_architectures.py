@@ -274,11 +274,12 @@ def test_matmul_of_a_time_major_tensor_that_is_not_attention_is_refused(tmp_path
     assert "MatMul node 'proj'" in message and "time-major" in message and "MultiheadAttention" in message
 
 
-@pytest.mark.parametrize(("options", "fused"), [
-    ({"norm_first": True, "activation": "gelu"}, True),  # pre-norm, GELU: one TransformerEncoderLayer
-    ({"layer_norm_eps": 1e-6}, False),  # an eps the catalog kind cannot hold: its parts, as it computes
+@pytest.mark.parametrize(("options", "fused", "opset"), [
+    ({"norm_first": True, "activation": "gelu"}, True, None),  # pre-norm, GELU: one TransformerEncoderLayer
+    ({"activation": "gelu"}, True, 17),  # GELU before opset 20: Div, Erf, Add, Mul, Mul
+    ({"layer_norm_eps": 1e-6}, False, None),  # an eps the catalog kind cannot hold: its parts, as it computes
 ])
-def test_encoder_layer_variants(options: dict, fused: bool, tmp_path: Path) -> None:
+def test_encoder_layer_variants(options: dict, fused: bool, opset: int | None, tmp_path: Path) -> None:
     torch.manual_seed(0)
     layer = torch.nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0, batch_first=True, **options)
     with torch.no_grad():
@@ -288,7 +289,7 @@ def test_encoder_layer_variants(options: dict, fused: bool, tmp_path: Path) -> N
         warnings.simplefilter("ignore")  # (a layer alone does not trace: torch passes is_causal as a tensor)
         encoder = torch.nn.TransformerEncoder(layer, 1, enable_nested_tensor=False).eval()
     sample = torch.randn(2, 5, 8)
-    kinds = _round_trip(export(encoder, sample, tmp_path / "layer.onnx", "torchscript"), sample, tmp_path)
+    kinds = _round_trip(export(encoder, sample, tmp_path / "layer.onnx", "torchscript", opset), sample, tmp_path)
     if fused:
         assert kinds["TransformerEncoderLayer"] == 1 and kinds["MultiheadAttention"] == 0, kinds
     else:
@@ -347,3 +348,17 @@ def test_attention_too_long_to_check_is_refused_before_running_it(tmp_path: Path
         import_onnx(path)
     message = str(info.value)
     assert "MatMul node" in message and "1100 positions of width 16" in message and "shorten" in message, message
+
+
+def test_exact_gelu_before_opset_20_is_one_gelu(tmp_path: Path) -> None:
+    module = torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.GELU(), torch.nn.Linear(8, 2)).eval()
+    path = export(module, torch.randn(2, 6), tmp_path / "gelu.onnx", "torchscript", opset=17)
+    assert {n.op_type for n in onnx.load(str(path)).graph.node} >= {"Div", "Erf"}
+    kinds = _round_trip(path, torch.randn(2, 6), tmp_path)
+    assert kinds["GELU"] == 1 and len(kinds) == 4, kinds  # Input, Linear, GELU, Output
+
+
+def test_div_that_is_not_gelu_is_still_refused(tmp_path: Path) -> None:
+    nodes = [helper.make_node("Div", ["x", "c"], ["d"], name="scale"), helper.make_node("Erf", ["d"], ["y"])]
+    message = _refusal(_model(nodes, ["N", 4], {"c": np.float32(1.41421356)}), tmp_path)
+    assert "Div (1)" in message and "Erf (1)" in message, message
