@@ -106,6 +106,19 @@ def gelu_pattern(b: LayerMaker, n: onnx.NodeProto) -> list[Value] | None:
     return [Opaque()]
 
 
+def mish_pattern(b: LayerMaker, n: onnx.NodeProto) -> list[Value] | None:
+    """Mish as torch writes it before opset 18: x * tanh(softplus(x)), from its Softplus."""
+    x, g = n.input[0], _graph(b)
+    tanh = g.only_user(n.output[0])
+    mul = g.only_user(tanh.output[0]) if tanh is not None and tanh.op_type == "Tanh" else None
+    if mul is None or mul.op_type != "Mul" or sorted(mul.input) != sorted([x, tanh.output[0]]):
+        return None
+    port = b.add("Mish", n, {}, [b.port(n, 0)])
+    b.claimed[tanh.output[0]] = Opaque()
+    b.claimed[mul.output[0]] = port
+    return [Opaque()]
+
+
 # ---- reductions and norms ------------------------------------------------------------------
 def reduce_mean(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
     a = _attrs(n)
@@ -433,7 +446,7 @@ def port_of(v: TimeMajor) -> Port:
 
 
 # Tried before the op's own mapper (another module's, or none); a None result hands the node on.
-PATTERNS = {"Div": gelu_pattern}
+PATTERNS = {"Div": gelu_pattern, "Softplus": mish_pattern}
 
 MAPPERS = {
     "Clip": clip, "HardSwish": unary("Hardswish"), "HardSigmoid": hard_sigmoid, "Mish": unary("Mish"),

@@ -213,7 +213,8 @@ def test_torch_activations_from_both_exporters(dynamo: bool, tmp_path: Path) -> 
             torch.onnx.export(module, (torch.randn(2, 6),), str(path), dynamo=False, input_names=["x"],
                               dynamic_axes={"x": {0: "N"}}, opset_version=17)
     kinds = _matches(onnx.load(str(path)), tmp_path, [6])
-    assert kinds["Hardswish"] == kinds["Hardsigmoid"] == kinds["Hardtanh"] == kinds["ReLU6"] == 1
+    assert kinds["Hardswish"] == kinds["Hardsigmoid"] == kinds["Hardtanh"] == kinds["ReLU6"] == kinds["Mish"] == 1
+    assert kinds["Softplus"] == kinds["Tanh"] == kinds["Multiply"] == 0  # opset 17's Mish is one Mish
 
 
 @pytest.mark.parametrize("keepdims", [0, 1])
@@ -362,3 +363,9 @@ def test_div_that_is_not_gelu_is_still_refused(tmp_path: Path) -> None:
     nodes = [helper.make_node("Div", ["x", "c"], ["d"], name="scale"), helper.make_node("Erf", ["d"], ["y"])]
     message = _refusal(_model(nodes, ["N", 4], {"c": np.float32(1.41421356)}), tmp_path)
     assert "Div (1)" in message and "Erf (1)" in message, message
+
+
+def test_softplus_not_in_a_mish_stays_softplus(tmp_path: Path) -> None:
+    nodes = [helper.make_node("Softplus", ["x"], ["s"]), helper.make_node("Tanh", ["s"], ["y"])]
+    kinds = _matches(_model(nodes, ["N", 5]), tmp_path, [5])
+    assert kinds["Softplus"] == kinds["Tanh"] == 1 and kinds["Mish"] == 0
