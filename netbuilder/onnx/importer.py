@@ -26,7 +26,7 @@ from netbuilder.errors import EditRefused
 from netbuilder.files.project import Project
 from netbuilder.model.graph import Edge
 from netbuilder.model.layout import layered_positions
-from netbuilder.onnx import ops_modern
+from netbuilder.onnx import ops_attention, ops_modern
 from netbuilder.onnx.layer_maker import LayerMaker
 from netbuilder.onnx.ops import MAPPERS, SHAPE_OPS
 from netbuilder.onnx.reader import (
@@ -85,7 +85,7 @@ def import_onnx(path: str | Path, name: str | None = None) -> tuple[Project, dic
     model = prepare(read_model(Path(path), file), file)
     maker = LayerMaker(model, file)
     _walk(maker)
-    ops_modern.fuse_encoder_layers(maker)
+    ops_attention.fuse_encoder_layers(maker)
     for node_id, position in layered_positions(maker.graph).items():  # left to right by depth
         maker.graph.move(node_id, position)
     _verify(maker, file)

@@ -16,7 +16,7 @@ import numpy as np
 import onnx
 import torch
 
-from netbuilder.onnx import ops_modern
+from netbuilder.onnx import ops_attention, ops_modern
 from netbuilder.onnx.layer_maker import LayerMaker
 from netbuilder.onnx.values import Fill, OpProblem, Port, RnnOut, TimeMajor, Value
 
@@ -159,7 +159,7 @@ def _row_bias(c: np.ndarray, m: int) -> np.ndarray:
 
 def _matmul(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
     if b.has(n, 0) and isinstance(b.value(n.input[0]), TimeMajor):
-        return ops_modern.self_attention(b, n)  # torch's attention projects the [T, N, E] sequence
+        return ops_attention.self_attention(b, n)  # torch's attention projects the [T, N, E] sequence
     if b.is_const(n, 0) or not b.is_const(n, 1) or b.const(n, 1, "B").ndim != 2:
         raise OpProblem("only MatMul of a tensor by a constant 2-D weight maps to Linear")
     x, w = b.port(n, 0), b.const(n, 1, "weight")
