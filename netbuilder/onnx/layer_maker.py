@@ -152,11 +152,12 @@ class LayerMaker:
     def node_name(self, raw: str, op_type: str, kind: str) -> str:
         """A free node name from an ONNX node's, input's or output's name: '/conv1/Conv' gives
         'conv1', as torch named the layer."""
+        raw = raw.removeprefix("node_")  # the dynamo exporter's 'node_linear', 'node_MatMul_3'
         parts = [p for p in raw.replace(".", "/").replace("::", "/").split("/") if p]
         if op_type and len(parts) > 1 and re.fullmatch(rf"{op_type}(_\d+)?", parts[-1]):
             parts = parts[:-1]  # torch's '/scope/Op_2'
-        elif op_type and len(parts) == 1 and re.fullmatch(rf"(node_)?{op_type}(_?\d+)?", parts[0], re.IGNORECASE):
-            parts = []  # 'Relu_3' (or the dynamo exporter's 'node_Relu_3') says nothing the kind does not
+        elif op_type and len(parts) == 1 and re.fullmatch(rf"{op_type}(_?\d+)?", parts[0], re.IGNORECASE):
+            parts = []  # 'Relu_3' says nothing the kind does not
         base = "".join(c if c.isascii() and (c.isalnum() or c == "_") else "_" for c in "_".join(parts))[:60]
         if not base.strip("_"):
             # No name of its own: number it like the palette numbers a new node ('relu1').

@@ -114,6 +114,8 @@ def test_dynamo_export_with_weights_inside_round_trip(arch: str, tmp_path: Path)
     onnx.save(onnx.load(str(path)), str(inline), save_as_external_data=False)
     kinds = _round_trip(inline, sample, tmp_path)
     assert kinds >= Counter(KINDS[arch]), kinds
+    names = [n.name for n in import_onnx(inline)[0].graph.nodes.values()]
+    assert not [name for name in names if name.startswith("node_")], names  # 'node_Conv_3' says nothing
 
 
 def test_torch_module_outputs_are_reproduced_by_the_import(tmp_path: Path) -> None:
@@ -369,3 +371,15 @@ def test_softplus_not_in_a_mish_stays_softplus(tmp_path: Path) -> None:
     nodes = [helper.make_node("Softplus", ["x"], ["s"]), helper.make_node("Tanh", ["s"], ["y"])]
     kinds = _matches(_model(nodes, ["N", 5]), tmp_path, [5])
     assert kinds["Softplus"] == kinds["Tanh"] == 1 and kinds["Mish"] == 0
+
+
+def test_hardtanh_needs_min_below_max() -> None:
+    from netbuilder.analysis.shape_inference import infer_shapes
+    from netbuilder.model.graph import Edge, Graph
+
+    g = Graph()
+    x = g.add_node(g.make_node("Input", "x", {"shape": [4]}))
+    clamp = g.add_node(g.make_node("Hardtanh", "clamp", {"min_val": 2.0, "max_val": 1.0}))
+    g.connect(Edge(x.id, "out", clamp.id, "in"))
+    messages = [p.message for p in infer_shapes(g).errors]
+    assert any("'min_val' must be below 'max_val'" in m and "clamp" in m for m in messages), messages
