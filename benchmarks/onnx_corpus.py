@@ -7,17 +7,21 @@ The corpus is what onnx ships in its own test data (``onnx/backend/test/data``):
 * ``stored``: the same nine with those weights folded into ordinary initializers, the form the
   zoo's full files have;
 * ``torch``: ``pytorch-converted``, 82 small ``torch.nn`` modules exported by torch, each with
-  an input and the output torch computed.
+  an input and the output torch computed;
+* ``archs``: six common modern architectures (ResNet blocks, MobileNetV2, VGG with BatchNorm, an
+  Embedding + LSTM text classifier, a Transformer encoder, a small U-Net; the modules of
+  ``tests/engine/onnx_architectures.py``) exported here by each of torch's two exporters, as
+  written: the dynamo exporter's keep their weights in an external ``.data`` file.
 
 For each model: ``netbuilder import`` (the CLI's path: project and weights beside it), then
 ``netbuilder export`` to ONNX, then ONNX Runtime on the re-exported file against the original's
 output (the stored output, or ONNX Runtime on the original) at rtol 1e-3, atol 1e-4, at the
 original's batch and at another batch size where the model has a free batch.
 
-    python benchmarks/onnx_corpus.py [light|stored|torch ...] [--verbose]
+    python benchmarks/onnx_corpus.py [light|stored|torch|archs ...] [--verbose]
 
 Prints one line per model and the counts; exits non-zero when a set misses its target
-(9 of 9, 9 of 9, 76 of 82).
+(9 of 9, 9 of 9, 76 of 82, 12 of 12).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ import onnx.version_converter
 from onnx import numpy_helper
 
 DATA = Path(onnx.__file__).parent / "backend" / "test" / "data"
-TARGETS = {"light": 9, "stored": 9, "torch": 76}
+TARGETS = {"light": 9, "stored": 9, "torch": 76, "archs": 12}
 RTOL, ATOL = 1e-3, 1e-4
 
 
@@ -87,6 +91,15 @@ def cases(which: str, work: Path) -> list[tuple[str, Path, list[np.ndarray], lis
             name = f.stem.removeprefix("light_")
             path = f if which == "light" else stored_form(f, work / f"{name}_stored.onnx")
             out.append((name, path, [], None))
+    elif which == "archs":
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+        from tests.engine.onnx_architectures import ARCHITECTURES, EXPORTERS, export
+
+        for name, make in ARCHITECTURES.items():
+            for exporter in EXPORTERS:
+                module, sample = make()
+                path = export(module, sample, work / f"{name}_{exporter}.onnx", exporter)
+                out.append((f"{name}_{exporter}", path, [], None))
     else:
         for d in sorted((DATA / "pytorch-converted").iterdir()):
             ds = d / "test_data_set_0"
@@ -94,6 +107,13 @@ def cases(which: str, work: Path) -> list[tuple[str, Path, list[np.ndarray], lis
             outs = [numpy_helper.to_array(onnx.load_tensor(str(p))) for p in sorted(ds.glob("output_*.pb"))]
             out.append((d.name.removeprefix("test_"), d / "model.onnx", ins, outs))
     return out
+
+
+def _random(shape: list[int], dtype: np.dtype, rng: np.random.Generator) -> np.ndarray:
+    """Standard normal floats, or ids 0..9 for an integer input (token ids: a valid row of any table)."""
+    if np.issubdtype(dtype, np.integer):
+        return rng.integers(0, 10, shape).astype(dtype)
+    return rng.standard_normal(shape).astype(dtype)
 
 
 def _inputs_for(path: Path, batch: int | None, seed: int = 0) -> dict[str, np.ndarray]:
@@ -104,7 +124,8 @@ def _inputs_for(path: Path, batch: int | None, seed: int = 0) -> dict[str, np.nd
         shape = [d if isinstance(d, int) else (batch or 1) for d in i.shape]
         if batch is not None and shape:
             shape[0] = batch
-        feeds[i.name] = rng.standard_normal(shape).astype(np.float32)
+        dtype = np.int64 if i.type == "tensor(int64)" else np.float32
+        feeds[i.name] = _random(shape, np.dtype(dtype), rng)
     return feeds
 
 
@@ -152,8 +173,7 @@ def check(name: str, path: Path, ins: list[np.ndarray], outs: list[np.ndarray] |
     for batch in batches:
         if batch is not None:
             feeds = {k: np.concatenate([v] * 3)[:3] if v.shape[0] == 1 else
-                     np.random.default_rng(1).standard_normal((3, *v.shape[1:])).astype(v.dtype)
-                     for k, v in feeds.items()}
+                     _random([3, *v.shape[1:]], v.dtype, np.random.default_rng(1)) for k, v in feeds.items()}
         expected = original().run(None, feeds) if outs is None or batch is not None else outs
         new_feeds = dict(zip([i.name for i in new.get_inputs()], feeds.values(), strict=False))
         try:
@@ -172,7 +192,7 @@ def check(name: str, path: Path, ins: list[np.ndarray], outs: list[np.ndarray] |
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("sets", nargs="*", default=["light", "stored", "torch"], choices=list(TARGETS))
+    p.add_argument("sets", nargs="*", default=list(TARGETS), choices=list(TARGETS))
     p.add_argument("--verbose", action="store_true", help="print passing models too")
     args = p.parse_args(argv)
     missed = False

@@ -46,7 +46,8 @@ NO_MULTIPLY_ADDS: dict[str, str] = {
     "Dropout": "a mask, no multiply-adds",
     "Embedding": "a table look-up",
     **dict.fromkeys(("ReLU", "LeakyReLU", "PReLU", "ELU", "SELU", "GELU", "SiLU", "Sigmoid", "Tanh", "Softplus",
-                     "Softmax", "LogSoftmax"), "an element-wise function"),
+                     "ReLU6", "Hardtanh", "Hardswish", "Hardsigmoid", "Mish", "Softmax", "LogSoftmax"),
+                    "an element-wise function"),
     **dict.fromkeys(("Add", "Concat"), "element-wise, no weights"),
     # torch's exported modules (issue 12): element-wise, or moving values
     **dict.fromkeys(("Math", "Subtract", "Divide", "Softmin", "Softsign", "GLU"), "an element-wise function"),

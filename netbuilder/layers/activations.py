@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 from netbuilder.layers.rules import need_float, same
 from netbuilder.layers.spec import LayerSpec, Params, ParamSpec, TensorType, torch_dim
@@ -54,6 +55,16 @@ SPECS = (
               infer=_elementwise("PReLU"), build=_prelu, name_base="prelu"),
     _act("ELU", "x for x > 0, alpha·(eˣ − 1) otherwise.", lambda p: nn.ELU(p["alpha"]),
          (ParamSpec("alpha", "float", 1.0, "Saturation value for negative inputs.", minimum=0.0, maximum=100.0),)),
+    _act("ReLU6", "min(max(0, x), 6): ReLU capped at 6 (MobileNet).", lambda p: nn.ReLU6()),
+    replace(_act("Hardtanh", "x clamped to [min_val, max_val] (ReLU6 is Hardtanh(0, 6)).",
+                 lambda p: nn.Hardtanh(p["min_val"], p["max_val"]),
+                 (ParamSpec("min_val", "float", -1.0, "Lower bound; below max_val.", minimum=-1e6, maximum=1e6),
+                  ParamSpec("max_val", "float", 1.0, "Upper bound.", minimum=-1e6, maximum=1e6))),
+            check=lambda p: (None if p["min_val"] < p["max_val"] else
+                             "parameter 'min_val' must be below 'max_val'; lower min_val or raise max_val")),
+    _act("Hardswish", "x·ReLU6(x + 3) / 6: a cheap swish (MobileNetV3).", lambda p: nn.Hardswish()),
+    _act("Hardsigmoid", "ReLU6(x + 3) / 6: a cheap sigmoid (MobileNetV3).", lambda p: nn.Hardsigmoid()),
+    _act("Mish", "x·tanh(softplus(x)).", lambda p: nn.Mish()),
     _act("SELU", "Self-normalising ELU with fixed scale.", lambda p: nn.SELU()),
     _act("GELU", "x·Φ(x), used in transformers.", lambda p: nn.GELU(approximate=p["approximate"]),
          (ParamSpec("approximate", "choice", "none", "Exact ('none') or the tanh approximation.",

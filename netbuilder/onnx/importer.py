@@ -27,6 +27,7 @@ from netbuilder.errors import EditRefused
 from netbuilder.files.project import Project
 from netbuilder.model.graph import Edge
 from netbuilder.model.layout import columns_for, layered_positions
+from netbuilder.onnx import ops_attention, ops_modern
 from netbuilder.onnx.layer_maker import LayerMaker
 from netbuilder.onnx.ops import MAPPERS, SHAPE_OPS
 from netbuilder.onnx.reader import (
@@ -89,6 +90,7 @@ def import_onnx(path: str | Path, name: str | None = None) -> tuple[Project, dic
     maker.values.update(held)  # the large weights, held apart from the message (netbuilder.onnx.held)
     del held
     _walk(maker)
+    ops_attention.fuse_encoder_layers(maker)
     # Left to right by depth, wrapped into bands so that the whole reads like a page (see columns_for).
     for node_id, position in layered_positions(maker.graph, columns_for(maker.graph)).items():
         maker.graph.move(node_id, position)
@@ -109,7 +111,8 @@ def _walk(b: LayerMaker) -> None:
     live = _live(b.model)
     for k, n in enumerate(g.node):
         if k in live:
-            outs = _map(b, n)
+            claimed = n.output and all(o in b.claimed for o in n.output if o)  # in a pattern mapped whole
+            outs = [b.claimed.get(o) for o in n.output] if claimed else _map(b, n)
             for name, v in zip(n.output, outs, strict=False):
                 b.values[name] = v
             for name in n.output[len(outs):]:
@@ -181,18 +184,28 @@ def _map(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
     if n.op_type == "ConstantOfShape":
         value = next((numpy_helper.to_array(a.t) for a in n.attribute if a.name == "value"), np.zeros(1))
         return [Fill(float(value.reshape(-1)[0]))]
+    if (n.op_type == "Expand" and isinstance(ins[0], np.ndarray) and ins[0].size == 1 and data
+            and all(isinstance(v, (Fill, Opaque)) for v in data)):
+        return [Fill(float(ins[0].reshape(-1)[0]))]  # a value broadcast to a computed shape (dynamo's zeros)
     if n.op_type in SHAPE_OPS or (data and all(isinstance(v, (Fill, Opaque)) for v in data)):
         keep = n.op_type in FILL_KEEPS and isinstance(ins[0], Fill)
         return [ins[0] if keep else Opaque()] * len(n.output)
     if not data:  # constants only, yet not folded (too large, or the folder gave up)
         b.problems.append(f"{label_of(n)}: computes a constant that could not be folded when importing")
         return []
-    if n.op_type not in MAPPERS:
+    pattern = ops_modern.PATTERNS.get(n.op_type)  # a pattern starting here (GELU's Div), tried first
+    if n.op_type not in MAPPERS and pattern is None:
         b.unsupported[n.op_type] += 1
         return []
     if any(isinstance(v, Unknown) for v in data):
         return []
     try:
+        matched = pattern(b, n) if pattern is not None else None
+        if matched is not None:
+            return matched
+        if n.op_type not in MAPPERS:
+            b.unsupported[n.op_type] += 1
+            return []
         return MAPPERS[n.op_type](b, n)
     except OpProblem as exc:
         b.problems.append(f"{label_of(n)}: {exc}")

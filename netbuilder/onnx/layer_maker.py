@@ -50,6 +50,8 @@ class LayerMaker:
         self.biasable: dict[str, str] = {}  # ONNX value -> id of the bias-less layer making it
         self.rnn_modes: dict[str, str] = {}
         self.outputs: dict[str, str] = {}  # ONNX output name -> Output node id
+        self.claimed: dict[str, Any] = {}  # values a pattern mapper has given already (its later nodes are skipped)
+        self.pattern_cache: dict[str, Any] = {}  # what pattern mappers compute once per model
         self.unsupported: Counter[str] = Counter()
         self.problems: list[str] = []
 
@@ -120,7 +122,7 @@ class LayerMaker:
         try:
             node = g.add_node(g.make_node(kind, self.node_name(n.name, n.op_type, kind), params))
             ports = [p.name for p in node.input_ports()]
-            for port, src in zip(ports, inputs, strict=True):
+            for port, src in zip(ports[:len(inputs)], inputs, strict=True):  # optional ports left open
                 g.connect(Edge(src.node, src.port, node.id, port), check_cycle=False)
         except EditRefused as exc:
             raise OpProblem(str(exc)) from None
@@ -176,6 +178,7 @@ class LayerMaker:
     def node_name(self, raw: str, op_type: str, kind: str) -> str:
         """A free node name from an ONNX node's, input's or output's name: '/conv1/Conv' gives
         'conv1', as torch named the layer."""
+        raw = raw.removeprefix("node_")  # the dynamo exporter's 'node_linear', 'node_MatMul_3'
         parts = [p for p in raw.replace(".", "/").replace("::", "/").split("/") if p]
         if op_type and len(parts) > 1 and re.fullmatch(rf"{op_type}(_\d+)?", parts[-1]):
             parts = parts[:-1]  # torch's '/scope/Op_2'

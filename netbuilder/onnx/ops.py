@@ -18,6 +18,7 @@ import numpy as np
 import onnx
 import torch
 
+from netbuilder.onnx import ops_attention, ops_modern
 from netbuilder.onnx.layer_maker import LayerMaker
 from netbuilder.onnx.values import Fill, OpProblem, Port, RnnOut, TimeMajor, Value
 
@@ -161,6 +162,8 @@ def _row_bias(c: np.ndarray, m: int) -> np.ndarray:
 
 
 def _matmul(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
+    if b.has(n, 0) and isinstance(b.value(n.input[0]), TimeMajor):
+        return ops_attention.self_attention(b, n)  # torch's attention projects the [T, N, E] sequence
     if b.is_const(n, 0) or not b.is_const(n, 1) or b.const(n, 1, "B").ndim != 2:
         raise OpProblem("only MatMul of a tensor by a constant 2-D weight maps to Linear")
     x, w = b.port(n, 0), b.const(n, 1, "weight")
@@ -184,6 +187,8 @@ def _merge(kind: str) -> Mapper:
     def mapper(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
         if any(b.is_const(n, k) for k in range(len(n.input))):
             raise OpProblem(f"{n.op_type} with a constant has no netbuilder layer ({kind} merges computed tensors)")
+        if kind == "Concat" and ops_modern.stacked_states(b, n) is not None:
+            return [ops_modern.stacked_states(b, n)]  # h_n of stacked RNN layers
         ports = [b.port(n, k) for k in range(len(n.input))]
         if len(ports) == 1:
             return ports
@@ -368,6 +373,10 @@ def _gather(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
         if (isinstance(seq, RnnOut) and seq.which == "seq" and not b.bidirectional(seq.node)
                 and b.const(n, 1, "index").ndim == 0 and (index == -1 or index == steps - 1)):
             return [b.rnn_use(seq.node, "last")]  # y[:, -1]: the RNN's 'last' output
+        if axis == 0 and b.const(n, 1, "index").ndim == 0:
+            state = ops_modern.final_state(b, v, index)  # h_n[-1]
+            if state is not None:
+                return [state]
     raise OpProblem("Gather on a computed tensor has no netbuilder layer (only an Embedding lookup, "
                     "or the last step of an RNN's output)")
 
@@ -438,6 +447,7 @@ MAPPERS: dict[str, Mapper] = {
     "Concat": _merge("Concat"), "Add": _add, "Sum": _merge("Add"), "Mul": _merge("Multiply"),
     "Gather": _gather, "LSTM": _recurrent("LSTM"), "GRU": _recurrent("GRU"), "RNN": _recurrent("RNN"),
     "Identity": lambda b, n: [b.value(n.input[0])],
+    **ops_modern.MAPPERS,
 }
 
 # Ops that only compute shapes or fill values around them (e.g. the zero initial state of an RNN).

@@ -64,7 +64,15 @@ class TimeMajor:
     inner: Any
 
 
-Value = Port | Fill | Opaque | Unknown | RnnOut | TimeMajor | np.ndarray
+@dataclass(frozen=True)
+class RnnStates:
+    """The final states of stacked one-layer RNNs concatenated along the layer axis (torch's
+    ``h_n`` of a multi-layer RNN): ``RnnOut('Y_h')`` values, first layer first."""
+
+    items: tuple[RnnOut, ...]
 
 
-__all__ = ["Fill", "OpProblem", "Opaque", "Port", "RnnOut", "Skip", "TimeMajor", "Unknown", "Value"]
+Value = Port | Fill | Opaque | Unknown | RnnOut | RnnStates | TimeMajor | np.ndarray
+
+
+__all__ = ["Fill", "OpProblem", "Opaque", "Port", "RnnOut", "RnnStates", "Skip", "TimeMajor", "Unknown", "Value"]

@@ -15,7 +15,7 @@ from netbuilder.model.graph import Edge
 
 
 def test_relu_lists_the_relu_family_first_and_nothing_unrelated() -> None:
-    assert search_kinds("relu") == ["ReLU", "LeakyReLU", "PReLU"]  # not ELU, GELU (a letter away), nor Softplus
+    assert search_kinds("relu") == ["ReLU", "ReLU6", "LeakyReLU", "PReLU"]  # not ELU, GELU (a letter away), Softplus
 
 
 def test_conv_lists_the_convolutions() -> None:
@@ -50,9 +50,9 @@ def test_name_matches_beat_substring_matches_beat_aliases() -> None:
     # "norm": the names holding the word, then none; "batch": BatchNorm by name before any alias.
     assert search_kinds("norm")[:4] == ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm"]
     relu = {m.kind: m.tier for m in search("relu")}
-    assert relu == {"ReLU": NAME, "LeakyReLU": NAME, "PReLU": NAME}
+    assert relu == {"ReLU": NAME, "ReLU6": NAME, "LeakyReLU": NAME, "PReLU": NAME}
     assert {m.kind: m.tier for m in search("lu")}["ReLU"] == INSIDE
-    assert {m.kind: m.tier for m in search("swish")} == {"SiLU": ALIAS}
+    assert {m.kind: m.tier for m in search("swish")} == {"Hardswish": INSIDE, "SiLU": ALIAS}
     # An exact name is first even where another name starts with it.
     assert search_kinds("linear")[0] == "Linear" and search_kinds("conv2d")[0] == "Conv2d"
 

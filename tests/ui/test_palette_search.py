@@ -14,7 +14,7 @@ from ui.docks.palette import doc_colour, icon_colour
 from ui.theme import apply_theme
 
 
-@pytest.mark.parametrize(("typed", "first"), [("relu", ["ReLU", "LeakyReLU", "PReLU"]), ("dense", ["Linear"]),
+@pytest.mark.parametrize(("typed", "first"), [("relu", ["ReLU", "ReLU6", "LeakyReLU", "PReLU"]), ("dense", ["Linear"]),
                                               ("fc", ["Linear"]), ("bn", ["BatchNorm1d", "BatchNorm2d"]),
                                               ("Conv2D", ["Conv2d"]), ("MaxPooling2D", ["MaxPool2d"]),
                                               ("conv", ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose2d"])])
@@ -35,7 +35,7 @@ def test_palette_and_quick_add_list_the_same_kinds_in_the_same_order(window, typ
 def test_relu_shows_nothing_unrelated_and_clearing_brings_the_categories_back(window) -> None:
     win = window()
     win.palette.search.setText("relu")
-    assert win.palette.shown_kinds() == ["ReLU", "LeakyReLU", "PReLU"]
+    assert win.palette.shown_kinds() == ["ReLU", "ReLU6", "LeakyReLU", "PReLU"]
     win.palette.search.setText("")
     assert win.palette.shown_kinds() == list_by_category()
     win.palette.search.setText("qqqq")
