@@ -133,6 +133,64 @@ def _global(op: str) -> Mapper:
     return mapper
 
 
+_PAD_MODES = {"constant": "constant", "reflect": "reflect", "edge": "replicate"}
+
+
+def torch_padding(begin: list[int], end: list[int]) -> list[int]:
+    """ONNX's per-axis begin and end amounts (first axis first) in torch's F.pad order: the last
+    axis's (begin, end) first, then the one before it."""
+    out: list[int] = []
+    for lo, hi in zip(reversed(begin), reversed(end), strict=True):
+        out += [int(lo), int(hi)]
+    return out
+
+
+def pad_params(begin: list[int], end: list[int], mode: str, value: float, rank: int) -> dict[str, Any]:
+    """The Pad layer's params for ONNX-style amounts over all ``rank`` axes (the batch's first), or an
+    OpProblem saying why there is none."""
+    if begin[0] or end[0]:
+        raise OpProblem("it pads the batch dimension; netbuilder's Pad pads the dims after it")
+    if any(v < 0 for v in (*begin, *end)):
+        raise OpProblem(f"negative pads {begin + end} crop the tensor; netbuilder's Pad only adds values "
+                        "(crop with a Slice before importing, or pad with amounts of 0 or more)")
+    padded = [k for k in range(1, rank) if begin[k] or end[k]]
+    first = padded[0] if padded else rank - 1
+    if mode != "constant":  # torch's reflect/replicate pad exactly the spatial dims
+        if first < 2:
+            raise OpProblem(f"{mode} padding of the channel dimension has no netbuilder equal (torch reflects "
+                            "and replicates only the spatial dims)")
+        first = 2
+    if rank - first > 3:
+        raise OpProblem(f"padding {rank - first} trailing dims; netbuilder's Pad pads at most the last 3")
+    return {"padding": torch_padding(begin[first:], end[first:]), "mode": mode, "value": float(value)}
+
+
+def _pad(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
+    a = _attrs(n)
+    mode = a.get("mode", "constant")
+    if mode not in _PAD_MODES:
+        raise OpProblem(f"mode '{mode}' has no netbuilder Pad mode (there are constant, reflect and edge)")
+    rank = len(b.shape(n.input[0]))
+    if b.has(n, 1):  # opset 11+: pads, constant_value and axes are inputs
+        pads = [int(v) for v in b.const(n, 1, "pads").reshape(-1)]
+        value = float(b.const(n, 2, "constant_value").reshape(-1)[0]) if b.has(n, 2) else 0.0
+        axes = ([int(v) % rank for v in b.const(n, 3, "axes").reshape(-1)] if b.has(n, 3)
+                else list(range(rank)))
+    else:
+        pads, value, axes = [int(v) for v in a.get("pads", [])], float(a.get("value", 0.0)), list(range(rank))
+    if len(pads) != 2 * len(axes):
+        raise OpProblem(f"{len(pads)} pads for {len(axes)} axes; ONNX gives a begin and an end per axis")
+    begin, end = [0] * rank, [0] * rank
+    for k, axis in enumerate(axes):
+        begin[axis], end[axis] = pads[k], pads[k + len(axes)]
+    if not any(begin) and not any(end):
+        return [b.port(n, 0)]
+    if mode == "constant" and not np.isfinite(value):
+        raise OpProblem(f"the constant_value {value} is not a finite number; netbuilder's Pad fills with a "
+                        "finite value")
+    return [b.add("Pad", n, pad_params(begin, end, _PAD_MODES[mode], value, rank), [b.port(n, 0)])]
+
+
 def _gemm(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
     a = _attrs(n)
     x, w = b.port(n, 0), b.const(n, 1, "weight")
@@ -422,7 +480,7 @@ MAPPERS: dict[str, Mapper] = {
     "Flatten": _flatten, "Reshape": _reshape, "Transpose": _transpose, "Squeeze": _squeeze, "Unsqueeze": _unsqueeze,
     "Concat": _merge("Concat"), "Add": _add, "Sum": _merge("Add"), "Mul": _merge("Multiply"),
     "Gather": _gather, "LSTM": _recurrent("LSTM"), "GRU": _recurrent("GRU"), "RNN": _recurrent("RNN"),
-    "Identity": lambda b, n: [b.value(n.input[0])],
+    "Pad": _pad, "Identity": lambda b, n: [b.value(n.input[0])],
 }
 
 # Ops that only compute shapes or fill values around them (e.g. the zero initial state of an RNN).
