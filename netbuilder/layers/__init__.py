@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from netbuilder.layers import activations, attention, conv, core, merge, norm, pad, recurrent
+from netbuilder.layers import activations, attention, conv, core, merge, norm, pad, recurrent, scale
 from netbuilder.layers.spec import LayerSpec, ParamSpec, PortSpec, ShapeError, TensorType
 
 CATALOG: dict[str, LayerSpec] = {
     spec.kind: spec
-    for module in (core, pad, conv, norm, recurrent, attention, activations, merge)
+    for module in (core, pad, conv, norm, scale, recurrent, attention, activations, merge)
     for spec in module.SPECS
 }
 

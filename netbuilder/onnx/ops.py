@@ -16,6 +16,8 @@ import numpy as np
 import onnx
 import torch
 
+from netbuilder.layers.pad import FLOAT32_MAX
+from netbuilder.layers.rules import pool_out
 from netbuilder.onnx.layer_maker import LayerMaker
 from netbuilder.onnx.values import Fill, OpProblem, Port, RnnOut, TimeMajor, Value
 
@@ -37,8 +39,9 @@ def _pick(vals: list[int], nd: int) -> int | list[int]:
     return int(vals[0]) if nd == 1 or vals[0] == vals[1] else [int(v) for v in vals]
 
 
-def _window(b: LayerMaker, n: onnx.NodeProto, kernel: list[int], nd: int) -> tuple[list[int], list[int], list[int]]:
-    """Strides, symmetric pads and dilations of a sliding-window op, refusing what has no equal."""
+def _window(b: LayerMaker, n: onnx.NodeProto, kernel: list[int], nd: int
+            ) -> tuple[list[int], list[int], list[int], list[int]]:
+    """Strides, begin pads, end pads and dilations of a sliding-window op (auto_pad resolved)."""
     a = _attrs(n)
     strides = list(a.get("strides", [1] * nd))
     dil = list(a.get("dilations", [1] * nd))
@@ -53,11 +56,25 @@ def _window(b: LayerMaker, n: onnx.NodeProto, kernel: list[int], nd: int) -> tup
             raise OpProblem(f"auto_pad={auto} needs a known input size")
         total = [max((-(-s // st) - 1) * st + (k - 1) * d + 1 - s, 0)
                  for s, st, k, d in zip(size, strides, kernel, dil, strict=True)]
-        pads = [t // 2 for t in total] + [t - t // 2 for t in total]
-    if pads[:nd] != pads[nd:]:
-        raise OpProblem(f"asymmetric padding {pads} (begin {pads[:nd]}, end {pads[nd:]}); netbuilder pads "
-                        "both sides equally: pad symmetrically, or add the extra row/column to the input")
-    return strides, pads[:nd], dil
+        small = [t // 2 for t in total]
+        big = [t - t // 2 for t in total]
+        pads = small + big if auto == "SAME_UPPER" else big + small
+    return strides, [int(v) for v in pads[:nd]], [int(v) for v in pads[nd:]], dil
+
+
+def _symmetric(begin: list[int], end: list[int]) -> list[int]:
+    if begin != end:
+        raise OpProblem(f"asymmetric padding {begin + end} (begin {begin}, end {end}); netbuilder pads "
+                        "both sides equally here: pad symmetrically, or add the extra row/column to the input")
+    return begin
+
+
+def _pad_first(b: LayerMaker, n: onnx.NodeProto, x: Port, begin: list[int], end: list[int],
+               value: float) -> Port:
+    """A Pad layer before a sliding-window layer whose ONNX padding differs between the sides."""
+    rank = len(begin) + 2
+    params = pad_params([0, 0, *begin], [0, 0, *end], "constant", value, rank)
+    return b.add("Pad", n, params, [x], name_suffix="pad")
 
 
 def _conv(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
@@ -67,7 +84,10 @@ def _conv(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
     if nd not in (1, 2):
         raise OpProblem(f"a {nd}-D convolution has no netbuilder layer (there are Conv1d and Conv2d)")
     k = list(w.shape[2:])
-    strides, pads, dil = _window(b, n, k, nd)
+    strides, begin, end, dil = _window(b, n, k, nd)
+    pads = begin
+    if begin != end:  # zeros on each side as ONNX gives them, then an unpadded convolution
+        x, pads = _pad_first(b, n, x, begin, end, 0.0), [0] * nd
     params = {"out_channels": w.shape[0], "kernel_size": _pick(k, nd), "stride": _pick(strides, nd),
               "padding": _pick(pads, nd), "dilation": _pick(dil, nd), "groups": int(_attrs(n).get("group", 1)),
               "bias": bias is not None}
@@ -82,11 +102,22 @@ def _conv_transpose(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
         raise OpProblem("only 2-D transposed convolution has a netbuilder layer (ConvTranspose2d)")
     if a.get("group", 1) != 1 or "output_shape" in a or a.get("auto_pad", "NOTSET") not in ("NOTSET", "VALID"):
         raise OpProblem("group, output_shape and auto_pad SAME have no ConvTranspose2d parameter")
-    strides, pads, dil = _window(b, n, list(w.shape[2:]), 2)
+    strides, begin, end, dil = _window(b, n, list(w.shape[2:]), 2)
+    pads = _symmetric(begin, end)
     params = {"out_channels": w.shape[1], "kernel_size": _pick(list(w.shape[2:]), 2), "stride": _pick(strides, 2),
               "padding": _pick(pads, 2), "output_padding": _pick(list(a.get("output_padding", [0, 0])), 2),
               "dilation": _pick(dil, 2), "bias": bias is not None}
     return [b.add("ConvTranspose2d", n, params, [x], {"weight": w, "bias": bias})]
+
+
+def _onnx_pool_out(size: int, k: int, s: int, begin: int, end: int, ceil: bool) -> int:
+    """ONNX Runtime's pooling output size: with ceil_mode, like torch, a last window that would start
+    in the end padding is dropped."""
+    span = size + begin + end - k
+    if not ceil:
+        return span // s + 1
+    out = -(-span // s) + 1
+    return out - 1 if (out - 1) * s >= size + begin else out
 
 
 def _pool(op: str) -> Mapper:
@@ -98,20 +129,52 @@ def _pool(op: str) -> Mapper:
         nd = len(k)
         if nd not in (1, 2):
             raise OpProblem(f"{nd}-D pooling has no netbuilder layer")
-        strides, pads, dil = _window(b, n, k, nd)
+        strides, begin, end, dil = _window(b, n, k, nd)
         if any(d != 1 for d in dil):
             raise OpProblem("dilated pooling has no netbuilder layer")
-        if op == "Avg" and any(pads) and not a.get("count_include_pad", 0):
-            raise OpProblem("padded AveragePool with count_include_pad=0 differs from torch's AvgPool "
-                            "(which counts the padding); set count_include_pad=1 or pads to 0")
-        if a.get("ceil_mode", 0):
-            # ceil_mode only matters when a last, partial window exists; refuse only then.
-            size = b.shape(n.input[0])[2:]
-            for s, kk, st, p in zip(size, k, strides, pads, strict=True):
-                if s is None or (s + 2 * p - kk) % st:
-                    raise OpProblem("ceil_mode=1 adds a partial window here; netbuilder pools with floor")
-        params = {"kernel_size": _pick(k, nd), "stride": _pick(strides, nd), "padding": _pick(pads, nd)}
-        return [b.add(f"{op}Pool{nd}d", n, params, [x])]
+        size = b.shape(n.input[0])[2:]
+        if any(v is None for v in size):
+            raise OpProblem("pooling needs a known input size when importing")
+        ceil = bool(a.get("ceil_mode", 0))
+        include = op == "Avg" and bool(a.get("count_include_pad", 0))  # does the padding count?
+        want = [_onnx_pool_out(sz, kk, st, lo, hi, ceil)
+                for sz, kk, st, lo, hi in zip(size, k, strides, begin, end, strict=True)]
+        declared = list(b.shape(n.output[0])[2:])
+        if any(d is not None and d != w for d, w in zip(declared, want, strict=True)):
+            raise OpProblem(f"with ceil_mode=1 ONNX's shape inference gives {declared} windows but ONNX Runtime "
+                            f"computes {want} (it drops a last window that would start in the end padding); "
+                            "export the model with ceil_mode=0 and the padding it needs")
+
+        if not include:  # padding never counts: one window over all of an axis is a window of its size
+            for axis, (sz, kk, lo) in enumerate(zip(size, list(k), list(begin), strict=True)):
+                if want[axis] == 1 and kk - lo >= sz:
+                    k[axis], strides[axis], begin[axis], end[axis] = sz, sz, 0, 0
+
+        def fits(pads: list[int], sizes: list[int], mode: bool) -> bool:
+            return all(2 * p <= kk and pool_out(sz, kk, st, p, mode) == w
+                       for p, sz, kk, st, w in zip(pads, sizes, k, strides, want, strict=True))
+
+        params: dict[str, Any] = {"kernel_size": _pick(k, nd), "stride": _pick(strides, nd)}
+        if op == "Avg":
+            params["count_include_pad"] = include
+        # torch's own padding: the windows start where ONNX's do (at -begin). Where padding never counts
+        # (max pooling, or count_include_pad=0) what lies past the end does not matter, only how many
+        # windows there are; where it counts, both sides must be equal.
+        if begin == end or not include:
+            for mode in (ceil, not ceil):
+                if fits(begin, list(size), mode):
+                    return [b.add(f"{op}Pool{nd}d", n, {**params, "padding": _pick(begin, nd), "ceil_mode": mode},
+                                  [x])]
+        if include or op == "Max":  # the padding as its own layer: zeros that count, or a fill below any value
+            padded = [sz + lo + hi for sz, lo, hi in zip(size, begin, end, strict=True)]
+            for mode in (ceil, not ceil):
+                if fits([0] * nd, padded, mode):
+                    x = _pad_first(b, n, x, begin, end, -FLOAT32_MAX if op == "Max" else 0.0)
+                    return [b.add(f"{op}Pool{nd}d", n, {**params, "padding": 0, "ceil_mode": mode}, [x])]
+        raise OpProblem(f"pads {begin + end} with kernel_shape {k}, strides {strides}, ceil_mode={int(ceil)}"
+                        + ("" if include else " and count_include_pad=0")
+                        + f" give {want} windows, which no torch {op}Pool (its padding at most half the window, "
+                        "floor or ceil mode) reproduces; pad the input with a Pad node, or use smaller pads")
 
     return mapper
 
@@ -221,17 +284,50 @@ def _matmul(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
     return [b.add("Linear", n, {"out_features": w.shape[1], "bias": False}, [x], {"weight": w.T}, biasable=True)]
 
 
-def _add(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
-    consts = [k for k in range(len(n.input)) if b.is_const(n, k)]
-    if not consts:
-        return _merge("Add")(b, n)
-    if len(n.input) == 2 and len(consts) == 1:
+def _per_channel(b: LayerMaker, n: onnx.NodeProto, k: int, c: np.ndarray) -> np.ndarray:
+    """Constant ``c`` (broadcast against input ``k`` of ``n``) as one value per channel (dim 1), or an
+    OpProblem where it varies along another dim or would enlarge the tensor."""
+    shape = b.shape(n.input[k])
+    rank = len(shape)
+    full = (1,) * (rank - c.ndim) + tuple(c.shape) if c.ndim <= rank else None
+    if full is None or full[0] != 1 or any(d != 1 for d in full[2:]) or full[1] not in (1, shape[1]):
+        raise OpProblem(f"a constant of shape {list(c.shape)} against a tensor of shape "
+                        f"{['N', *shape[1:]]} is not one value per channel (dim 1) or one value in all; "
+                        "netbuilder's Scale layer takes one of those (reshape the constant to [C, 1, ...])")
+    channels = int(shape[1])
+    return np.broadcast_to(np.asarray(c, np.float32).reshape(-1), (channels,)).copy() if c.size in (1, channels) \
+        else np.asarray(c, np.float32).reshape(channels)
+
+
+def _affine(op: str) -> Mapper:
+    """Mul, Add, Sub and Div where one input is a constant: a per-channel Scale (folded into the
+    BatchNorm or Scale before it where that is the only use), Add's bias after MatMul, Gemm or Conv."""
+    def mapper(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
+        consts = [k for k in range(len(n.input)) if b.is_const(n, k)]
+        if not consts:
+            if op in ("Add", "Mul"):
+                return _merge("Add" if op == "Add" else "Multiply")(b, n)
+            raise OpProblem(f"{op} of two computed tensors has no netbuilder layer (only {op} with a constant)")
+        if len(n.input) != 2 or len(consts) != 1:
+            raise OpProblem(f"{op} of constants only was not folded when importing")
         k = 1 - consts[0]
-        node_id = b.bias_target(n.input[k])
-        if node_id is not None:  # MatMul/Gemm/Conv without a bias, used only here
-            return [b.set_bias(node_id, b.const(n, consts[0], "bias"))]
-    raise OpProblem("adding a constant tensor has no netbuilder layer (only a bias right after MatMul, Gemm "
-                    "or Conv folds into that layer)")
+        c = b.const(n, consts[0], "constant")
+        if op == "Add":
+            node_id = b.bias_target(n.input[k])
+            if node_id is not None:  # MatMul/Gemm/Conv without a bias, used only here
+                return [b.set_bias(node_id, c)]
+        v = _per_channel(b, n, k, c)
+        if op == "Add":
+            return [b.scale_shift(n, k, None, v)]
+        if op == "Mul":
+            return [b.scale_shift(n, k, v, None)]
+        if op == "Sub":  # x - c, or c - x = x * -1 + c
+            return [b.scale_shift(n, k, None, -v) if k == 0 else b.scale_shift(n, k, -np.ones_like(v), v)]
+        if k == 1:
+            raise OpProblem("dividing a constant by a tensor has no netbuilder layer")
+        return [b.scale_shift(n, k, (1.0 / v.astype(np.float64)).astype(np.float32), None)]
+
+    return mapper
 
 
 def _merge(kind: str) -> Mapper:
@@ -478,7 +574,8 @@ MAPPERS: dict[str, Mapper] = {
     "Gelu": _act("GELU", lambda a: {"approximate": a.get("approximate", "none")}),
     "Softmax": _softmax("Softmax"), "LogSoftmax": _softmax("LogSoftmax"),
     "Flatten": _flatten, "Reshape": _reshape, "Transpose": _transpose, "Squeeze": _squeeze, "Unsqueeze": _unsqueeze,
-    "Concat": _merge("Concat"), "Add": _add, "Sum": _merge("Add"), "Mul": _merge("Multiply"),
+    "Concat": _merge("Concat"), "Add": _affine("Add"), "Sum": _merge("Add"), "Mul": _affine("Mul"),
+    "Sub": _affine("Sub"), "Div": _affine("Div"),
     "Gather": _gather, "LSTM": _recurrent("LSTM"), "GRU": _recurrent("GRU"), "RNN": _recurrent("RNN"),
     "Pad": _pad, "Identity": lambda b, n: [b.value(n.input[0])],
 }
