@@ -299,9 +299,28 @@ def _per_channel(b: LayerMaker, n: onnx.NodeProto, k: int, c: np.ndarray) -> np.
         else np.asarray(c, np.float32).reshape(channels)
 
 
+def with_constant(b: LayerMaker, n: onnx.NodeProto, op: str, k: int) -> Port:
+    """``op`` (Add, Sub, Mul or Div) of computed input ``k`` of ``n`` and its other, constant input, as
+    ``x * w + b`` per channel: folded into the BatchNorm or Scale making x where nothing else uses x, else
+    a Scale layer. An OpProblem says why where the constant is not one value per channel or in all."""
+    c = b.const(n, 1 - k, "constant")
+    v = _per_channel(b, n, k, c)
+    if op == "Add":
+        return b.scale_shift(n, k, None, v)
+    if op == "Mul":
+        return b.scale_shift(n, k, v, None)
+    if op == "Sub":  # x - c, or c - x = x * -1 + c
+        return b.scale_shift(n, k, None, -v) if k == 0 else b.scale_shift(n, k, -np.ones_like(v), v)
+    if op == "Div" and k == 0:
+        if not v.all():
+            raise OpProblem("divides by a constant that holds 0")
+        return b.scale_shift(n, k, (1.0 / v.astype(np.float64)).astype(np.float32), None)
+    raise OpProblem(f"{op} of a constant by a tensor has no netbuilder layer")
+
+
 def _affine(op: str) -> Mapper:
-    """Mul, Add, Sub and Div where one input is a constant: a per-channel Scale (folded into the
-    BatchNorm or Scale before it where that is the only use), Add's bias after MatMul, Gemm or Conv."""
+    """Mul, Add, Sub and Div where one input is a constant: a per-channel Scale (see :func:`with_constant`),
+    or Add's bias after a MatMul, Gemm or Conv without one."""
     def mapper(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
         consts = [k for k in range(len(n.input)) if b.is_const(n, k)]
         if not consts:
@@ -311,21 +330,11 @@ def _affine(op: str) -> Mapper:
         if len(n.input) != 2 or len(consts) != 1:
             raise OpProblem(f"{op} of constants only was not folded when importing")
         k = 1 - consts[0]
-        c = b.const(n, consts[0], "constant")
         if op == "Add":
             node_id = b.bias_target(n.input[k])
             if node_id is not None:  # MatMul/Gemm/Conv without a bias, used only here
-                return [b.set_bias(node_id, c)]
-        v = _per_channel(b, n, k, c)
-        if op == "Add":
-            return [b.scale_shift(n, k, None, v)]
-        if op == "Mul":
-            return [b.scale_shift(n, k, v, None)]
-        if op == "Sub":  # x - c, or c - x = x * -1 + c
-            return [b.scale_shift(n, k, None, -v) if k == 0 else b.scale_shift(n, k, -np.ones_like(v), v)]
-        if k == 1:
-            raise OpProblem("dividing a constant by a tensor has no netbuilder layer")
-        return [b.scale_shift(n, k, (1.0 / v.astype(np.float64)).astype(np.float32), None)]
+                return [b.set_bias(node_id, b.const(n, consts[0], "bias"))]
+        return [with_constant(b, n, op, k)]
 
     return mapper
 
