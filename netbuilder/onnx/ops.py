@@ -293,8 +293,9 @@ def _per_channel(b: LayerMaker, n: onnx.NodeProto, k: int, c: np.ndarray) -> np.
     if full is None or full[0] != 1 or any(d != 1 for d in full[2:]) or full[1] not in (1, shape[1]):
         batch = " that differs from sample to sample along the batch dimension" if full and full[0] > 1 else ""
         raise OpProblem(f"a constant of shape {list(c.shape)}{batch} against a tensor of shape "
-                        f"{['N', *shape[1:]]} is not one value per channel (dim 1) nor a single number; "
-                        "netbuilder's Scale layer takes one of those (reshape the constant to [C, 1, ...])")
+                        f"{['N', *shape[1:]]} is not one value per channel (dim 1) nor a single number, which "
+                        "netbuilder's Scale layer takes: make the constant a single number or one per channel "
+                        "([C, 1, ...])")
     channels = int(shape[1])
     return np.broadcast_to(np.asarray(c, np.float32).reshape(-1), (channels,)).copy() if c.size in (1, channels) \
         else np.asarray(c, np.float32).reshape(channels)
