@@ -75,6 +75,14 @@ def stored_form(light: Path, out: Path) -> Path:
     keep = [n for n in g.node if not set(n.output) <= const]
     del g.node[:]
     g.node.extend(keep)
+    used = {i for n in g.node for i in n.input} | {o.name for o in g.output}
+    stale = [t.name for t in g.initializer if t.name not in used]  # the shapes ConstantOfShape took
+    kept = [t for t in g.initializer if t.name in used]
+    del g.initializer[:]
+    g.initializer.extend(kept)
+    inputs = [vi for vi in g.input if vi.name not in stale]
+    del g.input[:]
+    g.input.extend(inputs)
     g.initializer.extend(numpy_helper.from_array(v, k) for k, v in values.items())
     if model.ir_version < 4:  # IR 3 lists every initializer as a graph input too, as the zoo's full files do
         g.input.extend(onnx.helper.make_tensor_value_info(k, onnx.helper.np_dtype_to_tensor_dtype(v.dtype), v.shape)

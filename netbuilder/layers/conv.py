@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from netbuilder.layers.rules import conv_out, conv_transpose_out, need_float
+from netbuilder.layers.rules import conv_out, conv_transpose_out, need_float, pool_out
 from netbuilder.layers.spec import (
     MAX_SIZE,
     LayerSpec,
@@ -66,6 +66,8 @@ def _sliding(p: Params, t: TensorType, nd: int, kind: str, channels: int,
         if transpose:
             op = _tuple(p["output_padding"], nd)[AXES[nd].index(axis)]
             n = conv_transpose_out(size, kk, ss, pp, op, dd)
+        elif "ceil_mode" in p:
+            n = pool_out(size, kk, ss, pp, bool(p["ceil_mode"]), dd)
         else:
             n = conv_out(size, kk, ss, pp, dd)
         if n < 1:
@@ -191,9 +193,11 @@ def _pool(nd: int, op: str):
     def build(p: Params, i: In) -> nn.Module:
         cls = _torch(f"{op}Pool#d", nd)
         stride = p["stride"] if p["stride"] is not None else p["kernel_size"]
-        extra = {"dilation": _tuple(p["dilation"], nd)} if p.get("dilation", 1) != 1 else {}
+        extra = {"count_include_pad": p["count_include_pad"]} if op == "Avg" else {}
+        if p.get("dilation", 1) != 1:
+            extra["dilation"] = _tuple(p["dilation"], nd)
         return cls(_tuple(p["kernel_size"], nd), stride=_tuple(stride, nd), padding=_tuple(p["padding"], nd),
-                   **extra)
+                   ceil_mode=p["ceil_mode"], **extra)
 
     def macs(p: Params, i: In, o: Mapping[str, TensorType]) -> int:
         return numel(o["out"].shape) * numel(_tuple(p["kernel_size"], nd)) if op == "Avg" else 0
@@ -209,6 +213,10 @@ def _pool(nd: int, op: str):
                       "Step between windows (empty: the same as kernel_size).", minimum=1, maximum=4096),
             ParamSpec("padding", k, 0, "Padding on each side (at most half the window).",
                       minimum=0, maximum=2048),
+            ParamSpec("ceil_mode", "bool", False, "Keep a last, partial window at the end (rounding the size "
+                      "up); it must start inside the input or the left padding."),
+            *((ParamSpec("count_include_pad", "bool", True, "Divide by the whole window, padding included "
+                         "(off: only by the input values in it)."),) if op == "Avg" else ()),
             # torch's average pooling has no dilation
             *((ParamSpec("dilation", k, 1, "Spacing between the values a window takes.", minimum=1, maximum=4096),)
               if op == "Max" else ()),

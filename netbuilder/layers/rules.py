@@ -45,3 +45,15 @@ def conv_transpose_out(
     size: int, kernel: int, stride: int, padding: int, output_padding: int, dilation: int
 ) -> int:
     return (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
+
+
+def pool_out(size: int, kernel: int, stride: int, padding: int, ceil_mode: bool = False, dilation: int = 1) -> int:
+    """torch's pooling output size: with ceil_mode a last, partial window is kept, but only when it
+    starts inside the input or the left padding (never in the right padding alone)."""
+    span = size + 2 * padding - dilation * (kernel - 1) - 1
+    if not ceil_mode:
+        return span // stride + 1
+    out = -(-span // stride) + 1
+    if (out - 1) * stride >= size + padding:
+        out -= 1
+    return out

@@ -32,6 +32,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "Flatten": ("ravel",),
     "Reshape": ("view",),
     "Permute": ("transposedims",),
+    "Pad": ("zeropadding2d", "zeropad2d", "constantpad2d", "reflectionpad2d", "replicationpad2d", "padding",
+            "zeropadding1d", "constantpad1d", "reflectionpad1d", "replicationpad1d"),
     "Dropout": ("spatialdropout",),
     "Embedding": ("lookup", "wordembedding"),
     "Conv1d": ("conv1d", "convolution1d"),

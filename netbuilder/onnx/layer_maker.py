@@ -48,6 +48,7 @@ class LayerMaker:
         self.producer = {o: n for n in g.node for o in n.output if o}  # for mappers that fuse a pattern
         self.memo: dict[Any, Any] = {}  # what a mapper keeps for the nodes after (the Split of a group of Slices)
         self.biasable: dict[str, str] = {}  # ONNX value -> id of the bias-less layer making it
+        self.affine: dict[str, str] = {}  # ONNX value -> id of the BatchNorm or Scale making it
         self.rnn_modes: dict[str, str] = {}
         self.outputs: dict[str, str] = {}  # ONNX output name -> Output node id
         self.claimed: dict[str, Any] = {}  # values a pattern mapper has given already (its later nodes are skipped)
@@ -116,11 +117,17 @@ class LayerMaker:
         return Port(node_id)
 
     def add(self, kind: str, n: onnx.NodeProto, params: dict[str, Any], inputs: list[Port],
-            weights: dict[str, Any] | None = None, biasable: bool = False) -> Port:
-        """Add a catalog node made from ONNX node ``n``, wired from ``inputs``, with its weights."""
+            weights: dict[str, Any] | None = None, biasable: bool = False, name_suffix: str = "") -> Port:
+        """Add a catalog node made from ONNX node ``n``, wired from ``inputs``, with its weights.
+
+        ``name_suffix`` names a helper layer one ONNX node needs besides its main one ('conv1_pad')."""
         g = self.graph
+        name = self.node_name(n.name, n.op_type, kind)
+        if name_suffix:
+            base = name if name_problem(f"{name}_{name_suffix}") is None else CATALOG[kind].name_base
+            name = self.node_name(f"{base}_{name_suffix}", "", kind)
         try:
-            node = g.add_node(g.make_node(kind, self.node_name(n.name, n.op_type, kind), params))
+            node = g.add_node(g.make_node(kind, name, params))
             ports = [p.name for p in node.input_ports()]
             for port, src in zip(ports[:len(inputs)], inputs, strict=True):  # optional ports left open
                 g.connect(Edge(src.node, src.port, node.id, port), check_cycle=False)
@@ -131,7 +138,39 @@ class LayerMaker:
                 self.weights[f"{node.name}.{key}"] = w if isinstance(w, torch.Tensor) else _tensor(w)
         if biasable:
             self.biasable[n.output[0]] = node.id
+        if kind in ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "Scale"):
+            self.affine[n.output[0]] = node.id
         return Port(node.id)
+
+    def scale_shift(self, n: onnx.NodeProto, k: int, factor: np.ndarray | None, shift: np.ndarray | None) -> Port:
+        """``x * factor + shift`` per channel for input ``k`` of ``n`` (one value per channel each, or None):
+        folded into the BatchNorm or Scale making x where nothing else uses x, else a new Scale layer."""
+        x, name = self.port(n, k), n.input[k]
+        channels = int(self.shape(name)[1])
+        node_id = self.affine.get(name) if self.users[name] == 1 else None
+        if node_id is None:
+            rank = len(self.shape(name))
+            node = self.graph.node(self.add("Scale", n, {"bias": shift is not None}, [x]).node)
+            ones = np.ones(channels, np.float32)
+            kernel = (channels, 1, *[1] * max(rank - 2, 1))
+            self.weights[f"{node.name}.weight"] = _tensor((ones if factor is None else factor).reshape(kernel))
+            if shift is not None:
+                self.weights[f"{node.name}.bias"] = _tensor(shift)
+            return Port(node.id)
+        node = self.graph.node(node_id)
+        w_key, b_key = f"{node.name}.weight", f"{node.name}.bias"
+        if b_key not in self.weights:  # a Scale without a shift gets one
+            self.graph.set_params(node_id, {"bias": True})
+            self.weights[b_key] = torch.zeros(channels)
+        weight, bias = self.weights[w_key].double(), self.weights[b_key].double()
+        if factor is not None:
+            f = torch.from_numpy(factor.astype(np.float64))
+            weight, bias = weight * f.reshape(weight.shape), bias * f
+        if shift is not None:
+            bias = bias + torch.from_numpy(shift.astype(np.float64))
+        self.weights[w_key], self.weights[b_key] = weight.float(), bias.float()
+        self.affine[n.output[0]] = node_id
+        return Port(node_id)
 
     def made_by(self, value: str, op_type: str, kind: str | None = None) -> onnx.NodeProto | None:
         """The node of ``op_type`` making ``value`` when nothing else uses ``value`` (and, given

@@ -56,6 +56,8 @@ def random_params(kind: str, t: TensorType | None, rng: random.Random) -> dict[s
         params["dropout"] = 0.0
     if kind == "ConvTranspose2d":
         params["output_padding"] = 0
+    if kind == "Pad" and t is not None:  # a pair per spatial dim (reflect and replicate pad exactly those)
+        params["padding"] = [rng.randint(0, 2) for _ in range(2 * min(3, max(1, t.rank - 2)))]
     if kind == "Embedding" and t is not None:
         params["num_embeddings"] = 12
     if kind == "Split" and t is not None:

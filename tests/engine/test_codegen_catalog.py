@@ -24,7 +24,7 @@ BASE: dict[str, tuple[list[int], dict[str, Any]]] = {
     "Conv1d": (SIGNAL, {"out_channels": 6, "kernel_size": 3}), "Conv2d": (IMAGE, {"out_channels": 6, "kernel_size": 3}),
     "ConvTranspose2d": (IMAGE, {"out_channels": 6, "kernel_size": 3}),
     "MaxPool1d": (SIGNAL, {}), "MaxPool2d": (IMAGE, {}), "AvgPool1d": (SIGNAL, {}), "AvgPool2d": (IMAGE, {}),
-    "AdaptiveAvgPool1d": (SIGNAL, {}), "AdaptiveAvgPool2d": (IMAGE, {}),
+    "AdaptiveAvgPool1d": (SIGNAL, {}), "AdaptiveAvgPool2d": (IMAGE, {}), "Pad": (IMAGE, {}), "Scale": (IMAGE, {}),
     "BatchNorm1d": ([4, 10], {}), "BatchNorm2d": (IMAGE, {}), "LayerNorm": (SEQUENCE, {}),
     "LocalResponseNorm": (IMAGE, {}), "RNN": (SEQUENCE, {}), "LSTM": (SEQUENCE, {}), "GRU": (SEQUENCE, {}),
     "MultiheadAttention": (SEQUENCE, {}), "TransformerEncoderLayer": (SEQUENCE, {}),

@@ -32,8 +32,6 @@ NAMES = sorted(d.name.removeprefix("test_") for d in CORPUS.iterdir())
 REACHED = 77  # of 82; 81 once the Pad layer (the zoo branch) is merged
 # Expected to fail, by name; strict, so one that starts passing fails here until it is taken off.
 EXPECTED_TO_FAIL = {
-    **dict.fromkeys(("ConstantPad2d", "ReflectionPad2d", "ReplicationPad2d", "ZeroPad2d"),
-                    "Pad has no layer on this branch (the zoo branch adds it): flip when merged"),
     "PoissonNLLLLoss_no_reduce": "the loss's target is a constant [10, 10] that differs along the fixed batch of "
                                  "10: no per-sample layer computes it (refused by name, see the test below)",
 }
@@ -190,9 +188,10 @@ def test_split_along_the_batch_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_constant_tensor_operand_names_its_shape_and_the_fix(tmp_path: Path) -> None:
+    # (one value per channel is a Scale layer; one per column of [N, 3, 4] is neither)
     nodes = [helper.make_node("Mul", ["x", "c"], ["y"], name="scale")]
-    message = _refusal(_model(nodes, [_vi("x", ["N", 3])], [_vi("y", ["N", 3])], {"c": _w(3)}), tmp_path)
-    assert "Mul node 'scale'" in message and "shape [3]" in message and "single number" in message
+    message = _refusal(_model(nodes, [_vi("x", ["N", 3, 4])], [_vi("y", ["N", 3, 4])], {"c": _w(4)}), tmp_path)
+    assert "Mul node 'scale'" in message and "shape [4]" in message and "single number" in message
 
 
 # ---- Split: output ports from its params ---------------------------------------------------
