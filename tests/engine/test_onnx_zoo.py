@@ -92,7 +92,9 @@ def test_zoo_model_imports_laid_out_and_computes_what_ort_does(name: str, work: 
     stored, project_path = _imported(name, work)
     project = load_project(project_path)
     assert overlaps(project) == []
+    # Left to right, in bands like lines of text: each wire goes right, or on to a later band (below).
     assert all(project.graph.node(e.src).position[0] < project.graph.node(e.dst).position[0]
+               or project.graph.node(e.src).position[1] < project.graph.node(e.dst).position[1]
                for e in project.graph.edges)
     module = build_module(project.graph).eval()
     assert load_project_weights(module, project.path).file is not None  # the imported weights, not fresh ones
