@@ -29,7 +29,7 @@ from tests.engine.test_onnx_import import _model, _save, _vi, _w
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = Path(onnx.__file__).parent / "backend" / "test" / "data" / "pytorch-converted"
 NAMES = sorted(d.name.removeprefix("test_") for d in CORPUS.iterdir())
-REACHED = 77  # of 82; 81 once the Pad layer (the zoo branch) is merged
+REACHED = 81  # of 82
 # Expected to fail, by name; strict, so one that starts passing fails here until it is taken off.
 EXPECTED_TO_FAIL = {
     "PoissonNLLLLoss_no_reduce": "the loss's target is a constant [10, 10] that differs along the fixed batch of "

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication
 
 from netbuilder.layers import CATALOG, CATEGORIES
 from netbuilder.layers.search import search_kinds
-from ui.docks.palette import doc_colour, icon_colour
+from ui.docks.palette import category_icon, doc_colour, icon_colour
 from ui.theme import apply_theme
 
 
@@ -102,3 +102,15 @@ def test_the_icons_letters_and_the_doc_lines_pass_wcag_aa(window, theme) -> None
     base = palette.color(QPalette.ColorRole.Base)
     assert _contrast(doc_colour(palette), base) >= 4.5
     assert (base.lightness() < 128) == (theme == "dark")  # the theme took
+
+
+def test_every_category_has_its_picture_from_the_icon_set(window) -> None:
+    from ui.docks.palette import CATEGORY_GLYPHS
+    from ui.icons import charmap
+
+    window()
+    assert set(CATEGORY_GLYPHS) == set(CATEGORIES)  # a new category needs its picture
+    assert all(charmap().get(CATEGORY_GLYPHS[c]) for c in CATEGORIES)
+    # The pictures differ: no two categories' marks are the same image.
+    images = {c: category_icon(c).pixmap(18, 18).toImage() for c in CATEGORIES}
+    assert len({bytes(img.constBits()) for img in images.values()}) == len(CATEGORIES)

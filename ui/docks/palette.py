@@ -1,6 +1,7 @@
 """The palette: layers by category with a search box; drag one onto the canvas or double-click it.
 
-Each entry shows its category's mark, its name and its one-line description. Typing in the search
+Each entry shows its category's mark (its canvas colour and its picture from the toolbar's icon set),
+its name and its one-line description. Typing in the search
 box lists the matches in one group, ranked by :func:`netbuilder.layers.search.search` as the
 quick-add ranks them ("dense" finds Linear, "relu" the ReLU family first).
 """
@@ -25,18 +26,30 @@ from netbuilder.layers import CATALOG, CATEGORIES
 from netbuilder.layers.search import search_kinds
 from ui.canvas.items import category_colour
 from ui.canvas.view import layer_mime
+from ui.icons import charmap, font_family
 
 KIND_ROLE = Qt.ItemDataRole.UserRole
 MATCHES = "Matches"
 ICON_SIZE = 18
 
 
+# Each category's picture from Material Design Icons 6 (the toolbar's set, ui/icons.py; Apache 2.0).
+CATEGORY_GLYPHS = {
+    "Input / Output": "swap-horizontal", "Core": "vector-polyline", "Reshape": "resize",
+    "Regularisation": "filter-outline", "Convolution": "grid", "Pooling": "arrow-collapse-all",
+    "Normalisation": "tune-vertical", "Recurrent": "repeat", "Attention": "eye-outline",
+    "Activation": "chart-bell-curve", "Merge": "call-merge", "Math": "function-variant",
+}
+
+
 def category_icon(category: str) -> QIcon:
-    """A rounded square in the colour the category's nodes have on the canvas, with its initial.
+    """A rounded square in the colour the category's nodes have on the canvas, with the category's picture
+    from the icon set (the first letter where a category has none).
 
     The colour is the canvas's own key (a Conv2d node's header is the same blue), which an icon
-    font's pictures would not give; the letter tells the categories apart without the colour.
+    font's pictures alone would not give; the picture tells the categories apart without the colour.
     """
+    code = charmap().get(CATEGORY_GLYPHS.get(category, ""))
     icon = QIcon()
     for scale in (1, 2):  # crisp on a 200 % screen too
         size = ICON_SIZE * scale
@@ -48,12 +61,13 @@ def category_icon(category: str) -> QIcon:
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(icon_colour(category))
         painter.drawRoundedRect(QRectF(1, 1, ICON_SIZE - 2, ICON_SIZE - 2), 4, 4)
-        font = QFont()
-        font.setBold(True)
-        font.setPixelSize(11)
+        font = QFont(font_family()) if code is not None else QFont()
+        font.setBold(code is None)
+        font.setPixelSize(14 if code is not None else 11)
         painter.setFont(font)
         painter.setPen(QColor("white"))
-        painter.drawText(QRectF(0, 0, ICON_SIZE, ICON_SIZE), Qt.AlignmentFlag.AlignCenter, category[0])
+        painter.drawText(QRectF(0, 0, ICON_SIZE, ICON_SIZE), Qt.AlignmentFlag.AlignCenter,
+                         chr(code) if code is not None else category[0])
         painter.end()
         icon.addPixmap(pixmap)
     return icon
