@@ -299,8 +299,8 @@ def test_quick_add_lists_the_best_matches_first_and_the_arrows_walk_them(window)
     keys(win, Qt.Key.Key_Tab, Qt.KeyboardModifier.NoModifier)
     popup = win.edit_actions.quick_add.popup
     QTest.keyClicks(popup.search, "relu")
-    assert popup.kinds()[:2] == ["ReLU", "LeakyReLU"]  # the name starts with it, then holds it
+    assert popup.kinds()[:3] == ["ReLU", "ReLU6", "LeakyReLU"]  # the name starts with it, then holds it
     assert popup.list.currentItem().text() == "ReLU"
     QTest.keyClick(popup.search, Qt.Key.Key_Down)
-    assert popup.list.currentItem().text() == "LeakyReLU"
+    assert popup.list.currentItem().text() == "ReLU6"
     QTest.keyClick(popup.search, Qt.Key.Key_Escape)
