@@ -210,10 +210,12 @@ def test_a_change_that_carries_on_reaches_every_node_after_it() -> None:
 def merge_graph(kind: str, shapes: list[list[int]], **params):
     """One Input per shape -> kind -> Output; returns (graph, inference, merge node)."""
     g = Graph()
-    merge = g.add_node(g.make_node(kind, "merge", {"num_inputs": len(shapes), **params}))
-    for k, shape in enumerate(shapes, start=1):
+    counted = g.make_node(kind, "merge").spec.param("num_inputs") is not None  # Subtract, Divide: two, fixed
+    merge = g.add_node(g.make_node(kind, "merge", {"num_inputs": len(shapes), **params} if counted else params))
+    ports = [p.name for p in merge.input_ports()]
+    for k, (shape, port) in enumerate(zip(shapes, ports, strict=True), start=1):
         x = g.add_node(g.make_node("Input", f"x{k}", {"shape": shape}))
-        g.connect(Edge(x.id, "out", merge.id, f"in{k}"))
+        g.connect(Edge(x.id, "out", merge.id, port))
     out = g.add_node(g.make_node("Output", "y"))
     g.connect(Edge(merge.id, "out", out.id, "in"))
     return g, infer_shapes(g), merge
@@ -225,7 +227,7 @@ def torch_merge(kind: str, shapes: list[list[int]], batch: int, dim: int = 1) ->
     try:
         if kind == "Concat":
             return tuple(torch.cat(xs, dim=dim).shape)
-        op = torch.add if kind == "Add" else torch.mul
+        op = {"Add": torch.add, "Multiply": torch.mul, "Subtract": torch.sub, "Divide": torch.div}[kind]
         y = xs[0]
         for x in xs[1:]:
             y = op(y, x)
@@ -238,9 +240,12 @@ sample_shapes = st.lists(st.sampled_from([1, 2, 3, 4]), min_size=1, max_size=3)
 
 
 @settings(max_examples=300, deadline=None)  # the first torch call warms up
-@given(st.sampled_from(["Add", "Multiply", "Concat"]), st.lists(sample_shapes, min_size=2, max_size=3),
+@given(st.sampled_from(["Add", "Multiply", "Concat", "Subtract", "Divide"]), st.lists(sample_shapes, min_size=2,
+                                                                                      max_size=3),
        st.sampled_from([1, 2, -1]))
 def test_merges_accept_exactly_what_torch_computes_the_same_way_at_every_batch_size(kind, shapes, dim) -> None:
+    if kind in ("Subtract", "Divide"):
+        shapes = shapes[:2]  # two inputs each
     _, inference, merge = merge_graph(kind, shapes, **({"dim": dim} if kind == "Concat" else {}))
     outputs = inference.outputs(merge.id)
     # Batch sizes 1, 2 and 3: torch lines full shapes up from the right, so a batch N that meets a
