@@ -538,18 +538,13 @@ class OverviewItem(QGraphicsItem):
         self._bounds = QRectF()
         self._reported = QRectF()  # the bounds Qt was told of
         self._bounds_stale = False
-        self._all = True  # rebuild everything
+        self._all = True  # build everything at the first catch-up
         self._nodes: set[str] = set()  # marked
         self._wires: set[Edge] = set()
         self._announced = False  # Qt has been told the picture changed since it was last brought up to date
         self.version = 0  # counts the changes, for what draws the boxes elsewhere (the minimap) to cache
 
     # ---- marking --------------------------------------------------------------------------------
-    def invalidate(self) -> None:
-        """Anything may have changed: rebuild everything before the next paint."""
-        self._all = True
-        self._announce()
-
     def node_changed(self, node_id: str) -> None:
         """Node ``node_id`` moved, came, went, or changed colour or height."""
         self._nodes.add(node_id)

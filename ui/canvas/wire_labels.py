@@ -93,11 +93,9 @@ class WireLabels:
         """``wire``'s path or text changed: place its label again."""
         self._dirty.add(wire)
 
-    def nodes_changed(self, node_id: str | None = None) -> None:
-        """Node ``node_id`` moved, came or went (None: any may have)."""
-        if node_id is None:
-            self._nodes_changed = True
-        elif not self._nodes_changed:
+    def nodes_changed(self, node_id: str) -> None:
+        """Node ``node_id`` moved, came or went."""
+        if not self._nodes_changed:  # until the first full build, that build covers it
             self._moved.add(node_id)
 
     def forget(self, wire: WireItem) -> None:
