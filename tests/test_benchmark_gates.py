@@ -20,6 +20,7 @@ RUNS = {
     "bench_canvas_scale.py": ["--nodes", "250", "--repeats", "3", "--opens", "1"],
     "bench_gui_training.py": ["--rounds", "1", "--epochs", "2", "--redraw-repeats", "2"],
     "bench_onnx_import.py": ["--model", "squeezenet", "--pairs", "1", "--memory-runs", "1"],
+    "bench_trainer_vs_loop.py": ["--batch", "32", "--repeats", "1", "--samples", "256"],
 }
 
 
