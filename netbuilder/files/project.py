@@ -26,6 +26,7 @@ from netbuilder.files.project_json import (
     structure_problem,
 )
 from netbuilder.files.training_settings import TrainingSettings
+from netbuilder.gc_pause import gc_paused
 from netbuilder.layers import CATALOG
 from netbuilder.model.graph import Edge, Graph, Node, name_problem
 
@@ -128,7 +129,8 @@ def load_project(path: str | os.PathLike[str]) -> Project:
 
 def loads_project(raw: bytes | str, file: str | None = None) -> Project:
     """Parse a project from the bytes or text of a ``.nbproj`` file."""
-    return _parse(decode_json(raw, file), file)
+    with gc_paused():  # a large project is many small objects, none of them garbage yet
+        return _parse(decode_json(raw, file), file)
 
 
 def _parse(doc: Any, file: str | None) -> Project:

@@ -11,7 +11,6 @@ scaling, while the geometry (and the positions saved in project files) stays in 
 
 from __future__ import annotations
 
-from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QLineF, QPointF, QRectF, QSizeF, Qt
@@ -379,6 +378,7 @@ class WireItem(QGraphicsPathItem):
         self._src_info = None
         self._hit_shape: QPainterPath | None = None
         self._bounds = QRectF()
+        self.overview_lines: list[QLineF] = []  # the wire as straight runs, as the overview draws it
         self._hover_back: QGraphicsRectItem | None = None
         self.setZValue(WIRE_Z)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
@@ -389,13 +389,14 @@ class WireItem(QGraphicsPathItem):
     def sync(self) -> None:
         """Follow the ends (a node moved or changed ports) and the shape the wire carries."""
         src, dst = self.canvas.node_items[self.edge.src], self.canvas.node_items[self.edge.dst]
-        path = wire_path(src.port_pos(self.edge.src_port, False), dst.port_pos(self.edge.dst_port, True),
-                         src.body_rect(), dst.body_rect())
+        src_pos, dst_pos = src.port_pos(self.edge.src_port, False), dst.port_pos(self.edge.dst_port, True)
+        path = wire_path(src_pos, dst_pos, src.body_rect(), dst.body_rect())
         self._src_info = None
         self.refresh_label()
         if path == self.path():  # a parameter edit leaves most wires where they were
             return
         self.setPath(path)  # tells Qt the bounds change (it asks for the old ones first)
+        self.overview_lines = _overview_lines(path, src_pos, dst_pos)
         self._bounds = path.controlPointRect().adjusted(-4, -4, 4, 4)
         self._hit_shape = None
         wire_labels_of(self.canvas).changed(self)
@@ -597,7 +598,7 @@ class OverviewItem(QGraphicsItem):
             self._bounds_stale = True
             for node_id, item in self.canvas.node_items.items():
                 self._put(node_id, item)
-            self._lines_of = {edge: _overview_lines(wire.path()) for edge, wire in self.canvas.wire_items.items()}
+            self._lines_of = {edge: wire.overview_lines for edge, wire in self.canvas.wire_items.items()}
             self._lines = None
         if self._nodes:
             items = self.canvas.node_items
@@ -617,7 +618,7 @@ class OverviewItem(QGraphicsItem):
                 if wire is None:
                     self._lines_of.pop(edge, None)
                 else:
-                    self._lines_of[edge] = _overview_lines(wire.path())
+                    self._lines_of[edge] = wire.overview_lines
             self._wires.clear()
             self._lines = None
         if self._lines is None:
@@ -678,11 +679,11 @@ def _inside(rect: QRectF, bounds: QRectF) -> bool:
             and rect.bottom() < bounds.bottom())
 
 
-def _overview_lines(path: QPainterPath) -> list[QLineF]:
-    """A wire's path (see wire_path) as straight runs: one for a forward S-curve, three for a loop back."""
-    count = path.elementCount()
-    if count < 2:
-        return []
-    points = [QPointF(path.elementAt(k).x, path.elementAt(k).y) for k in ((0, 3, 4, 7) if count >= 8 else
-                                                                            (0, count - 1))]
-    return [QLineF(a, b) for a, b in pairwise(points)]
+def _overview_lines(path: QPainterPath, src: QPointF, dst: QPointF) -> list[QLineF]:
+    """A wire's path (see wire_path) from ``src`` to ``dst`` as straight runs: one for a forward S-curve,
+    three for a loop back along its lane (read off the path: its fourth element is the lane's start)."""
+    if path.elementCount() < 8:
+        return [QLineF(src, dst)]
+    lane = path.elementAt(3).y
+    a, b = QPointF(src.x(), lane), QPointF(dst.x(), lane)
+    return [QLineF(src, a), QLineF(a, b), QLineF(b, dst)]

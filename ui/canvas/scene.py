@@ -12,6 +12,7 @@ from PySide6.QtCore import QLineF, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QKeySequence, QPainter, QPen
 from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsPathItem, QGraphicsScene
 
+from netbuilder.gc_pause import gc_paused
 from netbuilder.model.edits import AddNode, Compound, Disconnect, Move, RemoveNode
 from netbuilder.model.graph import Edge, Node
 from ui import theme
@@ -91,10 +92,11 @@ class CanvasScene(QGraphicsScene):
         document.changed.connect(self.refresh)
         self.selectionChanged.connect(self._selection_changed)
         document.changed.connect(self._clear_message)
-        for node in self.graph:
-            self._node_added(node)
-        for edge in self.graph.edges:
-            self._edge_added(edge)
+        with gc_paused():  # tens of thousands of items and paths for a large graph, none of them garbage
+            for node in self.graph:
+                self._node_added(node)
+            for edge in self.graph.edges:
+                self._edge_added(edge)
         self._seen_generation = document.inference.generation  # the items were made from it
 
     @property
