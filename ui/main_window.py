@@ -106,7 +106,8 @@ class MainWindow(QMainWindow):
         self.help_menu = install_help_menu(self, lambda: str(self.document.project.training.get("device", "auto")))
         self.statusBar().addPermanentWidget(ZoomLabel(self.view))  # the zoom in %; a click sets 100 %
         self._attach()
-        self.resize(1400, 860)
+        screen = self.screen()
+        self.resize(settings.first_start_size(screen.availableGeometry().size() if screen else None))
         self._laid_out = False
         self._restored = settings.restore_window(self)  # size, place and docks as last closed
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtCore import QByteArray, QSettings, QSize
 from PySide6.QtWidgets import QMainWindow
 
 ORGANIZATION = APPLICATION = "netbuilder"
@@ -78,6 +78,20 @@ def set_theme(name: str) -> None:
     if name not in THEMES:
         raise ValueError(f"unknown theme {name!r}; one of {', '.join(THEMES)}")
     store().setValue("theme", name)
+
+
+FIRST_SIZE = QSize(1400, 860)  # the window at a first start: the least it opens at...
+LARGEST_FIRST_SIZE = QSize(1800, 1100)  # ...growing with a larger screen up to this
+
+
+def first_start_size(available: QSize | None) -> QSize:
+    """The window's size at a first start (nothing saved yet), for a screen whose free area is
+    ``available``: 1400 x 860, or as much of a larger screen as it offers up to 1800 x 1100, so that the
+    canvas gets the room a larger screen has (the examples' first frames fit either way)."""
+    if available is None or available.isEmpty():
+        return QSize(FIRST_SIZE)
+    return QSize(max(FIRST_SIZE.width(), min(available.width(), LARGEST_FIRST_SIZE.width())),
+                 max(FIRST_SIZE.height(), min(available.height(), LARGEST_FIRST_SIZE.height())))
 
 
 def save_window(window: QMainWindow) -> None:

@@ -2,8 +2,9 @@
 payload the palette sends.
 
 Zoom is told relative to :func:`ui.canvas.items.readable_scale`: at 100 % canvas text is as large as
-the application font. Framing never zooms out past 100 %: a graph that does not fit at 100 % shows its
-start, and the minimap (ui/canvas/minimap.py) the rest.
+the application font. A graph's first frame zooms out to fit it, down to FIRST_FRAME_LEAST (80 %, and
+never canvas text under LEAST_TEXT_PX on screen); a graph that does not fit even there shows its start,
+and the minimap (ui/canvas/minimap.py) the rest.
 """
 
 from __future__ import annotations
@@ -12,12 +13,15 @@ from PySide6.QtCore import QMimeData, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QPainter, QTransform
 from PySide6.QtWidgets import QGraphicsView, QToolButton, QWidget
 
-from ui.canvas.items import DETAIL_ZOOM, readable_scale
+from ui.canvas.items import DETAIL_ZOOM, TEXT_PX, readable_scale
 from ui.canvas.minimap import Minimap
 from ui.canvas.scene import LAYER_MIME, CanvasScene
 from ui.canvas.wire_labels import wire_labels_of
 
 FRAME_MARGIN = 40.0  # scene units kept around what is framed, where there is room for them
+FIRST_MARGIN = 20.0  # the same around a graph's first frame: the least that keeps it off the edges
+FIRST_FRAME_LEAST = 0.8  # a first frame zooms out this far (of 100 %) to show the whole graph...
+LEAST_TEXT_PX = 10.0  # ...but never so far that canvas text is shorter than this on screen
 START_MARGIN = 20.0  # screen pixels between the view's edge and a graph's start shown at 100 %
 MOST_FOR_ALL = 1.25  # Frame All magnifies a small graph at most this much (relative to 100 %)
 MOST_FOR_SELECTION = 2.0  # Frame Selection may zoom in further on a few nodes
@@ -156,8 +160,8 @@ class CanvasView(QGraphicsView):
         self._fit(self.scene().content_rect(), MOST_FOR_ALL)
 
     def frame_readable(self) -> None:
-        """A graph's first frame: all of it at a zoom where its text reads; one too large for that shows its
-        start at 100 % (the minimap shows the rest, Frame All all of it)."""
+        """A graph's first frame: all of it at a zoom where its text reads (down to FIRST_FRAME_LEAST); one too
+        large for that shows its start at 100 % (the minimap shows the rest, Frame All all of it)."""
         self._frame(self.scene().content_rect(), MOST_FOR_ALL)
 
     def fit_everything(self) -> None:
@@ -181,10 +185,12 @@ class CanvasView(QGraphicsView):
         if rect.isEmpty():
             return
         readable = self.readable_zoom()
+        least = max(FIRST_FRAME_LEAST * readable, LEAST_TEXT_PX / TEXT_PX)  # text this small still reads
         width, height = self.viewport().width(), self.viewport().height()
-        with_margin = rect.adjusted(-FRAME_MARGIN, -FRAME_MARGIN, FRAME_MARGIN, FRAME_MARGIN)
+        with_margin = rect.adjusted(-FIRST_MARGIN, -FIRST_MARGIN, FIRST_MARGIN, FIRST_MARGIN)
         fit = min(width / with_margin.width(), height / with_margin.height())
-        scale = min(max(fit, readable), most * readable)  # never so far out that the text is small
+        # Fitted where the text still reads; a graph too large for that shows its start at 100 %.
+        scale = min(fit, most * readable) if fit >= least else readable
         self.cover(with_margin)  # room to centre on it at the new zoom
         self.setTransform(QTransform.fromScale(scale, scale))
         self.cover()
