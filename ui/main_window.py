@@ -245,6 +245,8 @@ class MainWindow(QMainWindow):
         self.edit_actions.fill_view_menu(view)
         run = self.menuBar().addMenu("&Run")
         self.run_actions.fill_menu(run)
+        run.addSeparator()
+        self.runs_dock.fill_menu(run.addMenu("Selected &Run"))  # what the Runs dock's right-click menu does
         self.toolbar = self._build_toolbar()
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
         view.addAction(self.toolbar.toggleViewAction())

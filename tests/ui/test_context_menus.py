@@ -241,7 +241,7 @@ def test_a_wires_menu_deletes_it_or_inserts_a_layer_on_it(window) -> None:
 # ---- a real right-click --------------------------------------------------------------------------
 def test_a_right_click_on_a_layer_selects_it_and_opens_its_menu_at_the_pointer(window, qtbot) -> None:
     win = window()
-    fc1 = node(win, "fc1")
+    fc1 = node(win, "pool1")  # in the left column: a menu at it fits the 800 x 800 offscreen screen, unmoved
     item = win.scene.node_items[fc1.id]
     pos = win.view.mapFromScene(item.sceneBoundingRect().center())
     seen: dict = {}

@@ -8,10 +8,23 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from netbuilder.model.layout import GRID
+from netbuilder.model.layout import GRID, layered_positions
 from ui.canvas.view import ZoomLabel
+from ui.document import Document
 
 LEFT, NONE, SHIFT = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.ShiftModifier
+
+
+def long_cnn(window):
+    """The digits CNN laid out in one row of 14 layers (4,000 units wide): no zoom that reads fits it, so it
+    opens at 100 % on its start, with the minimap."""
+    win = window("mnist_cnn")
+    project = win.document.project
+    for node_id, position in layered_positions(project.graph).items():
+        project.graph.node(node_id).position = position
+    win.set_document(Document(project))
+    win.document.undo_stack.setClean()
+    return win
 
 
 def visible(win):
@@ -24,7 +37,7 @@ def repaint(win) -> None:
 
 # ---- minimap ---------------------------------------------------------------------------------------
 def test_the_minimap_shows_while_the_graph_reaches_past_the_view(window) -> None:
-    win = window("mnist_cnn")  # five columns do not fit the default window at 100 %
+    win = long_cnn(window)
     minimap = win.view.minimap
     assert minimap.isVisible()
     area = win.view.viewport().geometry()
@@ -37,7 +50,7 @@ def test_the_minimap_shows_while_the_graph_reaches_past_the_view(window) -> None
 
 
 def test_the_minimap_outlines_the_part_on_screen(window) -> None:
-    win = window("mnist_cnn")
+    win = long_cnn(window)
     minimap = win.view.minimap
     image = minimap.grab().toImage()
     highlight = minimap.palette().color(QPalette.ColorRole.Highlight)
@@ -48,7 +61,7 @@ def test_the_minimap_outlines_the_part_on_screen(window) -> None:
 
 
 def test_a_click_on_the_minimap_moves_the_view_there_and_a_drag_follows(window) -> None:
-    win = window("mnist_cnn")
+    win = long_cnn(window)
     minimap = win.view.minimap
     graph = win.document.project.graph
     far = win.scene.node_items[graph.by_name("logits").id]
@@ -73,7 +86,7 @@ def zoom_label(win) -> ZoomLabel:
 
 
 def test_the_status_bar_shows_the_zoom_and_a_click_sets_100_percent(window) -> None:
-    win = window("mnist_cnn")
+    win = long_cnn(window)
     label = zoom_label(win)
     assert label.isVisible() and label.text() == "100 %"
     win.view.setFocus()
@@ -115,8 +128,8 @@ class PaintCounter(QObject):
 def test_a_window_left_alone_rests_with_the_minimap_shown(window, qtbot) -> None:
     """The minimap repaints only when what it shows moves: it lies over the canvas, so a repaint of it on every
     canvas paint repainted the canvas again, for ever (a window left alone took a whole core)."""
-    win = window("mnist_cnn")
-    assert win.view.minimap.isVisible()  # the digits CNN reaches past the view at 100 %
+    win = long_cnn(window)
+    assert win.view.minimap.isVisible()  # the long row reaches past the view at 100 %
     counter = PaintCounter()
     win.view.viewport().installEventFilter(counter)
     qtbot.wait(300)

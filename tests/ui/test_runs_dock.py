@@ -140,3 +140,33 @@ def test_file_export_picks_which_runs_weights_to_export(window, qtbot, tmp_path,
                         staticmethod(lambda *a, **k: (str(tmp_path / "first.safetensors"), "")))
     assert win.export_run("weights")
     assert read_metadata(tmp_path / "first.safetensors")["from_run"] == f"run-{dock.records[0].id:04d}"
+
+
+def test_the_run_menu_is_the_main_menus_selected_run_menu_and_acts_on_the_clicked_run(window, qtbot,
+                                                                                     monkeypatch) -> None:
+    from PySide6.QtWidgets import QInputDialog
+
+    from tests.ui.test_context_menus import entries, in_menu_bar
+
+    win = window("linear_regression")
+    dock = two_runs(qtbot, win)
+    run_menu = next(a.menu() for a in win.menuBar().actions() if a.text() == "&Run")
+    selected_run = next(a.menu() for a in run_menu.actions() if a.menu() is not None and "Selected" in a.text())
+    dock.tree.clearSelection()
+    selected_run.aboutToShow.emit()
+    assert not any(a.isEnabled() for a in entries(selected_run))  # nothing selected: nothing to act on
+    assert dock.run_menu(None) is None  # off the rows: no menu
+    second = dock.tree.topLevelItem(1)
+    menu = dock.run_menu(second)  # a right-click on the second run selects it
+    assert second.isSelected() and dock.selected_one().id == dock.records[1].id
+    assert len(entries(menu)) == 11
+    for action in entries(menu):
+        assert in_menu_bar(win, action), f"{action.text()!r} is in no main menu"
+    assert [a.text() for a in entries(menu)] == [a.text() for a in entries(selected_run)]
+    # From the menu bar, Rename acts on the run selected in the list.
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("tuned", True)))
+    rename = next(a for a in entries(selected_run) if a.text() == "Rename Run…")
+    selected_run.aboutToShow.emit()
+    assert rename.isEnabled()
+    rename.trigger()
+    assert dock.tree.topLevelItem(1).text(0) == "tuned" and dock.tree.topLevelItem(0).text(0) != "tuned"

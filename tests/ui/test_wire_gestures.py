@@ -3,7 +3,7 @@ wires as a user expects, in one undo step that undo takes back, and a refusal is
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QCursor, QDragEnterEvent, QDragLeaveEvent, QDragMoveEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
@@ -149,8 +149,11 @@ def test_a_refused_wire_says_why_beside_the_cursor(open_window) -> None:  # noqa
     assert wires(win) == before and steps(win) == 0
     note = win.scene.note
     assert "would make a loop" in note.text() and "would make a loop" in win.statusBar().currentMessage()
-    drop_point = win.view.mapToScene(port(win, "conv1", "in", True))
-    assert note.isVisible() and (note.pos() - drop_point).manhattanLength() < 40  # beside where it was let go
+    # Beside where it was let go (moved in where it would pass the view's edge), and all of it on screen.
+    let_go = QPointF(port(win, "conv1", "in", True))
+    on_screen = QRectF(QPointF(win.view.mapFromScene(note.pos())), note.boundingRect().size())
+    assert note.isVisible() and on_screen.adjusted(-40, -40, 40, 40).contains(let_go), (on_screen, let_go)
+    assert QRectF(win.view.viewport().rect()).contains(on_screen)
     win.palette.tree.itemDoubleClicked.emit(win.palette.tree.findItems("ReLU", Qt.MatchFlag.MatchRecursive)[0], 0)
     assert not note.isVisible()  # the next edit that goes through takes it away
 

@@ -4,6 +4,7 @@ finds none shows while its wire is hovered."""
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPointF, QRectF
@@ -130,3 +131,22 @@ def test_labels_keep_clear_after_every_node_is_dragged_about(window) -> None:
         item.place(item.pos() + QPointF(40 * (k % 3) - 40, 30 * (k % 2)))
         win.view.viewport().repaint()
         assert overlaps(win) == [], k
+
+
+def test_on_an_imported_200_node_model_no_label_covers_a_node_or_a_label(window) -> None:
+    """ShuffleNet from the ONNX model zoo (onnx ships it as test data): 205 layers, laid out in bands by the
+    importer, as a user who opens it sees them."""
+    import onnx
+
+    from netbuilder.onnx.importer import import_onnx
+
+    model = Path(onnx.__file__).parent / "backend" / "test" / "data" / "light" / "light_shufflenet.onnx"
+    project, _weights = import_onnx(model, "shufflenet")
+    assert len(project.graph) >= 200
+    ys = {node.position[1] for node in project.graph}
+    assert len(ys) > 3  # in bands, not one long row
+    win = show(window(), project.graph)
+    assert overlaps(win) == []
+    wires = list(win.scene.wire_items.values())
+    shown = [w for w in wires if w.label.isVisible()]
+    assert len(shown) >= 0.6 * len(wires), (len(shown), len(wires))

@@ -38,7 +38,7 @@ def test_the_digits_cnn_wires_that_wrap_to_the_next_band_go_round_their_nodes(wi
     win = window()
     graph, scene = win.document.project.graph, win.scene
     backward = [e for e in graph.edges if graph.node(e.dst).position[0] < graph.node(e.src).position[0]]
-    assert len(backward) == 2  # pool1 -> conv2 and conv3 -> relu3 wrap to the next band
+    assert len(backward) == 4  # relu1 -> pool1, relu2 -> pool2, relu3 -> flatten, relu4 -> fc2 wrap to the next band
     for edge in graph.edges:
         path = scene.wire_items[edge].path()
         src, dst = scene.node_items[edge.src], scene.node_items[edge.dst]

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDockWidget,
@@ -122,6 +123,8 @@ class RunsDock(QDockWidget):
         self.setWidget(body)
         self.records: list[RunRecord] = []
         self.comparison = ""
+        self.run_actions = self._make_run_actions()
+        self.tree.itemSelectionChanged.connect(self._update_run_actions)
         controller.ended.connect(lambda _e: self.refresh())
         controller.state_changed.connect(lambda _s: self.refresh())
 
@@ -216,29 +219,68 @@ class RunsDock(QDockWidget):
             self.tree.blockSignals(False)
 
     # ---- actions ----------------------------------------------------------------------------------
-    def _menu(self, pos) -> None:
-        record = self._record(self.tree.itemAt(pos))
-        if record is None:
-            return
+    def _make_run_actions(self) -> list[QAction | None]:
+        """What can be done to a run: one set of actions, in the dock's right-click menu and in Run ▸ Selected
+        Run (each acts on the run selected in the list; None marks a separator)."""
+        def act(text: str, fn, tip: str = "") -> QAction:
+            action = QAction(text, self)
+            action.setToolTip(tip or text.rstrip("…"))
+            action.triggered.connect(lambda: (record := self.selected_one()) is not None and fn(record))
+            return action
+
+        self.resume_action = act("Resume This Run", self.resume, "Go on training from the run's last weights")
+        self.compare_action = QAction("Compare Settings of the Two Selected", self)
+        self.compare_action.triggered.connect(self.compare_selected)
+        return [
+            act("Show Results (Best Weights)", lambda r: self._results(r, "best")),
+            act("Show Results (Last Weights)", lambda r: self._results(r, "last")),
+            None,
+            act("Load Best Weights into the Project", lambda r: self.load_weights(r, "best")),
+            act("Load Last Weights into the Project", lambda r: self.load_weights(r, "last")),
+            act("Export These Weights to ONNX…", self.export_onnx),
+            None,
+            self.resume_action,
+            act("Train Again with These Settings", self.train_again),
+            None,
+            act("Rename Run…", self.rename),
+            act("Note on Run…", self.note),
+            self.compare_action,
+            act("Delete Run…", self.delete),
+        ]
+
+    def _update_run_actions(self) -> None:
+        record = self.selected_one()
+        for action in self.run_actions:
+            if action is not None:
+                action.setEnabled(record is not None)
+        resumable = record is not None and record.status in ("stopped", "interrupted") and \
+            (run_folder(self.folder(), record.id) / "last.safetensors").is_file()
+        self.resume_action.setEnabled(resumable)
+        self.compare_action.setEnabled(len(self.selected()) == 2)
+
+    def fill_menu(self, menu: QMenu) -> None:
+        """Put the run actions into ``menu`` (the window's Run ▸ Selected Run)."""
+        menu.aboutToShow.connect(self._update_run_actions)
+        for action in self.run_actions:
+            menu.addSeparator() if action is None else menu.addAction(action)
+
+    def run_menu(self, item: QTreeWidgetItem | None) -> QMenu | None:
+        """The right-click menu of the run in ``item`` (it becomes the selected one, unless it already is
+        among the selected); None off the rows."""
+        if self._record(item) is None:
+            return None
+        if not item.isSelected():
+            self.tree.setCurrentItem(item)
         menu = QMenu(self)
-        run_dir = run_folder(self.folder(), record.id)
-        menu.addAction("Show results (best weights)", lambda: self._results(record, "best"))
-        menu.addAction("Show results (last weights)", lambda: self._results(record, "last"))
-        menu.addSeparator()
-        menu.addAction("Load best weights into the project", lambda: self.load_weights(record, "best"))
-        menu.addAction("Load last weights into the project", lambda: self.load_weights(record, "last"))
-        menu.addAction("Export these weights to ONNX…", lambda: self.export_onnx(record))
-        menu.addSeparator()
-        resume = menu.addAction("Resume this run", lambda: self.resume(record))
-        resume.setEnabled(record.status in ("stopped", "interrupted") and (run_dir / "last.safetensors").is_file())
-        menu.addAction("Train again with these settings", lambda: self.train_again(record))
-        menu.addSeparator()
-        menu.addAction("Rename…", lambda: self.rename(record))
-        menu.addAction("Note…", lambda: self.note(record))
-        compare = menu.addAction("Compare settings of the two selected", self.compare_selected)
-        compare.setEnabled(len(self.selected()) == 2)
-        menu.addAction("Delete…", lambda: self.delete(record))
-        menu.exec(self.tree.viewport().mapToGlobal(pos))
+        self.fill_menu(menu)
+        self._update_run_actions()
+        return menu
+
+    def _menu(self, pos) -> None:
+        menu = self.run_menu(self.tree.itemAt(pos))
+        if menu is not None:
+            menu.exec(self.tree.viewport().mapToGlobal(pos))
+            menu.deleteLater()  # its actions are the dock's, and stay
 
     def _results(self, record: RunRecord | None, which: str) -> None:
         if record is not None:
