@@ -28,7 +28,7 @@ import re
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -196,7 +196,7 @@ def menus_section(window: Any) -> str:
     lines = []
     for depth, text in _menu_tree(window):
         if depth == 0:
-            lines += ["" if lines else "", f"**{text}**", ""]
+            lines += ["", f"**{text}**", ""]
         else:
             lines.append("  " * (depth - 1) + f"- {text}")
     return "\n".join(lines).strip("\n")
@@ -216,14 +216,16 @@ def panels_section(window: Any) -> str:
              Qt.DockWidgetArea.BottomDockWidgetArea: "bottom", Qt.DockWidgetArea.TopDockWidgetArea: "top"}
     docks = [d for d in window.findChildren(QDockWidget) if d.parent() is window]
     order = {id(a): i for i, a in enumerate(a for _, a in _view_actions(window))}
-    docks.sort(key=lambda d: order.get(id(d.toggleViewAction()), len(order)))
     lines = ["| Panel | Opens at | Tabbed with | Shown at first |", "| --- | --- | --- | --- |"]
-    for dock in docks:
-        tabs = ", ".join(dock_title(d) for d in sorted(window.tabifiedDockWidgets(dock), key=lambda d: order.get(
-            id(d.toggleViewAction()), len(order)))) or "—"
-        shown = "yes" if not dock.isHidden() or dock.toggleViewAction().isChecked() else "no (View menu)"
-        lines.append(f"| [{dock_title(dock)}](#{dock_title(dock).lower()}) | {areas.get(window.dockWidgetArea(dock), '—')} "
-                     f"| {tabs} | {shown} |")
+    def place(dock: Any) -> int:
+        return order.get(id(dock.toggleViewAction()), len(order))
+
+    for dock in sorted(docks, key=place):
+        title = dock_title(dock)
+        tabs = ", ".join(dock_title(d) for d in sorted(window.tabifiedDockWidgets(dock), key=place)) or "—"
+        shown = "yes" if not dock.isHidden() else "no (View menu)"
+        where = areas.get(window.dockWidgetArea(dock), "—")
+        lines.append(f"| [{title}](#{title.lower()}) | {where} | {tabs} | {shown} |")
     return "\n".join(lines)
 
 
@@ -286,10 +288,12 @@ def window_sections(window: Any) -> dict[str, str]:
 def offscreen_window() -> Iterator[Any]:
     """A main window on an empty project, offscreen when no platform is chosen, for reading its menus."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QStandardPaths
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([])
-    with private_settings():
+    # A caller in test mode (the tests) keeps the settings aside already, and will restore them itself.
+    with nullcontext() if QStandardPaths.isTestModeEnabled() else private_settings():
         from ui.main_window import MainWindow
 
         window = MainWindow()
