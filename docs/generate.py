@@ -70,6 +70,8 @@ def _param_type(kind: str) -> str:
 def _allowed(param: Any) -> str:
     if param.choices:
         return ", ".join(f"`{_json(c)}`" for c in param.choices)
+    if param.kind == "bool":
+        return "`true`, `false`"
     parts = []
     if param.minimum is not None and param.maximum is not None:
         parts.append(f"{_number(param.minimum)} to {_number(param.maximum)}")
@@ -168,38 +170,36 @@ def _plain(text: str) -> str:
     return text.split("\t")[0].replace("&&", "\0").replace("&", "").replace("\0", "&")
 
 
-def _menu_tree(window: Any) -> list[tuple[int, str]]:
-    """(depth, text) of every item of the menu bar, in order; a live submenu without its items."""
-    found: list[tuple[int, str]] = []
+def _menus(window: Any) -> list[tuple[str, list[str]]]:
+    """(menu path, its items) for every menu of the menu bar and each submenu, in order; a live
+    submenu is an item of its menu but has no row of its own."""
+    found: list[tuple[str, list[str]]] = []
 
-    def walk(menu: Any, depth: int) -> None:
+    def walk(menu: Any, path: str) -> None:
+        items: list[str] = []
+        found.append((path, items))
         for action in menu.actions():
             if action.isSeparator():
                 continue
             text = re.sub(r" \(.*\)$", "", _plain(action.text()))  # "Problems (2 errors, 0 warnings)"
-            if action.menu() is not None:
-                found.append((depth, f"{text} ▸"))
-                if text not in LIVE_SUBMENUS:
-                    walk(action.menu(), depth + 1)
-            else:
-                found.append((depth, text))
+            if action.menu() is None:
+                items.append(text)
+                continue
+            items.append(f"{text} ▸")
+            if text not in LIVE_SUBMENUS:
+                walk(action.menu(), f"{path} ▸ {text}")
 
     for top in window.menuBar().actions():
         if top.menu() is not None:
-            found.append((0, _plain(top.menu().title())))
-            walk(top.menu(), 1)
+            walk(top.menu(), _plain(top.menu().title()))
     return found
 
 
 def menus_section(window: Any) -> str:
-    """Every menu and its items, as the menu bar has them (live submenus named, their items not)."""
-    lines = []
-    for depth, text in _menu_tree(window):
-        if depth == 0:
-            lines += ["", f"**{text}**", ""]
-        else:
-            lines.append("  " * (depth - 1) + f"- {text}")
-    return "\n".join(lines).strip("\n")
+    """Every menu and submenu with its items, as the menu bar has them (live submenus named, their items not)."""
+    lines = ["| Menu | Items |", "| --- | --- |"]
+    lines += [f"| {_cell(path)} | {_cell(', '.join(items))} |" for path, items in _menus(window)]
+    return "\n".join(lines)
 
 
 def dock_title(dock: Any) -> str:
