@@ -79,3 +79,26 @@ def test_every_key_of_the_schema_is_explained_in_the_file_format_page() -> None:
     assert len(keys) > 30
     missing = sorted(k for k in keys if f"`{k}`" not in text)
     assert missing == [], f"keys of the schema that docs/file-format.md does not explain: {missing}"
+
+
+def _options(parser) -> dict[str, list[tuple[str, ...]]]:
+    """Every subcommand of ``parser`` with its options, each as its spellings (``-o``, ``--output``), --help aside."""
+    sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    return {name: [tuple(a.option_strings) for a in p._actions if a.option_strings and "--help" not in a.option_strings]
+            for name, p in sub.choices.items()}
+
+
+def test_the_readmes_command_line_has_every_subcommand_and_option() -> None:
+    from netbuilder.cli import build_parser
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Command line\n", 1)[1].split("\n## ", 1)[0]
+    worker_only = {"--nice", "--control-stdin"}  # the app's worker's; docs/training.md explains them
+    training = (ROOT / "docs" / "training.md").read_text(encoding="utf-8")
+    options = _options(build_parser())
+    assert set(options) == {"check", "summary", "train", "export", "codegen", "import"}
+    missing = [f"{name} {o[-1]}" for name, opts in options.items() for o in opts
+               if not any(re.search(re.escape(s) + r"(?![\w-])", training if o[-1] in worker_only else section)
+                          for s in o)]
+    missing += [name for name in options if f"netbuilder {name} " not in section]
+    assert missing == [], f"the README's command line lacks {missing}"
