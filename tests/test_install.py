@@ -39,6 +39,7 @@ def wheel(tmp_path_factory) -> Path:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     for folder in PACKAGE_DIRS:
         shutil.copytree(ROOT / folder, src / folder, ignore=ignore)
+    shutil.copytree(ROOT / "docs", src / "docs", ignore=ignore)  # the user guide, shipped as netbuilder_docs
     for name in BUILD_FILES:
         if (ROOT / name).exists():
             shutil.copy2(ROOT / name, src / name)
@@ -57,6 +58,18 @@ def test_the_wheel_holds_every_module_and_bundled_file(wheel):
         assert bundled in in_wheel
     entry_points = next(n for n in in_wheel if n.endswith(".dist-info/entry_points.txt"))
     assert "netbuilder = ui.entry:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+
+
+def test_the_wheel_holds_the_user_guide_help_shows(wheel):
+    """Help ▸ User Guide reads docs/*.md and their pictures from netbuilder_docs in an installed wheel."""
+    from ui.help.user_guide import PAGES
+
+    in_wheel = set(zipfile.ZipFile(wheel).namelist())
+    pages = {f"netbuilder_docs/{p.name}" for p in (ROOT / "docs").glob("*.md")}
+    pictures = {f"netbuilder_docs/images/{p.name}" for p in (ROOT / "docs" / "images").glob("*.png")}
+    assert {f"netbuilder_docs/{name}" for name in PAGES} <= pages  # every page the guide lists first is a file
+    assert sorted((pages | pictures) - in_wheel) == []
+    assert [n for n in in_wheel if n.startswith("netbuilder_docs/") and n.endswith(".py")] == []  # scripts stay out
 
 
 def test_the_installed_wheel_checks_an_example_from_another_folder(wheel, tmp_path):

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QDialog, QLabel, QListWidget, QSplitter, QTextBrow
 import ui
 
 # The pages in reading order; others found in the folder follow them.
-PAGES = ("editor.md", "training.md", "export.md", "onnx-import.md", "file-format.md")
+PAGES = ("user-guide.md", "editor.md", "training.md", "export.md", "onnx-import.md", "file-format.md", "layers.md")
 IMAGE_MARGIN = 40  # pixels left beside an image scaled to the page's width
 
 
