@@ -232,8 +232,8 @@ class RunsDock(QDockWidget):
         self.compare_action = QAction("Compare Settings of the Two Selected", self)
         self.compare_action.triggered.connect(self.compare_selected)
         return [
-            act("Show Results (Best Weights)", lambda r: self._results(r, "best")),
-            act("Show Results (Last Weights)", lambda r: self._results(r, "last")),
+            act("Show Results with Best Weights", lambda r: self._results(r, "best")),
+            act("Show Results with Last Weights", lambda r: self._results(r, "last")),
             None,
             act("Load Best Weights into the Project", lambda r: self.load_weights(r, "best")),
             act("Load Last Weights into the Project", lambda r: self.load_weights(r, "last")),
