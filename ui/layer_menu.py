@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QGraphicsView, QInputDialog, QMenu, QWidget
 
 from netbuilder.analysis.quick_fixes import QuickFix
 from netbuilder.errors import EditRefused
-from netbuilder.model.edits import Rename
+from netbuilder.model.edits import Rename, SetFrozen
 from netbuilder.model.graph import Edge
 from netbuilder.model.rewiring import disconnect_all, insert_after, insert_before, insert_on_edge, set_as_output
 from ui.canvas.items import HEADER, NODE_WIDTH, WireItem
@@ -85,6 +85,9 @@ class LayerActions(QObject):
         self.insert_on_wire = self._action("Insert Layer on &Wire…", self._insert_on_wire)
         self.set_output = self._action("Set as &Output", self._set_output)
         self.show_code = self._action("Show in Generated &Code…", self._show_code)
+        self.freeze = self._action("&Freeze Weights", self._toggle_frozen)  # ticked: training keeps them
+        self.freeze.setCheckable(True)
+        self.freeze.setStatusTip("Keep the layer's weights as they are while training (fine-tune the others)")
         self.fixes_menu = QMenu("Quick &Fixes", parent)  # owned by the window, deleted with it
         self.fixes_menu.aboutToShow.connect(self._fill_fixes_menu)
 
@@ -105,7 +108,7 @@ class LayerActions(QObject):
     def fill_menu(self, menu: QMenu, also: tuple = ()) -> None:
         """The Layer menu: these actions, the quick fixes, then ``also`` (e.g. the Problems dock's action)."""
         for action in (self.rename, self.disconnect, None, self.insert_before, self.insert_after, self.insert_on_wire,
-                       None, self.set_output, self.show_code, None):
+                       None, self.set_output, self.show_code, self.freeze, None):
             menu.addSeparator() if action is None else menu.addAction(action)
         menu.addMenu(self.fixes_menu)
         for action in also:
@@ -145,12 +148,15 @@ class LayerActions(QObject):
         graph = self.scene.graph
         self.disconnect.setEnabled(any(graph.in_edges(n) or graph.out_edges(n) for n in self.target_nodes()))
         self.insert_on_wire.setEnabled(self.target_edge() is not None)
+        targets = self.target_nodes()
+        self.freeze.setEnabled(bool(targets))
+        self.freeze.setChecked(bool(targets) and all(graph.node(n).frozen for n in targets))
 
     def enable_all(self) -> None:
         """Once a menu closes, every key works again: the selection may change before the next one,
         and each action says itself when it has nothing to act on."""
         for action in (self.rename, self.show_code, self.insert_before, self.insert_after, self.set_output,
-                       self.disconnect, self.insert_on_wire):
+                       self.disconnect, self.insert_on_wire, self.freeze):
             action.setEnabled(True)
 
     def _say(self, text: str) -> None:
@@ -180,6 +186,17 @@ class LayerActions(QObject):
             self._say("Nothing to disconnect: the layer has no wires" if ids else "Select some layers first")
             return
         self.document.push(edit)
+
+    def _toggle_frozen(self) -> None:
+        """Freeze the target layers' weights, or unfreeze them when every one is frozen already."""
+        ids = self.target_nodes()
+        if not ids:
+            self._say("Select the layers to freeze first")
+            return
+        graph = self.scene.graph
+        freeze = not all(graph.node(n).frozen for n in ids)
+        self.document.push(SetFrozen(ids, freeze))
+        self.freeze.setChecked(freeze)
 
     def _picker_at(self, node_id: str, side: str) -> QPointF:
         item = self.scene.node_items[node_id]

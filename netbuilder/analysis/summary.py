@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from netbuilder.analysis.costs import (
@@ -191,6 +191,8 @@ def node_row(graph: Graph, inference: ShapeInference, node_id: str, live: set[st
             weights = weight_costs(module.get_submodule(node.name))
         else:
             weights = layer_weight_costs(spec, node.params, info.inputs)
+            if node.frozen:  # build_module turns requires_grad off for a frozen layer's weights
+                weights = replace(weights, trainable=0)
         macs = multiply_adds(spec, node.params, info.inputs, info.outputs)
     return SummaryRow(node_id, node.name, node.kind, output, weights.params, weights.trainable, macs,
                       node_id in live, weights.frozen, activation_bytes(info.outputs),

@@ -166,6 +166,8 @@ def generate_source(project: Project, source_file: str | None = None, class_name
     for name, _child in module.named_children():  # in the app's order, so a seed gives the same weights
         node = graph.by_name(name)
         init.append(f"        self.{name} = {constructor_call(node.spec, node.params, inference.info(node.id).inputs)}")
+        if node.frozen:
+            init.append(f"        self.{name}.requires_grad_(False)  # frozen: training keeps its weights")
     inputs = [n.name for n in module.graph.nodes if n.op == "placeholder"]
     body = []
     for node in module.graph.nodes:

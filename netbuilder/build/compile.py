@@ -88,7 +88,10 @@ def _emit_node(root: nn.Module, code: fx.Graph, node: Node, args: list[fx.Node |
     spec = node.spec
     info = inference.info(node.id)
     if spec.build is not None:
-        root.add_module(node.name, spec.build(node.params, info.inputs))
+        module = spec.build(node.params, info.inputs)
+        if node.frozen:  # kept as they are while training: the optimizer leaves them, no gradient is computed
+            module.requires_grad_(False)
+        root.add_module(node.name, module)
     if spec.emit is not None:
         # The module's raw result gets its own name; the node's name goes to its output.
         def call(*a, _target=node.name, **kw):

@@ -36,7 +36,7 @@ def fragment_of(graph: Graph, node_ids: Iterable[str]) -> dict[str, Any]:
         "format": FORMAT,
         "version": VERSION,
         "nodes": [{"id": n.id, "kind": n.kind, "name": n.name, "params": copy.deepcopy(n.params),
-                   "position": list(n.position)} for n in nodes],
+                   "position": list(n.position), **({"frozen": True} if n.frozen else {})} for n in nodes],
         "edges": [e._asdict() for n in nodes for e in graph.out_edges(n.id) if e.dst in chosen],
     }
 
@@ -93,6 +93,8 @@ def _check_node(node: Any, k: int, ids: set[str]) -> None:
     merged = {**spec.defaults(), **params}
     if problem := spec.value_problem(merged):
         raise FragmentError(f"{kind} '{node['name']}' {problem}")
+    if not isinstance(node.get("frozen", False), bool):
+        raise FragmentError(f"{where}: \"frozen\" must be true or false")
     position = node.get("position", [0, 0])
     if (not isinstance(position, list) or len(position) != 2
             or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) <= MAX_COORDINATE
@@ -139,6 +141,7 @@ def paste_edits(graph: Graph, fragment: dict[str, Any], *, at: tuple[float, floa
         taken.add(name)
         position = (x + dx, y + dy)
         node = graph.make_node(raw["kind"], name, raw.get("params", {}), position)
+        node.frozen = raw.get("frozen") is True  # a pasted copy of a frozen layer stays frozen
         new_ids[raw["id"]] = node.id
         edits.append(AddNode(node))
     for e in doc.get("edges", []):

@@ -73,8 +73,8 @@ class Project:
             "name": self.name,
             "description": self.description,
             "graph": {
-                "nodes": [{"id": n.id, "kind": n.kind, "name": n.name,
-                           "params": copy.deepcopy(n.params)} for n in g],
+                "nodes": [{"id": n.id, "kind": n.kind, "name": n.name, "params": copy.deepcopy(n.params),
+                           **({"frozen": True} if n.frozen else {})} for n in g],
                 "edges": [e._asdict() for e in g.edges],
             },
             "layout": {"positions": {n.id: list(n.position) for n in g}},
@@ -191,7 +191,8 @@ def _build(doc: dict[str, Any], file: str | None) -> Project:
                                    child(f"{where}.params", name), file)
         position = positions.get(raw["id"], (0.0, 0.0))
         # Parameters missing from the file take their defaults, so older files keep opening.
-        graph.add_node(graph.make_node(kind, raw["name"], params, position, node_id=raw["id"]))
+        node = graph.add_node(graph.make_node(kind, raw["name"], params, position, node_id=raw["id"]))
+        node.frozen = raw.get("frozen", False)
     edges = [Edge(**e) for e in doc["graph"]["edges"]]
     for k, edge in enumerate(edges):
         for end in ("src", "dst"):

@@ -106,6 +106,24 @@ class SetParams(Edit):
         graph.set_params(self.node_id, self._old)
 
 
+class SetFrozen(Edit):
+    """Freezes or unfreezes layers' weights for training (several selected layers are one edit)."""
+
+    def __init__(self, node_ids: list[str] | str, frozen: bool) -> None:
+        self.node_ids = [node_ids] if isinstance(node_ids, str) else list(node_ids)
+        self.frozen = frozen
+        self._old: dict[str, bool] = {}
+        what = "Freeze" if frozen else "Unfreeze"
+        self.text = f"{what} weights" if len(self.node_ids) == 1 else f"{what} {len(self.node_ids)} layers' weights"
+
+    def apply(self, graph: Graph) -> None:
+        self._old = {n: graph.set_frozen(n, self.frozen) for n in self.node_ids}
+
+    def revert(self, graph: Graph) -> None:
+        for node_id, was in self._old.items():
+            graph.set_frozen(node_id, was)
+
+
 class Rename(Edit):
     def __init__(self, node_id: str, name: str) -> None:
         self.node_id = node_id

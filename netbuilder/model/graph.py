@@ -65,6 +65,9 @@ class Node:
         Typed parameter values, one for each of the kind's ParamSpecs.
     position:
         Canvas position (x, y) of the node's top-left corner.
+    frozen:
+        Its weights are kept as they are while training (``requires_grad`` False): fine-tuning an imported
+        model trains only the layers left unfrozen.
     """
 
     id: str
@@ -72,6 +75,7 @@ class Node:
     name: str
     params: dict[str, Any] = field(default_factory=dict)
     position: tuple[float, float] = (0.0, 0.0)
+    frozen: bool = False
 
     @property
     def spec(self) -> LayerSpec:
@@ -84,7 +88,7 @@ class Node:
         return self.spec.output_ports(self.params)
 
     def copy(self) -> Node:
-        return Node(self.id, self.kind, self.name, _deep_copy(self.params), self.position)
+        return Node(self.id, self.kind, self.name, _deep_copy(self.params), self.position, self.frozen)
 
     def __repr__(self) -> str:
         return f"Node({self.id!r}, {self.kind}, {self.name!r})"
@@ -397,6 +401,16 @@ class Graph:
         self._names[name] = node_id
         node.name = name
         self.node_changed.emit(node, "name")
+        return old
+
+    def set_frozen(self, node_id: str, frozen: bool) -> bool:
+        """Freeze (or unfreeze) a layer's weights for training; returns the old state (a layer without
+        weights has nothing to freeze: the flag is kept, and changes nothing)."""
+        node = self._nodes[node_id]
+        old = node.frozen
+        node.frozen = bool(frozen)
+        if old != node.frozen:
+            self.node_changed.emit(node, "frozen")
         return old
 
     def move(self, node_id: str, position: tuple[float, float]) -> tuple[float, float]:

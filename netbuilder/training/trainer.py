@@ -99,7 +99,12 @@ class Trainer:
             raise SettingsError(problems[0].message)
         # On the device before the optimizer exists, so its state (and a resumed one) lives there too.
         self.module = module.to(self.device)
-        self.optimizer = make_optimizer(self.module.parameters(), settings)
+        weights = list(self.module.parameters())
+        trainable = [p for p in weights if p.requires_grad]  # frozen layers' weights stay out of the optimizer
+        if weights and not trainable:
+            raise SettingsError("every layer's weights are frozen, so training would change nothing: unfreeze "
+                                "the layers to train (Inspector ▸ Frozen, or Layer ▸ Freeze Weights)")
+        self.optimizer = make_optimizer(trainable or weights, settings)
         self.steps_per_epoch = math.ceil(len(train) / settings.batch_size)
         self.schedule = Schedule(self.optimizer, settings, self.steps_per_epoch)
         self.loss_fn = make_loss(settings.loss)

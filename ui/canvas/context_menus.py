@@ -73,7 +73,7 @@ class CanvasContextMenus(QObject):
         menu = QMenu(self.view)
         for action in (self.layer.rename, self.edit.duplicate, self.delete, self.layer.disconnect, None,
                        self.layer.insert_before, self.layer.insert_after, None, self.layer.set_output,
-                       self.layer.show_code):
+                       self.layer.show_code, self.layer.freeze):
             menu.addSeparator() if action is None else menu.addAction(action)
         fixes = node_fixes(self.scene.document, node_id)
         if fixes:

@@ -283,6 +283,8 @@ class NodeItem(QGraphicsRectItem):
         self._info_shown = info
         node = self.node
         tip = f"{node.kind} '{node.name}': {node.spec.doc}"
+        if node.frozen:
+            tip += "\n\nFrozen: training keeps its weights as they are."
         if info.problem is not None:
             tip += f"\n\nProblem: {info.problem.message}"
         if tip != self._tip:  # setting it costs more than comparing (an edit upstream refreshes 1,000 nodes)
@@ -335,7 +337,8 @@ class NodeItem(QGraphicsRectItem):
         painter.setFont(title)
         painter.drawText(QRectF(PAD, 1, width, line), left, elided(node.name, title, width))
         painter.setFont(plain)
-        painter.drawText(QRectF(PAD, 1 + line, width, line), left, elided(node.kind, plain, width))
+        kind = f"{node.kind} · frozen" if node.frozen else node.kind  # training keeps its weights
+        painter.drawText(QRectF(PAD, 1 + line, width, line), left, elided(kind, plain, width))
         painter.setPen(colours.port_text)
         ports = node.input_ports()
         if len(ports) > 1 or (ports and ports[0].name != "in"):

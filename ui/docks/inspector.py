@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from netbuilder.analysis.summary import node_row
 from netbuilder.files.project_edits import SetProjectInfo, project_name_problem
 from netbuilder.layers.spec import ParamSpec
-from netbuilder.model.edits import Rename, SetParams
+from netbuilder.model.edits import Rename, SetFrozen, SetParams
 from ui import theme
 from ui.document import Document
 
@@ -130,6 +130,14 @@ class InspectorDock(QDockWidget):
         # A layer reaching no Output is left out of the compiled model: its weights would never train.
         counted = "" if row.compiled else " (not in the model: it reaches no Output)"
         form.addRow("Parameters", QLabel(f"{row.params:,}{counted}"))
+        if row.params or node.frozen:  # weights to keep as they are while training (fine-tuning the rest)
+            frozen = QCheckBox("training keeps these weights")
+            frozen.setChecked(node.frozen)
+            frozen.setToolTip("Frozen: the optimizer leaves this layer's weights as they are (no gradient is "
+                              "computed for them); the other layers train")
+            frozen.toggled.connect(lambda on: self.document.push(SetFrozen(node_id, on)))
+            self.editors["frozen"] = frozen
+            form.addRow("Frozen", frozen)
         form.addRow("Multiply-adds", QLabel(f"{row.macs:,} per sample"))
         if info.problem is not None:
             problem = QLabel(info.problem.message)

@@ -54,6 +54,12 @@ HEADER_TIPS = {
 }
 
 
+def summary_key(graph) -> str:
+    """What the summary is computed from: the graph's kinds, names, params and wires (not positions), and which
+    layers are frozen (their weights count as frozen)."""
+    return graph_fingerprint(graph) + "|" + ",".join(n.id for n in graph if n.frozen)
+
+
 class SummaryDock(QDockWidget):
     """The model's summary table. ``node_clicked`` asks the window to select a node; ``message``
     goes to the status bar (text, milliseconds)."""
@@ -165,7 +171,7 @@ class SummaryDock(QDockWidget):
             self.totals.setText("The summary appears once torch has loaded.")
             return
         graph = self.document.project.graph
-        key = graph_fingerprint(graph)  # kinds, names, params, wires: not positions
+        key = summary_key(graph)
         if key == self._key:
             return
         self._key = key
@@ -246,7 +252,7 @@ class SummaryDock(QDockWidget):
     # ---- copies ----------------------------------------------------------------------------
     def _current(self) -> Summary | None:
         self.refresh()
-        if self.summary is None or self._key != graph_fingerprint(self.document.project.graph):
+        if self.summary is None or self._key != summary_key(self.document.project.graph):
             # Hidden since the last edit, or torch not in yet: computed now, for the copy alone.
             if not torch_loaded():
                 self.message.emit("The summary is not ready: torch is still loading", 4000)
