@@ -2,7 +2,7 @@
 
 It shows while the graph reaches past the view, and hides when all of it is on screen. A click or a
 drag on it centres the view there. It draws the boxes the canvas's own overview keeps
-(:meth:`ui.canvas.items.OverviewItem.boxes`), one call per colour, so a 1,000-node graph costs little.
+(:meth:`ui.canvas.overview.OverviewItem.boxes`), one call per colour, so a 1,000-node graph costs little.
 """
 
 from __future__ import annotations

@@ -23,12 +23,12 @@ from ui.canvas.items import (
     NODE_WIDTH,
     PREVIEW_Z,
     NodeItem,
-    OverviewItem,
     PortItem,
     WireItem,
     snap,
     wire_path,
 )
+from ui.canvas.overview import OverviewItem
 from ui.canvas.wire_gestures import DuplicateDrag, RefusalNote, WireEnd
 from ui.canvas.wire_labels import wire_labels_of
 from ui.document import Document
