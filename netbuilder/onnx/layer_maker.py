@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,17 @@ from netbuilder.layers import CATALOG
 from netbuilder.model.graph import Edge, Graph, name_problem
 from netbuilder.onnx.reader import dims_of
 from netbuilder.onnx.values import Fill, Opaque, OpProblem, Port, RnnOut, Skip, TimeMajor, Unknown
+
+
+def node_attrs(n: onnx.NodeProto) -> dict[str, Any]:
+    """An ONNX node's attributes by name, text ones (``auto_pad``, ``mode``, ...) decoded to ``str``."""
+    out = {}
+    for a in n.attribute:
+        v = onnx.helper.get_attribute_value(a)
+        if isinstance(v, list) and v and isinstance(v[0], bytes):
+            v = [x.decode() for x in v]
+        out[a.name] = v.decode() if isinstance(v, bytes) else v
+    return out
 
 
 class LayerMaker:
@@ -241,3 +253,7 @@ def _tensor(a: np.ndarray) -> torch.Tensor:
 
 
 __all__ = ["LayerMaker"]
+
+
+# What maps one ONNX op: given the layer maker and the node, the node's output values.
+Mapper = Callable[[LayerMaker, onnx.NodeProto], list]
