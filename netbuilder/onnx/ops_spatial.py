@@ -84,9 +84,18 @@ def _conv_transpose(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
     if a.get("group", 1) != 1 or "output_shape" in a or a.get("auto_pad", "NOTSET") not in ("NOTSET", "VALID"):
         raise OpProblem("group, output_shape and auto_pad SAME have no ConvTranspose2d parameter")
     strides, begin, end, dil = _window(b, n, list(w.shape[2:]), 2)
-    pads = _symmetric(begin, end)
+    # torch trims ``padding`` from both ends and gives ``output_padding`` back at the end: ONNX's pads
+    # (begin, end) are padding = begin, output_padding = begin - end (+ ONNX's own output_padding),
+    # where that stays under torch's bound (the stride or the dilation).
+    extra = [bg - e + op for bg, e, op in zip(begin, end, a.get("output_padding", [0, 0]), strict=True)]
+    for axis, (more, s_, d) in enumerate(zip(extra, strides, dil, strict=True)):
+        if not 0 <= more < max(s_, d):
+            raise OpProblem(f"pads {begin + end} with output_padding {list(a.get('output_padding', [0, 0]))} "
+                            f"trim {end[axis]} from the end of axis {axis + 2} but {begin[axis]} from its start; "
+                            "ConvTranspose2d can trim at most stride - 1 less at the end than at the start: "
+                            "pad symmetrically, or crop the output with a Slice after it")
     params = {"out_channels": w.shape[1], "kernel_size": _pick(list(w.shape[2:]), 2), "stride": _pick(strides, 2),
-              "padding": _pick(pads, 2), "output_padding": _pick(list(a.get("output_padding", [0, 0])), 2),
+              "padding": _pick(begin, 2), "output_padding": _pick(extra, 2),
               "dilation": _pick(dil, 2), "bias": bias is not None}
     return [b.add("ConvTranspose2d", n, params, [x], {"weight": w, "bias": bias})]
 

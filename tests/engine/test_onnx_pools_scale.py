@@ -234,3 +234,29 @@ def test_a_constant_that_varies_along_width_is_refused_with_the_fix(tmp_path: Pa
     message = str(info.value)
     assert "Mul node 'wscale'" in message and "not one value per channel" in message
     assert "one per channel ([C, 1, ...])" in message
+
+
+# ---- ConvTranspose with asymmetric pads (a U-Net's upsampling, as some exporters write it) -----------
+@pytest.mark.parametrize(("k", "s", "pads", "output_padding"), [
+    (3, 2, [1, 1, 0, 0], [0, 0]),   # trims one more at the start: output_padding 1
+    (4, 2, [1, 2, 1, 1], [0, 0]),   # one axis symmetric, the other trims more at its start
+    (3, 2, [1, 1, 1, 1], [1, 1]),   # symmetric, with ONNX's own output_padding
+    (3, 3, [2, 2, 0, 1], [0, 0]),   # trims two more at the start of one axis: under the stride of 3
+])
+def test_conv_transpose_with_asymmetric_pads_matches_ort(k, s, pads, output_padding, tmp_path: Path) -> None:
+    w = RNG.standard_normal([4, 3, k, k]).astype(np.float32)
+    bias = RNG.standard_normal([3]).astype(np.float32)
+    node = helper.make_node("ConvTranspose", ["x", "w", "b"], ["y"], kernel_shape=[k, k], strides=[s, s],
+                            pads=pads, output_padding=output_padding)
+    project = _import_and_compare(_model([node], ["N", 4, 5, 6], 4, {"w": w, "b": bias}), tmp_path)
+    assert _kinds(project) == ["ConvTranspose2d"]
+
+
+def test_conv_transpose_trimming_more_at_the_end_is_refused_naming_the_fix(tmp_path: Path) -> None:
+    w = RNG.standard_normal([4, 3, 3, 3]).astype(np.float32)
+    node = helper.make_node("ConvTranspose", ["x", "w"], ["y"], kernel_shape=[3, 3], strides=[2, 2],
+                            pads=[0, 0, 1, 1])
+    path = tmp_path / "m.onnx"
+    onnx.save(_model([node], ["N", 4, 5, 5], 4, {"w": w}), str(path))
+    with pytest.raises(OnnxImportError, match="ConvTranspose.*Slice after it"):
+        import_onnx(path)
