@@ -2,7 +2,8 @@
 
 * ``Clip`` (ReLU6, ReLU, Hardtanh: bounds as inputs from opset 11, attributes before), ``HardSwish``,
   ``HardSigmoid`` (torch's alpha and beta only), ``Mish`` and its form before opset 18
-  (Softplus, Tanh, Mul), exact GELU's form before opset 20 (Div, Erf, Add, Mul, Mul);
+  (Softplus, Tanh, Mul), exact GELU's form before opset 20 (Div, Erf, Add, Mul, Mul) and tanh GELU's
+  (Mul, Mul, Mul, Add, Mul, Tanh, Add, Mul, Mul);
 * ``ReduceMean`` over the spatial axes (the dynamo exporter's global average pool) or the
   positions of a sequence; ``LayerNormalization`` and its form before opset 17;
 * ``h_n[-1]`` of an RNN (one layer or stacked).
@@ -98,6 +99,48 @@ def gelu_pattern(b: LayerMaker, n: onnx.NodeProto) -> list[Value] | None:
         return None
     port = b.add("GELU", n, {"approximate": "none"}, [b.port(n, 0)])
     for node in (erf, add, mul):
+        b.claimed[node.output[0]] = Opaque()
+    b.claimed[half.output[0]] = port
+    return [Opaque()]
+
+
+def _of(node: onnx.NodeProto | None, op: str, *inputs: str) -> bool:
+    """Whether ``node`` is an ``op`` of exactly ``inputs`` (in either order)."""
+    return node is not None and node.op_type == op and sorted(node.input) == sorted(inputs)
+
+
+def gelu_tanh_pattern(b: LayerMaker, n: onnx.NodeProto) -> list[Value] | None:
+    """GELU(approximate='tanh') as torch writes it before opset 20, from its first Mul:
+    0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x * x * x))); None when this Mul starts something else."""
+    x, g = n.input[0], value_index(b)
+    if n.op_type != "Mul" or list(n.input) != [x, x] or isinstance(b.values.get(x), np.ndarray):
+        return None
+    cube = g.only_user(n.output[0])
+    if not _of(cube, "Mul", x, n.output[0]):
+        return None
+    scaled = g.only_user(cube.output[0])
+    if not _is_scalar(_with_const(b, scaled, "Mul", cube.output[0]), 0.044715):
+        return None
+    inner = g.only_user(scaled.output[0])
+    if not _of(inner, "Add", x, scaled.output[0]):
+        return None
+    arg = g.only_user(inner.output[0])
+    if not _is_scalar(_with_const(b, arg, "Mul", inner.output[0]), math.sqrt(2 / math.pi)):
+        return None
+    tanh = g.only_user(arg.output[0])
+    if tanh is None or tanh.op_type != "Tanh":
+        return None
+    one_plus = g.only_user(tanh.output[0])
+    if not _is_scalar(_with_const(b, one_plus, "Add", tanh.output[0]), 1.0):
+        return None
+    times_x = g.only_user(one_plus.output[0])
+    if not _of(times_x, "Mul", x, one_plus.output[0]):
+        return None
+    half = g.only_user(times_x.output[0])
+    if not _is_scalar(_with_const(b, half, "Mul", times_x.output[0]), 0.5):
+        return None
+    port = b.add("GELU", n, {"approximate": "tanh"}, [b.port(n, 0)])
+    for node in (cube, scaled, inner, arg, tanh, one_plus, times_x):
         b.claimed[node.output[0]] = Opaque()
     b.claimed[half.output[0]] = port
     return [Opaque()]
@@ -282,7 +325,7 @@ def const_input(b: LayerMaker, n: onnx.NodeProto, k: int) -> np.ndarray | None:
 
 
 # Tried before the op's own mapper (another module's, or none); a None result hands the node on.
-PATTERNS = {"Div": gelu_pattern, "Softplus": mish_pattern}
+PATTERNS = {"Div": gelu_pattern, "Softplus": mish_pattern, "Mul": gelu_tanh_pattern}
 
 MAPPERS = {
     "Clip": clip, "HardSwish": unary("Hardswish"), "HardSigmoid": hard_sigmoid, "Mish": unary("Mish"),

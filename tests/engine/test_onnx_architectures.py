@@ -335,6 +335,32 @@ def test_exact_gelu_before_opset_20_is_one_gelu(tmp_path: Path) -> None:
     assert kinds["GELU"] == 1 and len(kinds) == 4, kinds  # Input, Linear, GELU, Output
 
 
+def test_tanh_gelu_before_opset_20_is_one_gelu(tmp_path: Path) -> None:
+    module = torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.GELU(approximate="tanh"),
+                                 torch.nn.Linear(8, 2)).eval()
+    path = export(module, torch.randn(2, 6), tmp_path / "gelu_tanh.onnx", "torchscript", opset=17)
+    assert {n.op_type for n in onnx.load(str(path)).graph.node} >= {"Mul", "Tanh"}
+    kinds = _round_trip(path, torch.randn(2, 6), tmp_path)
+    assert kinds["GELU"] == 1 and len(kinds) == 4, kinds  # Input, Linear, GELU, Output
+    project, _ = import_onnx(path)
+    [gelu] = [n for n in project.graph.nodes.values() if n.kind == "GELU"]
+    assert gelu.params["approximate"] == "tanh"
+
+
+def test_a_square_that_is_not_a_gelu_stays_arithmetic(tmp_path: Path) -> None:
+    """x * x, then x * x * x, with no tanh after: the pattern lets go, and the Muls map as they always did."""
+    module = torch.nn.Sequential(torch.nn.Linear(6, 8))
+    path = export(module.eval(), torch.randn(2, 6), tmp_path / "lin.onnx", "torchscript", opset=17)
+    model = onnx.load(str(path))
+    out = model.graph.output[0].name
+    model.graph.node.extend([helper.make_node("Mul", [out, out], ["sq"]),
+                             helper.make_node("Mul", [out, "sq"], ["cube"])])
+    model.graph.output[0].name = "cube"
+    onnx.save(model, str(tmp_path / "cube.onnx"))
+    project, _ = import_onnx(tmp_path / "cube.onnx")
+    assert not [n for n in project.graph if n.kind == "GELU"]
+
+
 def test_div_that_is_not_gelu_is_still_refused(tmp_path: Path) -> None:
     nodes = [helper.make_node("Div", ["x", "c"], ["d"], name="scale"), helper.make_node("Erf", ["d"], ["y"])]
     message = _refusal(_model(nodes, ["N", 4], {"c": np.float32(1.41421356)}), tmp_path)
