@@ -27,7 +27,7 @@ def write_safetensors(path: str | Path, tensors: dict[str, torch.Tensor], metada
     """Write tensors (+ netbuilder metadata) atomically (:mod:`netbuilder.files.atomic`): a crash
     mid-write leaves the previous file whole; a missing folder is a WriteError naming it."""
     path = Path(path)
-    with atomic_path(path) as tmp:
+    with atomic_path(path, own_folder=True) as tmp:  # save_file writes and renames a temporary file of its own
         save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(tmp),
                   metadata={"netbuilder": metadata_json})
     return path
