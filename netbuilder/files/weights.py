@@ -45,12 +45,14 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
             meta = f.metadata() or {}
     except FileNotFoundError:
         raise WeightsError(f"{path}: no such file") from None
-    except Exception as exc:
-        raise WeightsError(f"{path}: not a safetensors file ({exc})") from None
+    except Exception as exc:  # safetensors checks the header whole: sizes, offsets, dtypes, its length
+        raise WeightsError(f"{path}: not a safetensors file, or a damaged one ({exc}); write it again "
+                           "(export the weights, or train again)") from None
     try:
-        return json.loads(meta.get("netbuilder", "{}"))
+        found = json.loads(meta.get("netbuilder", "{}"))
     except json.JSONDecodeError:
         return {}
+    return found if isinstance(found, dict) else {}  # another tool's metadata under our name
 
 
 def read_weights(path: str | Path) -> dict[str, torch.Tensor]:
