@@ -39,8 +39,8 @@ def load_image_folder(path: str | Path, shape: tuple[int, ...] = (3, 32, 32)) ->
             try:
                 with Image.open(file) as img:  # reads the header only: the pixels are decoded by convert()
                     if img.width * img.height > MAX_PIXELS:
-                        raise Image.DecompressionBombError(f"{img.width} × {img.height} pixels, more than "
-                                                           f"{MAX_PIXELS:,}")
+                        raise DataError(f"{file}: the image is too large to read ({img.width} × {img.height} "
+                                        f"pixels, more than {MAX_PIXELS:,}); remove it or save it smaller")
                     img = img.convert("L" if channels == 1 else "RGB").resize((width, height), Image.BILINEAR)
                     array = np.asarray(img, dtype=np.float32) / 255.0
             except (UnidentifiedImageError, OSError, SyntaxError) as exc:  # PIL's "broken PNG file" is a SyntaxError
