@@ -1,13 +1,14 @@
 """The process the crash-safety suite kills: it saves one kind of file over and over until SIGKILL.
 
 Run as ``python -m tests.engine.crash_saves_child KINDS FOLDER KILLS SEED`` (KINDS: comma-separated,
-from project, weights, checkpoint, history). It imports netbuilder and torch once; per kind it saves
-versions 1 to 3 (timing them), then for each kill forks a writer that saves versions 1, 2, ...
-(telling over a pipe when each save starts and ends), kills it with SIGKILL after a random time,
-and reads the file back with netbuilder's own loader: it must load, as the last version the writer
-finished or the one it was writing, byte for byte / value for value. A fork costs a few
-milliseconds where a fresh interpreter with torch costs two seconds. One JSON line of figures
-per kind goes to stdout; test_reliability_crash_safe_saves.py asserts on them.
+from project, weights, checkpoint, history). It imports netbuilder once (torch only for weights and
+checkpoints); per kind it saves versions 1 to 3 (timing them), then for each kill forks a writer
+that saves the next versions one after another (telling over a pipe when each save starts and
+ends), kills it with SIGKILL a random time after its first save began, and reads the file back with
+netbuilder's own loader: it must load, as the last version the writer finished or the one it was
+writing, byte for byte / value for value. A fork costs a few milliseconds where a fresh interpreter
+with torch costs two seconds. One JSON line of figures per kind goes to stdout;
+test_reliability_crash_safe_saves.py asserts on them.
 """
 
 from __future__ import annotations
@@ -21,18 +22,19 @@ import struct
 import sys
 import time
 from pathlib import Path
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from netbuilder.files.project import Project, load_project, loads_project
-from netbuilder.files.weights import read_metadata, read_weights, save_weights
-from netbuilder.training.checkpoint import resume, save_checkpoint
 from netbuilder.training.events import Steps
 from netbuilder.training.history import RunHistory
-from netbuilder.training.trainer import Trainer, TrainState
 
-torch.set_num_threads(1)  # no worker threads to lose across fork()
+if TYPE_CHECKING:
+    import torch
+
+    from netbuilder.training.trainer import Trainer
+
+# torch is imported by the savers that need it (weights, checkpoint), so the project and history
+# writers fork from a small process: a fork of one holding torch costs about 10 ms more.
 MAX_SAVES_PER_CHILD = 100_000  # a writer whose killer died stops by itself
 
 
@@ -63,6 +65,9 @@ class ProjectSaver:
 
 
 def _mlp() -> torch.nn.Module:
+    import torch
+
+    torch.set_num_threads(1)  # no worker threads to lose across fork()
     return torch.nn.Sequential(torch.nn.Linear(256, 512), torch.nn.ReLU(), torch.nn.Linear(512, 256))  # 1 MB
 
 
@@ -73,12 +78,18 @@ class WeightsSaver:
         self.path, self.module = path, _mlp()
 
     def save(self, version: int) -> None:
+        import torch
+
+        from netbuilder.files.weights import save_weights
+
         with torch.no_grad():
             for p in self.module.parameters():
                 p.fill_(version)
         save_weights(self.module, self.path, {"version": version})
 
     def version(self) -> int:
+        from netbuilder.files.weights import read_metadata, read_weights
+
         version = read_metadata(self.path)["version"]
         tensors = read_weights(self.path)
         assert tensors.keys() == self.module.state_dict().keys(), "tensors missing"
@@ -90,8 +101,11 @@ class CheckpointSaver:
     """A training checkpoint (weights, Adam's state, the run's position), every number the version."""
 
     def __init__(self, path: Path) -> None:
+        import torch
+
         from netbuilder.data.seed_data import seed_linear
         from netbuilder.files.training_settings import TrainingSettings
+        from netbuilder.training.trainer import Trainer
 
         def trainer() -> Trainer:
             t = Trainer(_mlp(), seed_linear(), TrainingSettings(optimizer="adam", loss="mse", device="cpu"))
@@ -102,6 +116,11 @@ class CheckpointSaver:
         self.path, self.trainer, self.reader = path, trainer(), trainer()
 
     def save(self, version: int) -> None:
+        import torch
+
+        from netbuilder.training.checkpoint import save_checkpoint
+        from netbuilder.training.trainer import TrainState
+
         with torch.no_grad():
             for p in self.trainer.module.parameters():
                 p.fill_(version)
@@ -110,6 +129,8 @@ class CheckpointSaver:
         save_checkpoint(self.path, self.trainer, TrainState(epoch=version, step=version))
 
     def version(self) -> int:
+        from netbuilder.training.checkpoint import resume
+
         resume(self.path, self.reader)
         version = self.reader.state.step
         assert self.reader.state.epoch == version, "epoch and step of different versions"
