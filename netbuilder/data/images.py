@@ -9,6 +9,11 @@ import torch
 
 from netbuilder.data.dataset import DataError, Dataset
 
+# A damaged or hostile header can declare a huge image in a few bytes; decoding one costs 3 bytes a
+# pixel. PIL only warns from 89 million pixels and refuses from twice that; here it is refused from
+# the first (a 9,000 × 9,000 photo, 240 MB decoded, far more than a training image needs).
+MAX_PIXELS = 89_478_485
+
 SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 
 
@@ -32,11 +37,17 @@ def load_image_folder(path: str | Path, shape: tuple[int, ...] = (3, 32, 32)) ->
             raise DataError(f"{root / name}: no images in this class folder (looked for {', '.join(sorted(SUFFIXES))})")
         for file in files:
             try:
-                with Image.open(file) as img:
+                with Image.open(file) as img:  # reads the header only: the pixels are decoded by convert()
+                    if img.width * img.height > MAX_PIXELS:
+                        raise DataError(f"{file}: the image is too large to read ({img.width} × {img.height} "
+                                        f"pixels, more than {MAX_PIXELS:,}); remove it or save it smaller")
                     img = img.convert("L" if channels == 1 else "RGB").resize((width, height), Image.BILINEAR)
                     array = np.asarray(img, dtype=np.float32) / 255.0
-            except (UnidentifiedImageError, OSError) as exc:
+            except (UnidentifiedImageError, OSError, SyntaxError) as exc:  # PIL's "broken PNG file" is a SyntaxError
                 raise DataError(f"{file}: not a readable image ({exc}); remove or replace it") from None
+            except Image.DecompressionBombError as exc:  # a small file declaring billions of pixels
+                raise DataError(f"{file}: the image is too large to read ({exc}); remove it or save it "
+                                "smaller") from None
             images.append(array[None] if channels == 1 else array.transpose(2, 0, 1))
             labels.append(label)
     x = torch.from_numpy(np.stack(images))

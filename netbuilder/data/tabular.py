@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import math
 from pathlib import Path
 
@@ -14,7 +15,9 @@ from netbuilder.data.dataset import DataError, Dataset
 MAX_CLASSES_GUESS = 20
 
 
-def _open_text(path: Path) -> list[list[str]]:
+def _open_text(path: Path) -> list[tuple[int, list[str]]]:
+    """The file's rows, blank lines left out, each with the number of the line it starts on: the
+    row number a text editor or a spreadsheet shows, so an error names the row the user can find."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -27,12 +30,21 @@ def _open_text(path: Path) -> list[list[str]]:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    return [row for row in csv.reader(text.splitlines(), dialect) if row]
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)  # quoted line breaks stay inside their field
+    rows, line = [], 1
+    try:
+        for row in reader:
+            if row:
+                rows.append((line, row))
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        raise DataError(f"{path}: row {line} cannot be read as CSV ({exc}); check its quotes") from None
+    return rows
 
 
 def preview_csv(path: Path, rows: int = 10) -> tuple[list[str], list[list[str]]]:
     """The header and the first ``rows`` rows, for a preview before choosing columns."""
-    table = _open_text(Path(path))
+    table = [row for _, row in _open_text(Path(path))]
     return table[0], table[1:rows + 1]
 
 
@@ -75,20 +87,21 @@ def load_csv(path: str | Path, features: list[str | int] | None = None, target: 
     path = Path(path)
     _check_task(task, path)
     table = _open_text(path)
-    header, body = table[0], table[1:]
+    header, body, lines = table[0][1], [row for _, row in table[1:]], [line for line, _ in table[1:]]
     if not body:
         raise DataError(f"{path}: only a header row; the table has no samples")
-    for k, row in enumerate(body, start=2):
+    for k, row in zip(lines, body, strict=True):
         if len(row) != len(header):
-            raise DataError(f"{path}: row {k} has {len(row)} values but the header has {len(header)} columns")
+            raise DataError(f"{path}: row {k} has {len(row)} value{'s' * (len(row) != 1)} but the header has "
+                            f"{len(header)} columns")
     t = _column(header, target, path)
     cols = [_column(header, f, path) for f in features] if features else [c for c in range(len(header)) if c != t]
     if t in cols:
         raise DataError(f"{path}: column '{header[t]}' cannot be both a feature and the target")
-    x = np.array([[_number(row[c], k, header[c], path) for c in cols] for k, row in enumerate(body, start=2)],
+    x = np.array([[_number(row[c], k, header[c], path) for c in cols] for k, row in zip(lines, body, strict=True)],
                  dtype=np.float32)
     raw_target = [row[t].strip() for row in body]
-    for k, value in enumerate(raw_target, start=2):
+    for k, value in zip(lines, raw_target, strict=True):
         if value == "" or value.lower() in ("na", "nan", "null", "none", "?"):
             raise DataError(f"{path}: row {k}, column '{header[t]}' (the target) is missing a value; fill it "
                             "or delete the row")
@@ -105,7 +118,7 @@ def load_csv(path: str | Path, features: list[str | int] | None = None, target: 
         y = torch.tensor([index[v] for v in raw_target])
         return Dataset(name, torch.from_numpy(x), y, "classification", len(classes), classes,
                        f"{len(x)} rows, {len(cols)} features, {len(classes)} classes of '{header[t]}'", feature_names)
-    y = np.array([_number(v, k, header[t], path) for k, v in enumerate(raw_target, start=2)], dtype=np.float32)
+    y = np.array([_number(v, k, header[t], path) for k, v in zip(lines, raw_target, strict=True)], dtype=np.float32)
     return Dataset(name, torch.from_numpy(x), torch.from_numpy(y).unsqueeze(1), "regression",
                    description=f"{len(x)} rows, {len(cols)} features, target '{header[t]}'",
                    feature_names=feature_names)

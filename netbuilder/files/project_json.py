@@ -228,11 +228,70 @@ def decode_json(raw: bytes | str, file: str | None = None) -> Any:
         hint = "the file looks cut short" if _looks_cut_short(text, exc) else "the file is damaged"
         raise ProjectError(f"not valid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg}); "
                            f"{hint}", file=file) from None
-    except ValueError as exc:  # from the number hooks below
-        raise ProjectError(str(exc), file=file) from None
+    except ValueError as exc:  # from the number hooks above
+        raise ProjectError(str(exc), _bad_number_path(text), file) from None
     except RecursionError:
-        raise ProjectError("the JSON is nested too deeply to be a project file",
-                           file=file) from None
+        raise ProjectError(f"is nested too deeply to read (more than {MAX_DEPTH} levels); a project "
+                           "needs far fewer", _deep_path(text), file) from None
+
+
+class _BadNumber:
+    """Stands where a refused number was, so a second parse can tell its JSON path."""
+
+
+def _bad_number_path(text: str) -> str:
+    """The JSON path of the first number the hooks refuse: they cannot know where they are, so
+    the text is parsed again with every such number kept as a marker (only when one was refused)."""
+    def mark(number: str) -> Any:
+        try:
+            _parse_int(number) if number.lstrip("-").isdigit() else _parse_float(number)
+        except ValueError:
+            return _BadNumber()
+        return 0
+
+    try:
+        doc = json.loads(text, parse_constant=lambda _: _BadNumber(), parse_float=mark, parse_int=mark)
+    except (ValueError, RecursionError):
+        return "$"
+    stack: list[tuple[Any, Any]] = [(doc, None)]
+    while stack:  # depth first, in the file's order, so the first refused number is the one named
+        value, chain = stack.pop()
+        if isinstance(value, _BadNumber):
+            return _chain_path(chain)
+        items = list(value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ())
+        stack.extend((item, (chain, key)) for key, item in reversed(items))
+    return "$"
+
+
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{},]')
+
+
+def _deep_path(text: str) -> str:
+    """The JSON path of the value nested MAX_DEPTH levels deep in ``text``, found by a scan of its
+    brackets and keys (the parser itself gave up, too deep to recurse)."""
+    frames: list[list[Any]] = []  # per open container: [is_object, key or index, expecting a key]
+    for token in _TOKEN.finditer(text):
+        t = token.group()
+        if t in "[{":
+            if len(frames) == MAX_DEPTH:
+                keys = [f[1] for f in frames]
+                return _json_path(keys[:keys.index(None)] if None in keys else keys)
+            frames.append([t == "{", None if t == "{" else 0, t == "{"])
+        elif t in "]}":
+            if frames:
+                frames.pop()
+        elif t == ",":
+            if frames and frames[-1][0]:
+                frames[-1][2] = True
+            elif frames:
+                frames[-1][1] += 1
+        elif frames and frames[-1][0] and frames[-1][2]:  # a string where a key is due
+            try:
+                frames[-1][1] = json.loads(t)
+            except ValueError:
+                frames[-1][1] = t[1:-1]
+            frames[-1][2] = False
+    return "$"
 
 
 def schema_problem_of(doc: Any) -> tuple[str, str] | None:

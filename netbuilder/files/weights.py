@@ -27,7 +27,7 @@ def write_safetensors(path: str | Path, tensors: dict[str, torch.Tensor], metada
     """Write tensors (+ netbuilder metadata) atomically (:mod:`netbuilder.files.atomic`): a crash
     mid-write leaves the previous file whole; a missing folder is a WriteError naming it."""
     path = Path(path)
-    with atomic_path(path) as tmp:
+    with atomic_path(path, own_folder=True) as tmp:  # save_file writes and renames a temporary file of its own
         save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(tmp),
                   metadata={"netbuilder": metadata_json})
     return path
@@ -45,12 +45,14 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
             meta = f.metadata() or {}
     except FileNotFoundError:
         raise WeightsError(f"{path}: no such file") from None
-    except Exception as exc:
-        raise WeightsError(f"{path}: not a safetensors file ({exc})") from None
+    except Exception as exc:  # safetensors checks the header whole: sizes, offsets, dtypes, its length
+        raise WeightsError(f"{path}: not a safetensors file, or a damaged one ({exc}); write it again "
+                           "(export the weights, or train again)") from None
     try:
-        return json.loads(meta.get("netbuilder", "{}"))
+        found = json.loads(meta.get("netbuilder", "{}"))
     except json.JSONDecodeError:
         return {}
+    return found if isinstance(found, dict) else {}  # another tool's metadata under our name
 
 
 def read_weights(path: str | Path) -> dict[str, torch.Tensor]:

@@ -40,11 +40,15 @@ def planned_bytes(t: onnx.TensorProto, folder: Path) -> tuple[Path, int, int]:
     """(file, offset, length) of one external tensor, every rule checked; reads nothing."""
     info = {e.key: e.value for e in t.external_data}
     loc = info.get("location", "")
-    where = f"tensor '{t.name}' is stored in '{loc}'"
+    shown = loc if len(loc) <= 200 else loc[:200] + "..."  # a hostile name of megabytes is not repeated whole
+    where = f"tensor '{t.name}' is stored in '{shown}'"
     fix = "keep the data file beside the .onnx file (as torch.onnx.export and onnx.save write it) and import again"
     if not loc:
         raise ExternalDataProblem(f"tensor '{t.name}' is marked as stored in an external file but names none; "
                                   "the file is damaged")
+    if "\0" in loc:  # no file system takes it, and Python refuses such a name with a ValueError
+        raise ExternalDataProblem(f"tensor '{t.name}' is stored in {shown!r}, a name with a NUL character, which no "
+                                  "file has; the file is damaged")
     if unknown := set(info) - KEYS:
         raise ExternalDataProblem(f"{where} with unknown keys {sorted(unknown)}; the file is damaged")
     parts = PurePosixPath(loc.replace("\\", "/")).parts

@@ -72,20 +72,34 @@ def load_weights(path: Path, module: torch.nn.Module) -> dict[str, Any]:
         raise CheckpointError(str(exc)) from None
 
 
+# What a checkpoint's metadata must hold to resume from, and of which JSON type.
+RESUME_KEYS = {"epoch": int, "step": int, "best_value": (int, float, type(None)), "extra": dict,
+               "optimizer_groups": list, "optimizer_plain": dict, "scheduler": dict}
+
+
 def resume(path: Path, trainer: Trainer) -> None:
     """Put a trainer back where the checkpoint left it: weights, optimizer, schedule, position."""
     meta = read_metadata(path)
+    damaged = ("the file is damaged: resume from the run's other checkpoint (best or last) or start "
+               "the run afresh")
+    for key, kind in RESUME_KEYS.items():
+        if not isinstance(meta.get(key), kind) or isinstance(meta.get(key), bool):
+            raise CheckpointError(f"{path}: the checkpoint's metadata has no valid {key!r}; {damaged}")
     load_weights(path, trainer.module)
     tensors = load_file(str(path))
-    state: dict[int, dict[str, Any]] = {}
-    for key, value in tensors.items():
-        if key.startswith("optimizer."):
-            _, idx, name = key.split(".", 2)
-            state.setdefault(int(idx), {})[name] = value
-    for idx, values in meta["optimizer_plain"].items():
-        state.setdefault(int(idx), {}).update(values)
-    trainer.optimizer.load_state_dict({"state": state, "param_groups": meta["optimizer_groups"]})
-    trainer.schedule.load_state_dict(meta["scheduler"])
+    try:
+        state: dict[int, dict[str, Any]] = {}
+        for key, value in tensors.items():
+            if key.startswith("optimizer."):
+                _, idx, name = key.split(".", 2)
+                state.setdefault(int(idx), {})[name] = value
+        for idx, values in meta["optimizer_plain"].items():
+            state.setdefault(int(idx), {}).update(values)
+        trainer.optimizer.load_state_dict({"state": state, "param_groups": meta["optimizer_groups"]})
+        trainer.schedule.load_state_dict(meta["scheduler"])
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        raise CheckpointError(f"{path}: the checkpoint's optimizer or schedule state cannot be restored "
+                              f"({type(exc).__name__}: {exc}); {damaged}") from None
     trainer.state.epoch = meta["epoch"]
     trainer.state.step = meta["step"]
     trainer.state.best_value = meta["best_value"]

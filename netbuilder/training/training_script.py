@@ -67,7 +67,7 @@ DATA = Path(__file__).with_name({data_file!r})
 
 def load_data(path: Path = DATA):
     """The data netbuilder prepared for this project ({run.train.name}), as tensors."""
-    with np.load(path) as d:
+    with np.load(path, allow_pickle=False) as d:
         arrays = {{k: torch.from_numpy(d[k]) for k in d.files}}
     return arrays["x_train"], arrays["y_train"], arrays.get("x_val"), arrays.get("y_val")
 

@@ -73,6 +73,17 @@ def test_a_failed_rename_leaves_the_old_file_and_no_temporary_file(name: str, tm
 
 
 @pytest.mark.parametrize("name", WRITERS)
+def test_a_new_file_gets_the_usual_permissions(name: str, tmp_path: Path) -> None:
+    # safetensors' own writer makes its files 0600; a weights file is no more private than a project.
+    old = os.umask(0o022)
+    try:
+        WRITERS[name](tmp_path / "out.bin")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "out.bin").stat().st_mode) == 0o644
+
+
+@pytest.mark.parametrize("name", WRITERS)
 def test_a_missing_folder_is_named(name: str, tmp_path: Path) -> None:
     with pytest.raises((WriteError, ProjectError), match=re.escape(f"the folder {tmp_path / 'no'} does not exist")):
         WRITERS[name](tmp_path / "no" / "such" / "out.bin")
