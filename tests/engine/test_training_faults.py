@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import json
 import random
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -241,6 +242,32 @@ def test_a_full_disk_when_a_stop_saves_the_weights_says_so(tmp_path, monkeypatch
     assert "free some disk space" in events[-1].message and "saved at step 8 (2 epochs done)" in events[-1].message
     assert record(run_dir).status == "failed"
     assert_last_checkpoint_loads(project, run_dir, 2)
+
+
+def test_a_full_disk_when_writing_the_history_fails_the_run_clearly(tmp_path, monkeypatch) -> None:
+    project = saved_example(tmp_path)
+    recorder = RunHistory.recorder
+
+    def full_soon(history, run_id):  # SQLite's own "disk full": the database may not grow past its size now
+        record = recorder(history, run_id)
+        pages = history._db.execute("PRAGMA page_count").fetchone()[0]
+        history._db.execute(f"PRAGMA max_page_count={pages + 1}")
+        return record
+
+    monkeypatch.setattr(RunHistory, "recorder", full_soon)
+    result, run_dir, events = train(project, epochs=400)
+    assert result.status == "failed"
+    failed = events[-1]
+    assert isinstance(failed, Failed) and failed.kind == "error"
+    assert (f"could not write the run history {run_dir.parent / 'history.sqlite'}: database or disk is full; "
+            "free some disk space and try again") in failed.message
+    epochs = read_metadata(run_dir / "last.safetensors")["epoch"]
+    assert f"The run keeps its last checkpoint, last.safetensors, saved at step {epochs * STEPS_PER_EPOCH}" \
+        in failed.message
+    assert_last_checkpoint_loads(project, run_dir, epochs)
+    history = RunHistory(run_dir.parent / "history.sqlite")
+    assert history.run(1).status == "failed"  # the row is updated in place: that still fits
+    assert sqlite3.connect(history.path).execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
 # ---- the app's worker: a child running `netbuilder train --json-log --control-stdin` -------------------
