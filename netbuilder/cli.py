@@ -7,7 +7,6 @@ Exit codes: 0 success, 1 the input has problems (reported), 2 usage error, 3 int
 from __future__ import annotations
 
 import argparse
-import errno
 import json
 import os
 import sys
@@ -135,9 +134,16 @@ def _train(args: argparse.Namespace) -> int:
         folder.mkdir(parents=True, exist_ok=True)  # like the default folder, made when missing
         check_writable(folder / "history.sqlite")
     show = None
-    if dist.is_main:
-        show = JsonLog() if args.json_log else ProgressDisplay() if sys.stderr.isatty() else EpochLines()
     holder = {}
+
+    def listener_gone() -> None:  # the app reading --json-log died: the run ends interrupted, saved
+        _quiet_stdout()
+        if "trainer" in holder:
+            holder["trainer"].interrupt()
+
+    if dist.is_main:
+        show = (JsonLog(gone=listener_gone) if args.json_log else ProgressDisplay() if sys.stderr.isatty()
+                else EpochLines())
     # Read from now on: a stop sent while the data loads takes effect when the Trainer exists.
     control = StdinControl().start() if args.control_stdin else None
 
@@ -176,7 +182,18 @@ def _train(args: argparse.Namespace) -> int:
                   f"history in {run_dir.parent / 'history.sqlite'})", file=sys.stderr)
     if result.status == "failed":
         return 1  # the display has printed the reason
-    return 130 if result.status == "stopped" else 0
+    return 130 if result.status in ("stopped", "interrupted") else 0
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at the null device once its reader is gone, so that nothing written later (the
+    interpreter's last flush at exit included) fails on the broken pipe (as Python's docs advise)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no stdout to point anywhere
+        pass
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -363,16 +380,10 @@ def _json_failed(args: argparse.Namespace, message: str, kind: str) -> None:
         pass
 
 
-_OS_FIXES = {errno.EACCES: "choose a place you can write to, or change its permissions",
-             errno.EPERM: "choose a place you can write to, or change its permissions",
-             errno.EROFS: "the file system is read-only; choose another place",
-             errno.ENOSPC: "free some disk space and try again",
-             errno.ENOENT: "check the path"}
-
-
 def _os_problem(exc: OSError) -> str:
-    fix = _OS_FIXES.get(exc.errno or 0)
-    return f"{exc.filename}: {exc.strerror or exc}" + (f"; {fix}" if fix else "")
+    from netbuilder.errors import os_problem
+
+    return f"{exc.filename}: {os_problem(exc)}"
 
 
 def _internal_error(args: argparse.Namespace) -> int:

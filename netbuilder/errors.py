@@ -2,6 +2,23 @@
 
 from __future__ import annotations
 
+import errno
+
+# What to do about the file system's own refusals: said after its words, e.g. "No space left on device".
+OS_FIXES = {errno.EACCES: "choose a place you can write to, or change its permissions",
+            errno.EPERM: "choose a place you can write to, or change its permissions",
+            errno.EROFS: "the file system is read-only; choose another place",
+            errno.ENOSPC: "free some disk space and try again",
+            errno.EDQUOT: "free some disk space (your quota is full) and try again",
+            errno.ENOENT: "check the path"}
+
+
+def os_problem(exc: OSError) -> str:
+    """The system's reason for ``exc`` and, when known, what to do: "No space left on device; free some
+    disk space and try again". The file is not named: the caller says which file and what it was doing."""
+    fix = OS_FIXES.get(exc.errno or 0)
+    return f"{exc.strerror or exc}" + (f"; {fix}" if fix else "")
+
 
 class NetbuilderError(Exception):
     """Base class of every error the engine reports to a user."""

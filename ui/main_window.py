@@ -427,7 +427,7 @@ class MainWindow(QMainWindow):
             return
         if type(last).__name__ == "Failed":  # a diverged model's "best" is no result to show
             return
-        stopped = getattr(last, "reason", "") == "stopped"
+        stopped = getattr(last, "reason", "") in ("stopped", "interrupted")  # mid-epoch: its last weights
         # After the run's end has been handled everywhere (and never once the window is gone): loading takes a moment.
         QTimer.singleShot(0, self, lambda: self._show_results(run_dir, "last" if stopped else "best"))
 

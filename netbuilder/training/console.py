@@ -7,6 +7,7 @@ import json
 import math
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import TYPE_CHECKING, ClassVar, TextIO
 
@@ -21,17 +22,30 @@ def _fmt(metrics: dict[str, float] | None) -> str:
 
 
 class JsonLog:
-    """One JSON object per event and line, with an "event" field naming its kind."""
+    """One JSON object per event and line, with an "event" field naming its kind.
 
-    def __init__(self, stream: TextIO | None = None) -> None:
+    A stream that breaks (the app reading it died: a broken pipe) is no failure of the run: the
+    log goes quiet and ``gone()`` is called once, so the caller can end the run as interrupted.
+    """
+
+    def __init__(self, stream: TextIO | None = None, gone: Callable[[], None] | None = None) -> None:
         self.stream = stream or sys.stdout  # looked up now, not at import: tests swap it
+        self.gone = gone
+        self.broken = False
 
     def __call__(self, event: Event) -> None:
+        if self.broken:
+            return
         doc = {"event": type(event).__name__.lower(), **asdict(event)}
         if isinstance(event, Steps):
             doc.update(step=event.step, progress=event.progress)
-        self.stream.write(json.dumps(_clean(doc), allow_nan=False) + "\n")
-        self.stream.flush()
+        try:
+            self.stream.write(json.dumps(_clean(doc), allow_nan=False) + "\n")
+            self.stream.flush()
+        except (OSError, ValueError):  # EPIPE, or the stream closed under us
+            self.broken = True
+            if self.gone is not None:
+                self.gone()
 
 
 def _clean(doc: object) -> object:
@@ -114,12 +128,15 @@ class StdinControl:
     """Control a run from the lines of ``stream`` (stdin: the GUI's pipe to a child process).
 
     ``pause``, ``resume`` and ``stop`` call the Trainer's pause(), resume() and cancel();
-    other lines are ignored. The end of the stream (the parent closed the pipe, or died)
-    means stop. Commands that come before :meth:`attach` (the data is still loading) wait
-    and take effect, in order, when the Trainer is attached.
+    other lines are ignored. The end of the stream without a ``stop`` (the parent died, or
+    closed the pipe without a word) interrupts the run: it ends as a stop does, its last
+    checkpoint written, but the history calls it interrupted, since no one asked. Commands
+    that come before :meth:`attach` (the data is still loading) wait and take effect, in
+    order, when the Trainer is attached.
     """
 
-    COMMANDS: ClassVar[dict[str, str]] = {"pause": "pause", "resume": "resume", "stop": "cancel"}  # line: method
+    COMMANDS: ClassVar[dict[str, str]] = {"pause": "pause", "resume": "resume", "stop": "cancel",
+                                          "interrupt": "interrupt"}  # line: method
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream if stream is not None else sys.stdin
@@ -142,7 +159,7 @@ class StdinControl:
                     self.command(line)
         except (OSError, ValueError):  # the stream broke or was closed under us
             pass
-        self.command("stop")
+        self.command("interrupt")
 
     def command(self, line: str) -> None:
         """Apply one line now, or when the Trainer comes; unknown lines do nothing."""

@@ -54,7 +54,8 @@ class Epoch:
 @dataclass(frozen=True)
 class Finished:
     """``reason``: ``completed``, ``stopped`` (asked to; the ``last`` checkpoint holds the weights
-    so far) or ``early_stopped``."""
+    so far), ``interrupted`` (what drove the run went away, e.g. the app died; saved like a stop)
+    or ``early_stopped``."""
 
     reason: str
     epochs_done: int

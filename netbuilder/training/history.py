@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from netbuilder.errors import NetbuilderError
 from netbuilder.training.events import Epoch, Event, Failed, Finished, Started, Steps
 
 SCHEMA = """
@@ -33,6 +34,10 @@ CREATE TABLE IF NOT EXISTS epochs (
 # Columns added since the first SCHEMA: an older database gains them (ALTER TABLE) when opened.
 ADDED_COLUMNS = {"name": "TEXT", "note": "TEXT"}
 _MISSING = object()
+
+
+class HistoryError(NetbuilderError):
+    """The run history could not be written (a full disk); the message names the database."""
 
 
 @dataclass
@@ -102,6 +107,16 @@ class RunHistory:
         """An event callback that stores what a Trainer reports for run ``run_id``."""
 
         def record(event: Event) -> None:
+            try:
+                store(event)
+            except sqlite3.Error as exc:
+                if isinstance(event, Failed):  # the run's display says why; the row ends up interrupted
+                    return
+                full = getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+                raise HistoryError(f"could not write the run history {self.path}: {exc}"
+                                   + ("; free some disk space and try again" if full else "")) from exc
+
+        def store(event: Event) -> None:
             with self._db:
                 if isinstance(event, Started):
                     self._db.execute("UPDATE runs SET device=? WHERE id=?", (event.device, run_id))

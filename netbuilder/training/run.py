@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +16,14 @@ from netbuilder.build.compile import build_module
 from netbuilder.data.dataset import DataError, Dataset
 from netbuilder.data.fit import data_problems
 from netbuilder.data.sources import load_dataset
+from netbuilder.errors import NetbuilderError, os_problem
+from netbuilder.files.atomic import WriteError
 from netbuilder.files.project import Project
 from netbuilder.files.training_settings import SettingsError, TrainingSettings
 from netbuilder.model.fingerprint import graph_fingerprint
-from netbuilder.training.checkpoint import resume, save_checkpoint
+from netbuilder.training.checkpoint import CheckpointError, read_metadata, resume, save_checkpoint
 from netbuilder.training.distributed import DistContext
-from netbuilder.training.events import Event
+from netbuilder.training.events import Event, Failed
 from netbuilder.training.history import RunHistory
 from netbuilder.training.snapshot import SNAPSHOT_NAME, take_snapshot
 from netbuilder.training.trainer import RunResult, Trainer
@@ -124,6 +126,17 @@ def train_project(project: Project, overrides: dict[str, Any] | None = None,
     dist = dist or DistContext()
     run = prepare(project, overrides, progress)
     callbacks = [on_event] if on_event else []
+    failure: list[str] = []  # the message of a failed run, with what its folder keeps
+
+    def report(event: Event) -> None:
+        if isinstance(event, Failed) and run_dir is not None:
+            # The trainer's words are about the module in this process; a user (the app's, the
+            # command line's) has the run's files once it is gone, so the message says what they hold.
+            event = replace(event, message=f"{event.message.rstrip('.')}. {kept_checkpoint(run_dir)}")
+            failure.append(event.message)
+        for callback in callbacks:
+            callback(event)
+
     run_dir = None
     run_id = None
     history = None
@@ -140,12 +153,15 @@ def train_project(project: Project, overrides: dict[str, Any] | None = None,
 
     def checkpoint(tag: str, trainer: Trainer, state) -> None:
         assert run_dir is not None
-        save_checkpoint(run_dir / f"{tag}.safetensors", trainer, state,
-                        {"graph_hash": graph_fingerprint(project.graph), "project": project.name,
-                         "run_id": run_id})
+        path = run_dir / f"{tag}.safetensors"
+        try:
+            save_checkpoint(path, trainer, state, {"graph_hash": graph_fingerprint(project.graph),
+                                                   "project": project.name, "run_id": run_id})
+        except OSError as exc:  # a full disk, a folder gone or made read-only: the old file is untouched
+            reason = exc.reason if isinstance(exc, WriteError) else os_problem(exc)
+            raise CheckpointError(f"could not save the checkpoint {path}: {reason}") from exc
 
-    trainer = Trainer(run.module, run.train, run.settings, run.val,
-                      on_event=lambda e: [cb(e) for cb in callbacks],
+    trainer = Trainer(run.module, run.train, run.settings, run.val, on_event=report,
                       checkpoint=checkpoint if dist.is_main else None, dist=dist)
     trainer.run_id, trainer.run_dir = run_id, str(run_dir) if run_dir is not None else None
     if resume_from is not None:
@@ -157,4 +173,17 @@ def train_project(project: Project, overrides: dict[str, Any] | None = None,
     finally:
         if history is not None:
             history.close()
+    if failure:
+        result.message = failure[-1]
     return result, run_dir
+
+
+def kept_checkpoint(run_dir: Path) -> str:
+    """What run ``run_dir`` keeps of its weights, for the message of a run that failed."""
+    path = Path(run_dir) / "last.safetensors"
+    try:
+        meta = read_metadata(path)
+    except (NetbuilderError, OSError):
+        return "The run had saved no checkpoint yet: train again to have one"
+    epochs = f"{meta['epoch']} epoch{'s' if meta['epoch'] != 1 else ''} done"
+    return f"The run keeps its last checkpoint, {path.name}, saved at step {meta['step']} ({epochs})"

@@ -19,6 +19,7 @@ import torch
 
 from netbuilder.data.dataset import Dataset
 from netbuilder.data.fit import metric_problems
+from netbuilder.errors import NetbuilderError
 from netbuilder.files.training_settings import SettingsError, TrainingSettings
 from netbuilder.training import memory_format
 from netbuilder.training.devices import resolve_device
@@ -34,7 +35,7 @@ HIGHER_IS_BETTER = {"accuracy", "top5", "r2"}
 
 @dataclass
 class RunResult:
-    """How a run ended: ``status`` is completed, stopped, early_stopped or failed."""
+    """How a run ended: ``status`` is completed, stopped, interrupted, early_stopped or failed."""
 
     status: str
     epochs_done: int = 0
@@ -115,6 +116,7 @@ class Trainer:
         self.run_dir: str | None = None
         self._pause = threading.Event()
         self._cancel = threading.Event()
+        self._interrupted = False
         self._resume = threading.Condition()
 
     # ---- control, from any thread ----------------------------------------------------
@@ -130,6 +132,13 @@ class Trainer:
         """Stop after the current batch (the run ends ``stopped``); a paused run stops at once."""
         self._cancel.set()
         self.resume()
+
+    def interrupt(self) -> None:
+        """Stop like :meth:`cancel`, because whatever drove the run is gone (the app that started it
+        died): the run ends ``interrupted``, not ``stopped``, with its last checkpoint written the same way."""
+        if not self._cancel.is_set():  # a stop asked for before stays a stop
+            self._interrupted = True
+        self.cancel()
 
     @property
     def paused(self) -> bool:
@@ -195,13 +204,13 @@ class Trainer:
                 elif improved:
                     self.state.extra["epochs_without_improvement"] = 0
         except _Stopped:
-            reason = "stopped"
+            reason = "interrupted" if self._interrupted else "stopped"
             if self.checkpoint is not None and self.dist.is_main:
                 try:  # the weights trained so far, mid-epoch too: a stopped run's last checkpoint is usable
                     self.checkpoint("last", self, self.state)
                 except Exception as exc:
                     return self._fail(f"stopped at step {self.state.step}, but the last checkpoint could not "
-                                      f"be written: {type(exc).__name__}: {exc}", self.state.step, "error")
+                                      f"be written: {_describe(exc)}", self.state.step, "error")
         except _Diverged as exc:
             return self._fail(str(exc), exc.step, "nan")
         except torch.cuda.OutOfMemoryError:
@@ -210,7 +219,7 @@ class Trainer:
                               "out_of_memory")
         except Exception as exc:  # the caller's process must survive any error in the model
             return self._fail(f"training stopped at step {self.state.step} (epoch {running + 1}): "
-                              f"{type(exc).__name__}: {exc}", self.state.step, "error")
+                              f"{_describe(exc)}", self.state.step, "error")
         finally:
             # The layout is the run's business: the module goes back as it came, contiguous, for
             # whatever reads it next (export, codegen, a weights file, a view()).
@@ -375,6 +384,12 @@ class Trainer:
             metrics.update(out, yb, self.loss_fn(out, yb))
         net.train()
         return metrics.compute(self.dist.all_reduce_sum)
+
+
+def _describe(exc: Exception) -> str:
+    """An error for a message: the engine's own say what happened and what to do in their words;
+    anything else (a bug in a layer, torch's own complaint) is named by its type too."""
+    return str(exc) if isinstance(exc, NetbuilderError) else f"{type(exc).__name__}: {exc}"
 
 
 class _Diverged(Exception):

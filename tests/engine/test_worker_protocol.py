@@ -98,8 +98,9 @@ def test_pause_resume_and_stop_on_stdin_drive_a_child_run(tmp_path) -> None:
     assert (out / "run-0001" / "last.safetensors").exists()
 
 
-def test_a_closed_stdin_stops_the_run_even_before_the_trainer_exists(tmp_path) -> None:
-    # stdin at its end from the start: the stop waits for the Trainer, which then stops at once.
+def test_a_closed_stdin_interrupts_the_run_even_before_the_trainer_exists(tmp_path) -> None:
+    # stdin at its end from the start (no one drives the run, as when the app died): the end waits
+    # for the Trainer, which then stops at once, saved like a stop, and called interrupted.
     child = Child(_project(tmp_path), tmp_path / "runs", "--epochs", "100000", stdin=subprocess.DEVNULL)
     try:
         rc = child.proc.wait(timeout=60)
@@ -108,7 +109,7 @@ def test_a_closed_stdin_stops_the_run_even_before_the_trainer_exists(tmp_path) -
     docs = child.rest()
     assert rc == 130, child.proc.stderr.read()
     assert [d["event"] for d in docs] == ["started", "finished"]
-    assert docs[-1]["reason"] == "stopped" and docs[-1]["steps_done"] == 0
+    assert docs[-1]["reason"] == "interrupted" and docs[-1]["steps_done"] == 0
     assert (tmp_path / "runs" / "run-0001" / "last.safetensors").exists()
 
 
@@ -125,13 +126,16 @@ class FakeTrainer:
     def cancel(self) -> None:
         self.calls.append("cancel")
 
+    def interrupt(self) -> None:
+        self.calls.append("interrupt")
+
 
 def test_commands_before_the_trainer_wait_for_it_in_order_and_the_end_of_input_stops() -> None:
     control = StdinControl(io.StringIO("pause\n  RESUME \nfaster please\npause\n")).start()
     control.thread.join(5)
     trainer = FakeTrainer()
     control.attach(trainer)
-    assert trainer.calls == ["pause", "resume", "pause", "cancel"]  # the end of stdin is a stop
+    assert trainer.calls == ["pause", "resume", "pause", "interrupt"]  # the end of stdin: no one drives the run
     control.command("resume")
     assert trainer.calls[-1] == "resume"
     control.detach()

@@ -40,8 +40,8 @@ def failure_text(event: Failed) -> tuple[str, str]:
     body = event.message[:1].upper() + event.message[1:]
     if event.kind not in ("setup",) and f"step {event.step}" not in body:
         body = f"At step {event.step}: {event.message}"
-    body += "\n\nThe project is unchanged and the app keeps working; the weights of the last good step are in the " \
-            "run's checkpoint when it reached one."
+    # The engine's message says what the run's folder keeps (its last checkpoint, or none yet).
+    body += "\n\nThe project is unchanged and the app keeps working."
     return titles.get(event.kind, "Training failed"), body
 
 
@@ -114,7 +114,9 @@ class RunActions(QObject):
         if self.controller.busy:
             self.message.emit("A run is going on: stop it (Shift+F5) before training again", 6000)
             return False
-        blocker = start_blocker(self._document())
+        # A resume trains the run's own snapshot, which trained before (the engine checks it again):
+        # what the project has become since, a half-wired layer say, does not block it.
+        blocker = None if self.controller.resume_from is not None else start_blocker(self._document())
         if blocker:
             self.message.emit(f"Cannot train yet: {blocker}", 10000)
             self.blocked.emit(blocker)

@@ -144,7 +144,8 @@ class RunDock(QDockWidget):
         if isinstance(last, Finished):
             best = {k: v for k, v in last.best.items() if k != "epoch"}
             shown = "  ".join(f"{k} {v:.4g}" for k, v in list(best.items())[:4])
-            words = {"completed": "Finished", "stopped": "Stopped", "early_stopped": "Stopped early (no improvement)"}
+            words = {"completed": "Finished", "stopped": "Stopped", "early_stopped": "Stopped early (no improvement)",
+                     "interrupted": "Interrupted"}
             self.status.setText(f"{words.get(status, status)}{where} after {last.epochs_done} epochs, "
                                 f"{last.steps_done} steps. Best: {shown or '—'}. The weights are kept in the run's "
                                 "checkpoints.")
