@@ -152,7 +152,8 @@ def main() -> int:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--precision", default="fp32")
     parser.add_argument("--samples", type=int, default=N_SAMPLES, help="synthetic images per epoch")
-    parser.add_argument("--target-scale", type=float, default=1.0, help="divides the required ratio (0: out of reach; tests the gate)")
+    parser.add_argument("--target-scale", type=float, default=1.0,
+                        help="divides the required ratio (0: out of reach; tests the gate)")
     args = parser.parse_args()
     if args.child:
         _child(args.child, args.batch[0], args.device, args.precision, args.samples)

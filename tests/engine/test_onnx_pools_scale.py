@@ -258,5 +258,5 @@ def test_conv_transpose_trimming_more_at_the_end_is_refused_naming_the_fix(tmp_p
                             pads=[0, 0, 1, 1])
     path = tmp_path / "m.onnx"
     onnx.save(_model([node], ["N", 4, 5, 5], 4, {"w": w}), str(path))
-    with pytest.raises(OnnxImportError, match="ConvTranspose.*Slice after it"):
+    with pytest.raises(OnnxImportError, match=r"ConvTranspose.*Slice after it"):
         import_onnx(path)
