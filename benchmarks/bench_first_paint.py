@@ -20,6 +20,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 TARGET_RATIO = 0.5
@@ -36,8 +37,12 @@ app.exec()
 TORCH_CHILD = "import os, torch; os._exit(0)"
 
 
+PRIVATE = tempfile.mkdtemp(prefix="bench-first-paint-")  # settings and data: a first start, not this user's
+
+
 def _timed(code: str) -> tuple[float, str]:
-    env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
+    env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
+           "XDG_CONFIG_HOME": os.path.join(PRIVATE, "config"), "NETBUILDER_DATA_DIR": os.path.join(PRIVATE, "data")}
     start = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     return time.perf_counter() - start, out.stdout.strip()

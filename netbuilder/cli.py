@@ -50,7 +50,11 @@ def _problems(project) -> list[Any]:
 
 def _check(args: argparse.Namespace) -> int:
     project = _load(args.file)
-    problems, _ = _problems(project)
+    problems, inference = _problems(project)
+    if project.data.get("dataset") and not any(p.code == "data-settings" for p in problems):
+        from netbuilder.data.project_check import project_data_problems
+
+        problems += project_data_problems(project, inference)  # as the app's Problems list says them
     errors = [p for p in problems if p.severity == "error"]
     if args.json:
         print(json.dumps({"file": args.file, "ok": not errors,

@@ -14,11 +14,10 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from netbuilder.analysis.lint import lint_project
 from netbuilder.analysis.shape_inference import Problem, ShapeInference
-from netbuilder.errors import DataError, EditRefused
+from netbuilder.errors import EditRefused
 from netbuilder.files.project import Project, load_project
 from netbuilder.files.project_edits import DEFAULT_NAME, ProjectEdit
 from netbuilder.model.edits import Edit
-from netbuilder.model.fingerprint import graph_fingerprint
 from ui.startup import torch_loaded
 
 
@@ -108,47 +107,9 @@ class Document(QObject):
         return found
 
     def _data_problems(self) -> list[Problem]:
-        from netbuilder.data.cache import DATA_CACHE, DataTooLarge, NotDownloaded
-        from netbuilder.data.fit import data_problems
+        from netbuilder.data.project_check import project_data_problems
 
-        project, graph = self.project, self.project.graph
-        inputs = graph.of_kind("Input")
-        shape = tuple(inputs[0].params["shape"]) if len(inputs) == 1 else None
-        base = project.path.parent if project.path else None
-        training = project.training
-        seed = training.get("seed", 0) if isinstance(training.get("seed", 0), int) else 0
-        found: list[Problem] = []
-        sets = [("data set", project.data)]
-        if project.data.get("validation"):
-            sets.append(("validation data set", project.data["validation"]))
-        for what, data in sets:
-            try:
-                dataset = DATA_CACHE.get(data, base, seed, shape, check_only=True)
-            except DataTooLarge:
-                continue
-            except NotDownloaded as exc:
-                found.append(Problem("warning", "data-load", str(exc)))
-                continue
-            except DataError as exc:
-                found.append(Problem("error", "data-load", f"the {what} cannot be loaded: {exc}"))
-                continue
-            # Fitting data to the model needs a model whose Input and Output infer.
-            if len(inputs) != 1 or self.inference.outputs(inputs[0].id) is None:
-                continue
-            loss, metrics = str(training.get("loss")), tuple(training.get("metrics") or ())
-            key = (id(dataset), dataset, loss, metrics, graph_fingerprint(graph))
-            memo = self._fit_memo.get(what)
-            if memo is not None and memo[0][0] == key[0] and memo[0][1] is dataset and memo[0][2:] == key[2:]:
-                found += memo[1]
-                continue
-            try:
-                fit = data_problems(dataset, graph, self.inference, loss, metrics)
-                self._fit_memo[what] = (key, fit)
-                found += fit
-            except Exception as exc:  # a check meeting a graph it was not written for: said, never a crash
-                found.append(Problem("warning", "data-check", f"the data could not be checked against the "
-                                                              f"graph ({type(exc).__name__}: {exc})"))
-        return found
+        return project_data_problems(self.project, self.inference, self._fit_memo)
 
     def save(self, path: str | Path | None = None) -> Path:
         """Save (to ``path``, or where it was loaded from). A project still called "Untitled" takes

@@ -90,8 +90,9 @@ def _conv_transpose(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
     extra = [bg - e + op for bg, e, op in zip(begin, end, a.get("output_padding", [0, 0]), strict=True)]
     for axis, (more, s_, d) in enumerate(zip(extra, strides, dil, strict=True)):
         if not 0 <= more < max(s_, d):
-            raise OpProblem(f"pads {begin + end} with output_padding {list(a.get('output_padding', [0, 0]))} "
-                            f"trim {end[axis]} from the end of axis {axis + 2} but {begin[axis]} from its start; "
+            given = list(a.get("output_padding", [0, 0]))
+            raise OpProblem(f"asymmetric padding: pads {begin + end} with output_padding {given} trim "
+                            f"{end[axis]} from the end of axis {axis + 2} but {begin[axis]} from its start; "
                             "ConvTranspose2d can trim at most stride - 1 less at the end than at the start: "
                             "pad symmetrically, or crop the output with a Slice after it")
     params = {"out_channels": w.shape[1], "kernel_size": _pick(list(w.shape[2:]), 2), "stride": _pick(strides, 2),

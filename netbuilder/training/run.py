@@ -25,7 +25,7 @@ from netbuilder.training.checkpoint import CheckpointError, read_metadata, resum
 from netbuilder.training.distributed import DistContext
 from netbuilder.training.events import Event, Failed
 from netbuilder.training.history import RunHistory
-from netbuilder.training.snapshot import SNAPSHOT_NAME, take_snapshot
+from netbuilder.training.snapshot import SNAPSHOT_NAME, runs_beside, take_snapshot
 from netbuilder.training.trainer import RunResult, Trainer
 
 
@@ -35,7 +35,7 @@ def runs_dir(project: Project, out: Path | None = None) -> Path:
         return Path(out)
     if project.path is None:
         raise DataError("save the project first: its runs are stored beside the project file")
-    return project.path.with_name(project.path.stem + "-runs")
+    return runs_beside(project.path)
 
 
 def run_folder(runs_folder: Path, run_id: int) -> Path:

@@ -55,6 +55,12 @@ def write_snapshot(project: Project, folder: Path) -> Path:
     return path
 
 
+def runs_beside(project_file: Path) -> Path:
+    """Where a saved project's runs go: the folder ``<name>-runs`` beside its file (torch-free, so the
+    window can list a reopened project's runs before torch has loaded)."""
+    return project_file.with_name(project_file.stem + "-runs")
+
+
 def default_runs_folder(project: Project, data_root: Path) -> Path:
     """Where an unsaved project's runs go: ``data_root/runs/<project name>`` (a saved project's go
     beside its file, see :func:`netbuilder.training.run.runs_dir`)."""

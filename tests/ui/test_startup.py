@@ -37,6 +37,29 @@ def test_window_paints_before_torch_loads_then_torch_loads_and_the_heap_is_froze
     assert lines[1] == "ready; torch imported: True frozen: True status: Ready error: ''", out.stdout
 
 
+OPEN_FILE = """
+import sys
+from ui.app import open_window
+app, window, startup = open_window(sys.argv[1])
+startup.painted.connect(lambda: (print("painted; torch imported:", "torch" in sys.modules, flush=True), app.quit()))
+app.exec()
+"""
+
+
+def test_a_project_opened_from_its_file_paints_before_torch_loads_too(tmp_path):
+    """A saved project lists its runs (beside its file) in the Runs dock at start-up: that lookup must not
+    import torch, or reopening one's own project waits for torch before the first paint."""
+    from netbuilder import load_project
+    from netbuilder.examples import example_path
+
+    path = load_project(example_path("mnist_cnn")).save(tmp_path / "mine.nbproj")
+    (tmp_path / "mine-runs").mkdir()
+    out = subprocess.run([sys.executable, "-c", OPEN_FILE, str(path)], capture_output=True, text=True,
+                         env=private_env(tmp_path), timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[0] == "painted; torch imported: False", out.stdout
+
+
 BROKEN = """
 import sys
 from PySide6.QtCore import QTimer

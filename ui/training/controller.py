@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, Signal
 from netbuilder.files.project import Project
 from netbuilder.model.fingerprint import graph_fingerprint
 from netbuilder.training.events import Failed, Finished, Started
-from netbuilder.training.snapshot import default_runs_folder, write_snapshot
+from netbuilder.training.snapshot import default_runs_folder, runs_beside, write_snapshot
 from ui.files.autosave import data_dir
 from ui.training.worker import TrainingWorker
 
@@ -28,9 +28,7 @@ WORKER_ARGS = ("--nice", "10")
 def runs_folder_for(project: Project) -> Path:
     """Beside the project file when it has one (the CLI's folder too), else in the user's data folder."""
     if project.path is not None:
-        from netbuilder.training.run import runs_dir  # torch: loaded after the first paint, not at import
-
-        return runs_dir(project)
+        return runs_beside(project.path)  # torch-free: a reopened project lists its runs before torch loads
     return default_runs_folder(project, data_dir())
 
 
