@@ -25,8 +25,7 @@ from pathlib import Path
 from typing import Any
 
 TRAIN_EXAMPLE = "mnist_cnn"  # trains on the bundled digits data: the data files and their reader are used
-TRAIN_EPOCHS = 1
-TRAIN_SAMPLES_NOTE = "one epoch of the bundled digits"
+TRAIN_STEPS = 10  # then Stop, as a user would: the weights so far are kept as the run's last checkpoint
 WAIT_READY_S = 180  # torch loading after the first paint, on a slow or loaded machine
 WAIT_TRAIN_S = 300
 
@@ -121,35 +120,39 @@ class SelfTest:
 
     def step_train(self) -> str:
         from netbuilder.examples import example_path
-        from netbuilder.training.events import Failed, Finished
+        from netbuilder.training.events import Failed, Finished, Steps
 
         doc = json.loads(example_path(TRAIN_EXAMPLE).read_text(encoding="utf-8"))
-        doc["training"]["epochs"] = TRAIN_EPOCHS
-        doc["training"]["device"] = "cpu"
+        doc["training"].update(device="cpu", report_every=TRAIN_STEPS // 2)
         project_file = self.workdir / f"{TRAIN_EXAMPLE}.nbproj"
         project_file.write_text(json.dumps(doc), encoding="utf-8")
         self.window.open_path(project_file)  # runs go beside it, in the temporary folder
         ended: list[Any] = []
-        runs = self.window.runs
+        steps: list[int] = []
+        runs, actions = self.window.runs, self.window.run_actions
+        runs.event.connect(lambda event: steps.append(event.step + 1) if isinstance(event, Steps) else None)
         runs.ended.connect(ended.append)
-        train = self.window.run_actions.train
-        if not train.isEnabled():
-            raise StepFailed(f"the Train action is disabled: {train.toolTip()}")
-        train.trigger()  # what the toolbar's Train button and F5 do
+        if not actions.train.isEnabled():
+            raise StepFailed(f"the Train action is disabled: {actions.train.toolTip()}")
+        actions.train.trigger()  # what the toolbar's Train button and F5 do
         if not runs.busy:
             raise StepFailed(f"Train did not start a run: {self.window.statusBar().currentMessage()}")
-        self.wait(lambda: bool(ended), WAIT_TRAIN_S, "the run's end")
+        self.wait(lambda: bool(ended) or (steps and steps[-1] >= TRAIN_STEPS), WAIT_TRAIN_S,
+                  f"{TRAIN_STEPS} training steps")
+        if not ended:
+            actions.stop.trigger()  # Stop: after this batch, keeping the weights so far as the last checkpoint
+            self.wait(lambda: bool(ended), WAIT_TRAIN_S, "the run's end after Stop")
         last = ended[0]
         if isinstance(last, Failed):
             tail = runs.worker.stderr_tail() if runs.worker is not None else ""
             raise StepFailed(f"the run failed ({last.kind}): {last.message}" + (f"\n{tail}" if tail else ""))
-        if not isinstance(last, Finished) or last.reason != "completed":
-            raise StepFailed(f"the run ended as {last!r}, not completed")
+        if not isinstance(last, Finished) or last.reason != "stopped" or last.steps_done < TRAIN_STEPS:
+            raise StepFailed(f"the run ended as {last!r}, not stopped after {TRAIN_STEPS} steps")
         self.run_dir = runs.run_dir
-        if self.run_dir is None or not (self.run_dir / "best.safetensors").is_file():
-            raise StepFailed(f"the run kept no best.safetensors (run folder {self.run_dir})")
-        final = ", ".join(f"{k} {v:.3g}" for k, v in last.final.items())
-        return f"{TRAIN_SAMPLES_NOTE} on the app's worker process: {last.steps_done} steps ({final})"
+        if self.run_dir is None or not (self.run_dir / "last.safetensors").is_file():
+            raise StepFailed(f"the stopped run kept no last.safetensors (run folder {self.run_dir})")
+        return (f"{TRAIN_EXAMPLE} on the bundled digits, on the app's worker process: stopped after "
+                f"{last.steps_done} steps, its weights kept")
 
     def step_export(self) -> str:
         from netbuilder.files.project import load_project
@@ -158,7 +161,7 @@ class SelfTest:
         assert self.run_dir is not None
         project = load_project(self.workdir / f"{TRAIN_EXAMPLE}.nbproj")
         self.onnx_path = self.workdir / f"{TRAIN_EXAMPLE}.onnx"
-        report = export_onnx(project, self.onnx_path, self.run_dir / "best.safetensors")
+        report = export_onnx(project, self.onnx_path, self.run_dir / "last.safetensors")
         return report.summary().replace(str(self.workdir) + os.sep, "")
 
     def step_onnxruntime(self) -> str:
