@@ -5,8 +5,8 @@ it and compiles each (a forward pass at batch 2), trains the digits CNN for one 
 app's own worker process (the Train button's path), exports the run's weights to ONNX, runs that
 file in ONNX Runtime, and imports it back as a project whose output matches ONNX Runtime's. Each
 step prints its time; the first failing one ends the test with exit code 1, naming the step and
-its error. Nothing of the user's is read or written: settings, autosaves and runs go to a
-temporary folder that is removed at the end.
+its error. None of the user's settings, autosaves or runs is read or written: the test's go to
+a temporary folder that is removed at the end.
 
 This is what a bundle or a wheel is checked with after it is built (``make test-bundle``,
 .ci/test_wheel.sh): it touches the parts a frozen build most often loses (data files, the Qt
