@@ -22,7 +22,9 @@ pip="$work/venv/bin/pip"
 # `python -m build`: the sdist first, then the wheel built from that sdist, so the sdist is proven whole too.
 "$PY" -m venv "$work/build-venv"
 "$work/build-venv/bin/pip" install -q -c "$checkout/constraints.txt" build
-"$work/build-venv/bin/python" -m build -q --outdir "$work/dist" "$work/src" >/dev/null
+if ! "$work/build-venv/bin/python" -m build --outdir "$work/dist" "$work/src" >"$work/build.log" 2>&1; then
+    cat "$work/build.log"; echo "python -m build failed"; exit 1
+fi
 wheel=$(ls "$work"/dist/netbuilder-*.whl)
 sdist=$(ls "$work"/dist/netbuilder-*.tar.gz)
 echo "built $(basename "$sdist") and, from it, $(basename "$wheel")"
