@@ -103,7 +103,7 @@ EOF
 cp "$root/DEBIAN/postinst" "$root/DEBIAN/postrm"
 chmod 755 "$root/DEBIAN/postinst" "$root/DEBIAN/postrm"
 deb="dist/netbuilder_${version}_${deb_arch}.deb"
-# gzip, as the tarball: xz takes several times longer on two cores for a few per cent less.
+# gzip, as the tarball (dpkg-deb's default, xz, is slower to make; not measured here).
 dpkg-deb --root-owner-group -Zgzip --build "$root" "$deb" >/dev/null
 rm -rf "$root"
 took ".deb"
