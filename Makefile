@@ -10,7 +10,7 @@ EXAMPLE ?= resources/examples/mnist_cnn.nbproj
 # The X server for test-gui-x: a screen as big as a desktop's, so windows are not clipped.
 XVFB_SCREEN := -screen 0 1600x1000x24
 
-.PHONY: run demo test test-gui-x test-engine-no-qt test-wheel lint benchmarks clean
+.PHONY: run demo test test-gui-x test-engine-no-qt test-wheel test-bundle bundle lint benchmarks clean
 
 $(RUN_STAMP): pyproject.toml setup.py constraints.txt
 	rm -f $(VENV)/.installed-*
@@ -57,6 +57,14 @@ test-engine-no-qt: $(ENGINE_STAMP)
 test-wheel:
 	PY=$(PY) bash .ci/test_wheel.sh
 
+## bundle: the desktop app as a one-folder build, a .tar.gz and a .deb (packaging/README.md), in its own venv
+bundle:
+	PY=$(PY) bash packaging/build.sh
+
+## test-bundle: the bundle built from nothing, and its --self-test run from a folder outside the checkout
+test-bundle:
+	PY=$(PY) bash .ci/test_bundle.sh
+
 lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
@@ -65,4 +73,4 @@ benchmarks: $(RUN_STAMP)
 	for b in benchmarks/bench_*.py; do $(VENV)/bin/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) $(ENGINE_VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(ENGINE_VENV) .pytest_cache .ruff_cache .hypothesis build/bundle

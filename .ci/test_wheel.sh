@@ -2,7 +2,8 @@
 # The wheel as a user gets it: built from the checkout's files, installed with the tested versions
 # (constraints.txt: torch==2.13.0 is the CPU build; a looser pin pulls a multi-GB CUDA one) into a fresh
 # venv outside the checkout, and run from another folder, so nothing can come from the source tree.
-# First without the GUI extra (the headless commands must not need Qt), then with it (the window opens).
+# First without the GUI extra (the headless commands must not need Qt), then with it (the window opens,
+# and `netbuilder --self-test` passes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 checkout=$(pwd)
@@ -18,9 +19,15 @@ git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' 
 done
 "$PY" -m venv "$work/venv"
 pip="$work/venv/bin/pip"
-"$pip" wheel -q --no-deps -w "$work/dist" "$work/src"
+# `python -m build`: the sdist first, then the wheel built from that sdist, so the sdist is proven whole too.
+"$PY" -m venv "$work/build-venv"
+"$work/build-venv/bin/pip" install -q -c "$checkout/constraints.txt" build
+if ! "$work/build-venv/bin/python" -m build --outdir "$work/dist" "$work/src" >"$work/build.log" 2>&1; then
+    cat "$work/build.log"; echo "python -m build failed"; exit 1
+fi
 wheel=$(ls "$work"/dist/netbuilder-*.whl)
-echo "built $(basename "$wheel")"
+sdist=$(ls "$work"/dist/netbuilder-*.tar.gz)
+echo "built $(basename "$sdist") and, from it, $(basename "$wheel")"
 
 "$pip" install -q -c "$checkout/constraints.txt" "$wheel"
 cd "$work/elsewhere"
@@ -67,6 +74,9 @@ startup.painted.connect(painted)
 app.exec()
 sys.exit("the window closed before its first paint")
 EOF
+# The installed app checks itself end to end (ui/self_test.py): the window offscreen (chosen by itself, with
+# no display and no QT_QPA_PLATFORM), every example, a short run on its worker, ONNX out and back in.
+env -u QT_QPA_PLATFORM -u DISPLAY -u WAYLAND_DISPLAY timeout 300 netbuilder --self-test
 # Help ▸ User Guide shows the docs the wheel ships (as netbuilder_docs), not a checkout's.
 QT_QPA_PLATFORM=offscreen timeout 120 "$py" - <<'EOF'
 import sys

@@ -288,7 +288,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="netbuilder",
         description="Design neural networks by drawing them. These are the headless commands; the "
-                    "'netbuilder' command without one opens the app (python -m netbuilder never opens a window).",
+                    "'netbuilder' command without one opens the app (python -m netbuilder never opens a window), and "
+                    "'netbuilder --self-test' checks an installation end to end (window, examples, training, ONNX).",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, func, text in (

@@ -8,6 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from ui.icons import app_icon
 from ui.main_window import MainWindow
 from ui.startup import Startup
 
@@ -22,6 +23,7 @@ def open_window(path: str | None = None) -> tuple[QApplication, MainWindow, Star
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("netbuilder")
     app.setOrganizationName("netbuilder")
+    app.setWindowIcon(app_icon())
     problem = note = None
     document = None
     if path:

@@ -19,6 +19,14 @@ def no_display() -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args == ["--self-test"]:  # the installed app checks itself, window included (ui/self_test.py)
+        try:
+            from ui.self_test import main as self_test
+        except ImportError as exc:
+            print(f"netbuilder --self-test: the desktop app needs PySide6 and pyqtgraph ({exc}); "
+                  "install netbuilder[gui]", file=sys.stderr)
+            return 2
+        return self_test()
     from netbuilder.cli import SUBCOMMANDS
     from netbuilder.cli import main as cli_main
 
@@ -26,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cli_main(args)
     if len(args) > 1:
         print("usage: netbuilder [FILE.nbproj] | netbuilder COMMAND ... (check, summary, train, export, codegen, "
-              "import; --help for more)", file=sys.stderr)
+              "import; --help for more) | netbuilder --self-test", file=sys.stderr)
         return 2
     if no_display():
         print("netbuilder: no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set). "

@@ -111,3 +111,14 @@ def themed_icon(name: str) -> QIcon:
     if not name.startswith(PREFIX) or name[len(PREFIX):] not in charmap():
         raise KeyError(f"no icon {name!r} in Material Design Icons 6 (names as qtawesome spells them: mdi6.undo)")
     return QIcon(GlyphIconEngine(charmap()[name[len(PREFIX):]]))
+
+
+def app_icon() -> QIcon:
+    """The app's own icon (resources/icons, installed as netbuilder_resources): windows and the task bar."""
+    from importlib import resources
+
+    icons = resources.files("netbuilder_resources").joinpath("icons")
+    icon = QIcon()
+    for name in ("netbuilder.svg", "netbuilder.png"):
+        icon.addFile(str(icons.joinpath(name)))
+    return icon

@@ -57,6 +57,12 @@ def _finite_or_nan(value: Any, annotation: str) -> Any:
     return value
 
 
+def engine_command() -> list[str]:
+    """How to start the headless engine: ``python -m netbuilder``, or in a frozen bundle (PyInstaller)
+    the app's own executable, whose entry (ui/entry.py) hands subcommands to the CLI before Qt loads."""
+    return [sys.executable] if getattr(sys, "frozen", False) else [sys.executable, "-m", "netbuilder"]
+
+
 class TrainingWorker(QObject):
     """One training run in a child process. ``event`` carries each engine event; ``ended`` fires once,
     with the last event (Finished or Failed; a Failed of kind "crash" when the process died without one)."""
@@ -79,7 +85,7 @@ class TrainingWorker(QObject):
         return self.process is not None and self.process.state() != QProcess.ProcessState.NotRunning
 
     def command(self, snapshot: Path, runs_folder: Path) -> list[str]:
-        return [sys.executable, "-m", "netbuilder", "train", str(snapshot), "--json-log", "--control-stdin",
+        return [*engine_command(), "train", str(snapshot), "--json-log", "--control-stdin",
                 "--out", str(runs_folder), *self.extra_args]
 
     def start(self, snapshot: Path, runs_folder: Path, environment: dict[str, str] | None = None) -> None:
@@ -167,7 +173,7 @@ class TrainingWorker(QObject):
         if error == QProcess.ProcessError.FailedToStart:
             self._end(engine_events.Failed(
                 f"the training process could not start ({self.process.errorString() if self.process else error}); "
-                f"check that '{sys.executable}' can run 'python -m netbuilder'", 0, "crash"))
+                f"check that '{' '.join(engine_command())} train' can run", 0, "crash"))
 
     def _finished(self, exit_code: int, status: QProcess.ExitStatus) -> None:
         self._read_stdout()
