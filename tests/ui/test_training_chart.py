@@ -273,3 +273,26 @@ def test_the_peak_pyramid_keeps_every_blocks_min_and_max_as_points_arrive() -> N
     assert part_x[0] <= 10_000 and part_x[-1] == 59_999
     _few_x, few_y = pyramid.decimate(x, y, 0, 1000, 500)
     np.testing.assert_array_equal(few_y, y[:1000])  # few points: drawn as they are
+
+
+def test_a_right_click_on_the_chart_opens_no_menu_of_pyqtgraphs_own(chart, qtbot) -> None:
+    """pyqtgraph's menu (axis ranges, plot options, its export) holds entries no main menu has; the chart's
+    own controls do what it did, so a right-click anywhere on the plots opens nothing."""
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    chart.add_run("r1", "run 1")
+    fill(chart, "r1")
+    view = chart.plots
+    for plot in (chart.loss_plot, chart.metric_plot):
+        centre = plot.vb.mapSceneToView(plot.vb.sceneBoundingRect().center())
+        at = view.mapFromScene(plot.vb.mapViewToScene(centre))
+        QTest.mouseClick(view.viewport(), Qt.MouseButton.RightButton, Qt.KeyboardModifier.NoModifier,
+                         QPoint(int(at.x()), int(at.y())))
+        qtbot.wait(100)
+        popup = QApplication.activePopupWidget()
+        if popup is not None:
+            popup.close()
+        assert popup is None, f"a menu opened: {[a.text() for a in popup.actions()]}"
+    assert not chart.lr_view.menuEnabled()

@@ -206,6 +206,9 @@ class TrainingChart(QWidget):
             plot.getAxis("left").setWidth(56)  # both plots' left axes line up, whatever their labels
             # Plain numbers on the axes: pyqtgraph's SI scaling read "accuracy (x0.001)" over ticks of 500.
             plot.getAxis("left").enableAutoSIPrefix(False)
+            # No pyqtgraph right-click menu: its entries (axis ranges, plot options, its own export) are in
+            # no main menu, and the chart's controls above (log y, auto y, PNG, CSV) already do what it needs.
+            plot.setMenuEnabled(False)
         # y fits what is in view only once the user zooms x: while x follows the data everything is in view,
         # and the visible-range bounds it costs (a third of a live redraw) would buy nothing.
         self._fit_y_to_view = False
@@ -216,6 +219,7 @@ class TrainingChart(QWidget):
         # The learning rate on its own axis: a second ViewBox over the metric plot (pyqtgraph's
         # MultiplePlotAxes example), x-linked to it.
         self.lr_view = FollowingViewBox()
+        self.lr_view.setMenuEnabled(False)
         self.lr_view.hint = lambda: self._epoch_bounds(self.lr_view, ("",), "lr")
         self.metric_plot.showAxis("right")
         self.metric_plot.scene().addItem(self.lr_view)
