@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from ui import settings
 from ui.icons import app_icon
 from ui.main_window import MainWindow
 from ui.startup import Startup
@@ -16,7 +19,6 @@ from ui.startup import Startup
 def open_window(path: str | None = None) -> tuple[QApplication, MainWindow, Startup]:
     """The application, its main window (shown) on ``path`` or on the digits CNN, and its start-up watcher."""
     from netbuilder.errors import NetbuilderError
-    from ui import settings
     from ui.document import Document
     from ui.files.last_project import example_document, start_document
 
@@ -48,9 +50,17 @@ def open_window(path: str | None = None) -> tuple[QApplication, MainWindow, Star
     return app, window, startup
 
 
-def run_app(path: str | None = None) -> int:
+def run_app(path: str | None = None) -> NoReturn:
     from ui.files.autosave import offer_recovery
 
     app, window, _startup = open_window(path)
     offer_recovery(window, window.autosave, window.open_document)  # a crash's unsaved work: ask once the window is up
-    return app.exec()
+    code = app.exec()
+    # Everything is saved by now (the window's close saved the layout, the project or its autosave, the runs'
+    # history). Python's own teardown with Qt, torch and ONNX Runtime loaded sometimes aborts after that
+    # ("terminate called without an active exception", exit -6; seen once in 8 quits), so the app leaves
+    # without it, once the settings are on disk.
+    settings.store().sync()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -93,3 +93,29 @@ def test_without_a_display_the_app_says_so_instead_of_aborting(tmp_path):
     out = subprocess.run([sys.executable, "-m", "ui.entry"], capture_output=True, text=True, env=env, timeout=60)
     assert out.returncode == 2
     assert "no display" in out.stderr and "netbuilder --help" in out.stderr
+
+
+QUIT = """
+import sys
+from PySide6.QtCore import QTimer
+import ui.app as app_module
+opened = app_module.open_window
+def open_then_quit(path):
+    app, window, startup = opened(path)
+    startup.painted.connect(lambda: QTimer.singleShot(200, window.close))
+    return app, window, startup
+app_module.open_window = open_then_quit
+app_module.run_app(None)
+"""
+
+
+def test_quitting_the_app_exits_0_with_its_window_layout_saved(tmp_path):
+    """The app leaves without Python's teardown (it aborted now and then with torch and ONNX Runtime loaded),
+    so what must be on disk is written first: the window's layout, read back by the next start."""
+    env = private_env(tmp_path)
+    for _ in range(2):
+        out = subprocess.run([sys.executable, "-c", QUIT], capture_output=True, text=True, env=env, timeout=120)
+        assert out.returncode == 0, (out.returncode, out.stderr[-2000:])
+        assert "terminate called" not in out.stderr
+    saved = list((tmp_path / "config").rglob("*.conf")) + list((tmp_path / "config").rglob("*.ini"))
+    assert saved and any("geometry" in f.read_text(errors="replace") for f in saved), saved
