@@ -116,6 +116,9 @@ def name_problem(name: str) -> str | None:
     return None
 
 
+_NUMBERED = re.compile(r"(.*?)(\d+)$")  # a name as a stem and its number: relu12 -> relu, 12
+
+
 def name_stem(text: str) -> str:
     """``text`` made into the start of a valid name: ASCII letters, digits and _, starting with a
     letter, trailing digits dropped (``conv12`` -> ``conv``, ``1a`` -> ``layer_1a``, ``_x`` -> ``x``,
@@ -137,6 +140,9 @@ class Graph:
     def __init__(self) -> None:
         self._nodes: dict[str, Node] = {}
         self._names: dict[str, str] = {}
+        # Per name stem, a number with every lower one taken (unique_name starts there): 5,000 ReLUs named
+        # relu1..relu5000 cost 12.5 million lookups from 1 each time (3.6 s of a 7.7 s ONNX import).
+        self._free_from: dict[str, int] = {}
         self._in: dict[str, dict[str, Edge]] = {}
         self._out: dict[str, list[Edge]] = {}
         self._order: list[str] | None = None
@@ -193,10 +199,19 @@ class Graph:
     def unique_name(self, base: str) -> str:
         """``base`` followed by the lowest number that makes a free, valid name."""
         base = name_stem(base)
-        k = 1
+        k = self._free_from.get(base, 1)
         while f"{base}{k}" in self._names or name_problem(f"{base}{k}"):
             k += 1
+        self._free_from[base] = k
         return f"{base}{k}"
+
+    def _name_freed(self, name: str) -> None:
+        """``name`` is free again: a number below its stem's start point must be found once more."""
+        numbered = _NUMBERED.match(name)
+        if numbered is not None:
+            stem, number = numbered.group(1), int(numbered.group(2))
+            if number < self._free_from.get(stem, 1):
+                self._free_from[stem] = number
 
     def make_node(self, kind: str, name: str | None = None, params: Mapping[str, Any] | None = None,
                   position: tuple[float, float] = (0.0, 0.0), node_id: str | None = None) -> Node:
@@ -332,6 +347,7 @@ class Graph:
         if self._in[node_id] or self._out[node_id]:
             raise EditRefused(f"'{node.name}' still has wires; remove them first (edits.RemoveNode does)")
         del self._nodes[node_id], self._names[node.name], self._in[node_id], self._out[node_id]
+        self._name_freed(node.name)
         del self._by_kind[node.kind][node_id]
         self._order = None
         self.structure_version += 1
@@ -398,6 +414,7 @@ class Graph:
             raise EditRefused(problem)
         old = node.name
         del self._names[old]
+        self._name_freed(old)
         self._names[name] = node_id
         node.name = name
         self.node_changed.emit(node, "name")
