@@ -32,6 +32,8 @@ echo "built $(basename "$sdist") and, from it, $(basename "$wheel")"
 "$pip" install -q -c "$checkout/constraints.txt" "$wheel"
 cd "$work/elsewhere"
 export PATH="$work/venv/bin:$PATH"
+# A first start's settings and data, not those of whoever runs this (the window would reopen their last project).
+export XDG_CONFIG_HOME="$work/config" NETBUILDER_DATA_DIR="$work/data"
 py="$work/venv/bin/python"
 
 # Every file git tracks in the packages is installed (modules, the schema, examples, data and its licence).
