@@ -1,5 +1,5 @@
-"""Writes docs/images/<example>.png: the main window with each built-in example, plus the
-digits CNN in the dark theme (mnist_cnn_dark.png). Settings and autosaves go to a temporary
+"""Writes docs/images/<example>.png and <example>_dark.png: the main window with each built-in example,
+in the light theme and in the dark one. Settings and autosaves go to a temporary
 folder, so the pictures do not depend on this machine's saved window layout.
 
     QT_QPA_PLATFORM=offscreen python docs/screenshots.py
@@ -30,7 +30,7 @@ def main() -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     out = Path(__file__).with_name("images")
     out.mkdir(exist_ok=True)
-    shots = [(name, "light") for name in EXAMPLE_NAMES] + [("mnist_cnn", "dark")]
+    shots = [(name, theme) for theme in ("light", "dark") for name in EXAMPLE_NAMES]
     for name, theme in shots:
         settings.set_theme(theme)
         file = out / (f"{name}.png" if theme == "light" else f"{name}_{theme}.png")
