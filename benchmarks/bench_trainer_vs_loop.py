@@ -9,7 +9,8 @@ one-off memory-layout probe, whose cost is printed on its own). Two references:
 - ``tensors``: the same data path as the Trainer (batches cut from tensors already on the
   device by a shuffled index, the loss read back every ``REPORT_EVERY`` steps) and the same
   optimizer (fused Adam, as the Trainer makes it), in the default contiguous layout. Trainer / tensors
-  is what the Trainer itself adds or costs on top of that: its layout choice, its
+  is what the Trainer itself adds or costs on top of that: its layout choice, the max-pools it
+  moves before their ReLUs (netbuilder.training.pool_first: the same numbers, less work), its
   bookkeeping (metrics, NaN checks, snapshots, events).
 
 Each side runs in its own child process (so peak memory is its own); the sides are
@@ -72,7 +73,8 @@ def _child(side: str, batch: int, device: str, precision: str, n_samples: int) -
                           if type(e).__name__ == "Epoch" else None)
         trainer.run()
         seconds = times[1] - times[0]  # the Epoch events come after each epoch's last synced report
-        extra = {"layout": trainer.layout.name, "probe_s": trainer.layout.probe_seconds}
+        extra = {"layout": trainer.layout.name, "probe_s": trainer.layout.probe_seconds,
+                 "pools_moved": trainer.pools_moved}
     else:
         model = model.to(dev)
         scaler = torch.amp.GradScaler("cuda") if precision == "fp16" else None
@@ -185,7 +187,8 @@ def main() -> int:
         print(f"  trainer / tutorial loop {_spread(vs_loop)}; trainer / tensor loop {_spread(vs_tensors)}; "
               f"tensor loop / tutorial loop {_spread(tensors_vs_loop)}")
         print(f"  trainer's layout: {', '.join(layouts)} (chosen in {_spread(probe, '.2f')} s, once per run; "
-              f"{statistics.median(probe) / epoch_s:.0%} of one timed epoch)")
+              f"{statistics.median(probe) / epoch_s:.0%} of one timed epoch); max-pools moved before their "
+              f"ReLUs: {rounds[-1]['trainer']['pools_moved']}")
         ratio = f"; trainer / tutorial loop {peak['trainer'] / peak['loop']:.2f}" if peak["loop"] > 0 else ""
         kind = "CUDA allocated" if args.device.startswith("cuda") else "RSS growth"
         print(f"  peak memory ({kind}): trainer {peak['trainer']:.1f} MiB, tutorial loop {peak['loop']:.1f} MiB, "

@@ -29,6 +29,7 @@ from netbuilder.training.losses import make_loss
 from netbuilder.training.memory_format import LayoutChoice, apply_layout, as_layout
 from netbuilder.training.metrics import MetricAccumulator
 from netbuilder.training.optim import Schedule, make_optimizer
+from netbuilder.training.pool_first import pool_first
 
 HIGHER_IS_BETTER = {"accuracy", "top5", "r2"}
 
@@ -111,6 +112,8 @@ class Trainer:
         self.loss_fn = make_loss(settings.loss)
         self.state = TrainState()
         self.layout: LayoutChoice | None = None  # chosen when the run starts
+        self._fast: torch.nn.Module | None = None  # what the run trains: the module, or its pool_first twin
+        self.pools_moved = 0
         # Where the caller keeps this run, passed on in the Started event (train_project sets them).
         self.run_id: int | None = None
         self.run_dir: str | None = None
@@ -162,10 +165,13 @@ class Trainer:
         if s.threads:
             torch.set_num_threads(s.threads)
         model = self.module
+        # What is trained: the model itself, or its twin with max-pools moved before their ReLUs
+        # (the same numbers, sharing every weight; see pool_first).
+        self._fast, self.pools_moved = pool_first(model)
         # Before DDP wraps the model: its gradient buckets take the parameters' strides as they are then.
         self.layout = self._choose_layout()
         apply_layout(model, self.optimizer, self.layout.torch_format)
-        self._net = self.dist.wrap(model)
+        self._net = self.dist.wrap(self._fast)
         self._snapshot = [t.detach().clone() for t in model.state_dict().values()]
         self._snapshot_step = self.state.step
         self.on_event(Started(str(self.device), s.epochs, self.steps_per_epoch, len(self.train_data),
@@ -236,7 +242,7 @@ class Trainer:
         xb, yb = self.train_data.x[:rows].to(dev), self.train_data.y[:rows].to(dev)
 
         def measure() -> dict[str, list[float]]:
-            return memory_format.time_training_steps(self.module, lambda params: make_optimizer(params, s),
+            return memory_format.time_training_steps(self._fast, lambda params: make_optimizer(params, s),
                                                      self.loss_fn, xb, yb, self._autocast)
 
         try:
@@ -370,7 +376,7 @@ class Trainer:
     def evaluate(self, data: Dataset) -> dict[str, float]:
         """Metrics of the model on ``data`` (eval mode: no dropout, running batch-norm stats)."""
         s, dev = self.settings, self.device
-        net = self._net if hasattr(self, "_net") else self.module.to(dev)
+        net = self._fast if self._fast is not None else self.module.to(dev)
         net.eval()
         metrics = MetricAccumulator(s.metrics, s.loss, dev)
         chunk = max(s.batch_size, 256)
@@ -380,7 +386,7 @@ class Trainer:
             xb = data.x[start:start + chunk].to(dev, non_blocking=True)
             yb = data.y[start:start + chunk].to(dev, non_blocking=True)
             with amp:
-                out = self.module(xb)
+                out = net(xb)
             metrics.update(out, yb, self.loss_fn(out, yb))
         net.train()
         return metrics.compute(self.dist.all_reduce_sum)
