@@ -67,6 +67,7 @@ class MainWindow(QMainWindow):
         self.inspector.raise_()
         self.palette.add_requested.connect(self.add_at_centre)
         self.problems.node_clicked.connect(self.focus_node)
+        self.problems.fixed.connect(lambda: self.view.setFocus(Qt.FocusReason.OtherFocusReason))
         self.edit_actions = EditActions(self.view, self.document, self)
         self.layer_actions = LayerActions(self.view, self)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.edit_actions.history)

@@ -78,6 +78,21 @@ def test_the_problems_dock_button_inserts_the_flatten(window, qtbot) -> None:
     assert snapshot(win) == before and win.document.undo_stack.count() == steps + 1
 
 
+def test_after_a_fix_from_the_dock_ctrl_z_undoes_it_where_the_focus_went(window, qtbot) -> None:
+    # Seen on Xvfb: the clicked button went with the list it sat in, Qt gave the focus to the next widget in
+    # the chain, the Inspector's Name field, with its text selected: Ctrl+Z went to the field, typing renamed.
+    win = broken_cnn(window)
+    before = snapshot(win)
+    [button] = win.problems.fix_buttons()
+    button.setFocus()
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "shape" not in codes(win))
+    focus = QApplication.focusWidget()
+    assert focus is win.view, f"the focus went to {type(focus).__name__} {focus.objectName()!r}, not the canvas"
+    QTest.keyClick(focus, Qt.Key.Key_Z, CTRL)  # where a user's keys go now
+    assert snapshot(win) == before
+
+
 def test_double_click_on_a_problem_selects_its_layer(window, qtbot) -> None:
     win = broken_cnn(window)
     rect = win.problems.list.visualItemRect(win.problems.list.item(0))

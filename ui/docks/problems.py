@@ -39,6 +39,7 @@ class ProblemsDock(QDockWidget):
     """
 
     node_clicked = Signal(str)
+    fixed = Signal()  # a quick fix went through (the window gives the canvas the focus: see apply)
 
     def __init__(self, document: Document) -> None:
         super().__init__("Problems")
@@ -108,8 +109,15 @@ class ProblemsDock(QDockWidget):
         return found
 
     def apply(self, fix: QuickFix) -> None:
-        """Apply ``fix`` once the click that asked for it is over: the edit rebuilds this list, button included."""
-        QTimer.singleShot(0, self, lambda: apply_fix(self.document, fix))
+        """Apply ``fix`` once the click that asked for it is over: the edit rebuilds this list, button included.
+
+        The rebuild deletes the focused button, and Qt hands the focus to the next widget in the chain (the
+        Inspector's Name field, its text selected: Ctrl+Z undid the field, typing renamed the layer); ``fixed``
+        lets the window give it to the canvas, where the fix shows, instead."""
+        def run() -> None:
+            apply_fix(self.document, fix)
+            self.fixed.emit()
+        QTimer.singleShot(0, self, run)
 
     def set_run_problems(self, problems: list[Problem]) -> None:
         """Show what went wrong in the last run (a failure, a NaN, out of memory) above the graph's problems."""
