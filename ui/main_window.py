@@ -111,6 +111,7 @@ class MainWindow(QMainWindow):
         screen = self.screen()
         self.resize(settings.first_start_size(screen.availableGeometry().size() if screen else None))
         self._laid_out = False
+        self._bottom_grown = False  # the bottom docks have made room for a chart once (see _tall_enough)
         self._restored = settings.restore_window(self)  # size, place and docks as last closed
 
     def showEvent(self, event) -> None:
@@ -440,9 +441,11 @@ class MainWindow(QMainWindow):
             self._tall_enough(self.results_dock)
 
     def _tall_enough(self, dock) -> None:
-        """A chart or a matrix needs room: the bottom docks grow to ~45 % of the window (never shrink)."""
-        if dock.isFloating():
+        """A chart or a matrix needs room: the bottom docks grow to ~45 % of the window (never shrink), once per
+        window: after that the size the user gave them stands (each run and each Summary undid their drag)."""
+        if dock.isFloating() or self._bottom_grown:
             return
+        self._bottom_grown = True
         wanted = int(self.height() * 0.45)
         if dock.height() < wanted:
             self.resizeDocks([dock], [wanted], Qt.Orientation.Vertical)

@@ -14,9 +14,11 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QDoubleSpinBox,
     QFormLayout,
+    QFrame,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
+    QScrollArea,
     QSpinBox,
     QWidget,
 )
@@ -96,7 +98,7 @@ class InspectorDock(QDockWidget):
         self.editors = {}
         if node_id is None:
             self._show_project(form)
-            self.setWidget(body)
+            self._show(body)
             return
         graph = self.document.project.graph
         node = graph.node(node_id)
@@ -131,7 +133,7 @@ class InspectorDock(QDockWidget):
         counted = "" if row.compiled else " (not in the model: it reaches no Output)"
         form.addRow("Parameters", QLabel(f"{row.params:,}{counted}"))
         if row.params or node.frozen:  # weights to keep as they are while training (fine-tuning the rest)
-            frozen = QCheckBox("training keeps these weights")
+            frozen = QCheckBox("keep weights")  # short: a wide row made the dock scroll sideways
             frozen.setChecked(node.frozen)
             frozen.setToolTip("Frozen: the optimizer leaves this layer's weights as they are (no gradient is "
                               "computed for them); the other layers train")
@@ -144,7 +146,21 @@ class InspectorDock(QDockWidget):
             theme.use_tone(problem, "error")
             problem.setWordWrap(True)
             form.addRow(problem)
-        self.setWidget(body)
+        self._show(body)
+
+    def _show(self, body: QWidget) -> None:
+        """Show ``body`` in a scroll area: a form wider (or taller) than the dock scrolls rather than widening
+        the dock, which made the canvas jump each time a layer with wide editors was selected."""
+        scroll = self.widget()
+        if not isinstance(scroll, QScrollArea):
+            scroll = QScrollArea()
+            scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QFrame.Shape.NoFrame)
+            self.setWidget(scroll)
+        old = scroll.takeWidget()
+        scroll.setWidget(body)
+        if old is not None:
+            old.deleteLater()
 
     def _show_project(self, form: QFormLayout) -> None:
         """The project's name and description, each change one undo step."""

@@ -1,0 +1,47 @@
+"""Docks keep the size the user gives them: the bottom area makes room for a chart once, the Inspector
+does not widen for a layer with wide editors."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+
+def settle(qtbot) -> None:
+    qtbot.wait(50)
+
+
+def test_the_bottom_docks_grow_for_the_first_chart_and_then_keep_the_users_size(window, qtbot) -> None:
+    win = window("mnist_cnn")
+    settle(qtbot)
+    small = win.summary_dock.height()
+    win.summary_dock.show()
+    win.summary_dock.raise_()
+    settle(qtbot)
+    grown = win.summary_dock.height()
+    assert grown > small + 50 and grown >= 0.4 * win.height()
+    # The user drags the splitter back down; the next run and the next Summary leave it there.
+    win.resizeDocks([win.summary_dock], [160], Qt.Orientation.Vertical)
+    settle(qtbot)
+    dragged = win.summary_dock.height()
+    assert dragged < grown - 50
+    win._run_state_changed("starting")
+    settle(qtbot)
+    assert abs(win.run_dock.height() - dragged) <= 4
+    win.summary_dock.raise_()
+    settle(qtbot)
+    assert abs(win.summary_dock.height() - dragged) <= 4
+
+
+def test_selecting_a_layer_with_wide_editors_does_not_widen_the_inspector(window, qtbot) -> None:
+    win = window("mnist_cnn")
+    settle(qtbot)
+    graph = win.document.project.graph
+    widths = set()
+    for node in graph:
+        win.scene.select_nodes([node.id])
+        settle(qtbot)
+        widths.add(win.inspector.width())
+    win.scene.select_nodes([])
+    settle(qtbot)
+    widths.add(win.inspector.width())
+    assert len(widths) == 1, f"the Inspector's width changed with the selection: {sorted(widths)}"
