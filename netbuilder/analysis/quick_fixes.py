@@ -135,7 +135,8 @@ def _merge_reshape(graph: Graph, node: Node, inputs: dict[str, TensorType]) -> l
 
 def _unconnected(problem: Problem, project: Project, inference: ShapeInference,
                  _data: DataFacts | None) -> list[QuickFix]:
-    """Wire the nearest output whose shape the node accepts into the empty input."""
+    """Wire an output whose shape the node accepts into the empty input: one wired to nothing if there is
+    one (nearest first), else the nearest."""
     graph = project.graph
     node = graph.node(problem.node)
     port = problem.port or "in"
@@ -147,10 +148,19 @@ def _unconnected(problem: Problem, project: Project, inference: ShapeInference,
         dx = node.position[0] - (src.position[0] + NODE_WIDTH)
         return math.hypot(dx if dx >= 0 else 3 * -dx, node.position[1] - src.position[1])
 
+    def free_ports(src: Node) -> set[str]:
+        used = {e.src_port for e in graph.out_edges(src.id)}
+        return {p for p in src.output_ports() if p not in used}
+
+    def rank(src: Node) -> tuple[bool, float]:
+        # An output wired to nothing first (the end a deleted layer left dangling is the one meant), then nearest.
+        return (not free_ports(src), distance(src))
+
     best: tuple[Node, str] | None = None
-    for src in sorted((n for n in graph if n.id not in downstream and n.output_ports()), key=distance):
+    for src in sorted((n for n in graph if n.id not in downstream and n.output_ports()), key=rank):
         outputs = inference.outputs(src.id)
-        for out_port, t in (outputs or {}).items():
+        free = free_ports(src)
+        for out_port, t in sorted((outputs or {}).items(), key=lambda item: item[0] not in free):
             if graph.connect_problem(Edge(src.id, out_port, node.id, port), check_cycle=False) is not None:
                 continue
             try:

@@ -283,6 +283,22 @@ def test_an_empty_input_is_wired_from_the_nearest_output_it_accepts() -> None:
     assert set(g.edges) == old_edges
 
 
+def test_an_input_left_empty_by_a_deletion_is_wired_from_the_end_left_dangling() -> None:
+    # Seen in the app: pool2 deleted from the digits CNN, and the fix offered was "Wire Conv2d 'conv1' into
+    # Conv2d 'conv3'" (nearer on the canvas, but already wired on) instead of relu2, which the deletion cut.
+    from netbuilder.examples import example_path
+    from netbuilder.files.project import load_project
+    from netbuilder.model.edits import RemoveNode
+
+    project = load_project(example_path("mnist_cnn"))
+    g = project.graph
+    RemoveNode(g.by_name("pool2").id).apply(g)
+    conv3 = g.by_name("conv3")
+    problem = next(p for p in all_problems(project) if p.code == "unconnected" and p.node == conv3.id)
+    [fix] = fixes(project, problem)
+    assert fix.label == "Wire ReLU 'relu2' into Conv2d 'conv3'"
+
+
 def test_an_empty_output_is_wired_from_the_nearest_layer() -> None:
     project = chain(("Linear", "fc", {"out_features": 3}), output=False)
     g = project.graph
