@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBox
+from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox
 
 from netbuilder.errors import ProjectError
 from netbuilder.examples import example_path
@@ -27,6 +27,7 @@ from ui.docks.training_dock import TrainingDock
 from ui.document import Document
 from ui.edit_menu import EditActions, UndoStackAction
 from ui.files.autosave import Autosaver
+from ui.files.file_dialogs import open_file, save_file
 from ui.files.file_exchange import build_export_menu, export_dialog, import_onnx_dialog, import_onnx_file
 from ui.files.recent_menu import RecentFilesMenu
 from ui.help.menu import install_help_menu
@@ -81,6 +82,7 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.run_dock)
         self.tabifyDockWidget(self.problems, self.run_dock)
         self.results_dock = ResultsDock(self)
+        self.results_dock.project_path = self.run_dock.chart.project_path = lambda: self.document.project.path
         self.results_dock.message.connect(self.statusBar().showMessage)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.results_dock)
         self.tabifyDockWidget(self.run_dock, self.results_dock)
@@ -313,7 +315,7 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Cannot open", f"{exc}\n\nIt has been taken off the Open Recent list.")
 
     def import_onnx_dialog(self) -> None:
-        if self._may_discard() and (imported := import_onnx_dialog(self)) is not None:
+        if self._may_discard() and (imported := import_onnx_dialog(self, self.document.project.path)) is not None:
             self._opened_import(*imported)
 
     def import_onnx_file(self, path: str | Path, out: str | Path) -> bool:
@@ -340,7 +342,7 @@ class MainWindow(QMainWindow):
     def open_dialog(self) -> None:
         if not self._may_discard():
             return
-        path, _ = QFileDialog.getOpenFileName(self, "Open project", "", FILE_FILTER)
+        path = open_file(self, "Open project", "project", FILE_FILTER, self.document.project.path)
         if path:
             try:
                 self.open_path(path)
@@ -353,8 +355,9 @@ class MainWindow(QMainWindow):
         return self._save_to(None)
 
     def save_as(self) -> bool:
-        path, _ = QFileDialog.getSaveFileName(self, "Save project", f"{self.document.project.name}.nbproj",
-                                              FILE_FILTER)
+        project = self.document.project
+        name = project.path.name if project.path else f"{project.name}.nbproj"
+        path = save_file(self, "Save project", "project", name, FILE_FILTER, project.path)
         if not path:
             return False
         return self._save_to(path)

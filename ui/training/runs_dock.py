@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 
 from netbuilder.errors import NetbuilderError
 from netbuilder.training.history import RunHistory, RunRecord, settings_diff
+from ui.files.file_dialogs import save_file
 
 COLUMNS = ("Run", "Started", "Status", "Duration", "Best", "Changed from the run before")
 STATUS_WORDS = {"completed": "completed", "stopped": "stopped", "early_stopped": "early-stopped", "failed": "failed",
@@ -371,15 +372,20 @@ class RunsDock(QDockWidget):
                           "exports carry them", 8000)
         return True
 
+    def _export_name(self, record: RunRecord, suffix: str) -> str:
+        """The file name a run's export suggests: the project's name and the run's, e.g. ``mnist-run1.onnx``."""
+        project = self._document().project
+        stem = project.path.stem if project.path else project.name
+        run = record.name or f"run{record.id}"
+        return f"{stem}-{run}{suffix}"
+
     def export_weights(self, record: RunRecord, path: str | None = None) -> bool:
         """The run's best weights as a safetensors file (for the project as it is now, which must fit them)."""
-        from PySide6.QtWidgets import QFileDialog
-
         from netbuilder.training.run_results import save_run_weights
 
         if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "Export the run's weights", f"{run_label(record)}.safetensors",
-                                                  "safetensors weights (*.safetensors)")
+            path = save_file(self, "Export the run's weights", "weights", self._export_name(record, ".safetensors"),
+                             "safetensors weights (*.safetensors)", self._document().project.path)
         if not path:
             return False
         try:
@@ -392,14 +398,12 @@ class RunsDock(QDockWidget):
         return True
 
     def export_onnx(self, record: RunRecord, path: str | None = None) -> bool:
-        from PySide6.QtWidgets import QFileDialog
-
         from netbuilder.onnx.exporter import export_onnx
         from netbuilder.training.run_results import checkpoint_of, run_project
 
         if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "Export the run's model to ONNX", f"{run_label(record)}.onnx",
-                                                  "ONNX models (*.onnx)")
+            path = save_file(self, "Export the run's model to ONNX", "onnx", self._export_name(record, ".onnx"),
+                             "ONNX models (*.onnx)", self._document().project.path)
         if not path:
             return False
         run_dir = run_folder(self.folder(), record.id)
