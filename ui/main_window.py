@@ -156,6 +156,8 @@ class MainWindow(QMainWindow):
         self.redo_action.follow(document.undo_stack)
         self.runs.set_document(document)  # a live run goes on: it trains its own snapshot
         self.runs_dock.refresh()  # the new project's runs
+        if not self.runs.busy:  # idle, not the old project's last run (a live run of the old one goes on showing)
+            self.run_dock.reset(has_runs=bool(self.runs_dock.records))
         self.problems.set_run_problems([])  # the last run's failure was the old project's
         self.results_dock.clear()
         # The chart shows this project's runs: a run of the old one still training stays, the rest go.
