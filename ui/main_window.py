@@ -39,6 +39,7 @@ from ui.training.controller import RunController
 from ui.training.results_dock import ResultsDock
 from ui.training.run_actions import RunActions
 from ui.training.run_dock import RunDock
+from ui.training.run_words import picker_label
 from ui.training.runs_dock import RunsDock
 
 FILE_FILTER = "netbuilder projects (*.nbproj)"
@@ -395,7 +396,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("No runs to export yet: train the project first (F5)", 8000)
             return False
         if run_id is None:
-            labels = [f"{r.name or f'run {r.id}'} — {r.status}, best {r.best.get('epoch', '—')}" for r in records]
+            labels = [picker_label(r) for r in records]
             chosen, ok = QInputDialog.getItem(self, "Export a run", "Which run's best weights:", labels,
                                               len(labels) - 1, False)
             if not ok:
