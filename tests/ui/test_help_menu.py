@@ -134,6 +134,22 @@ def test_the_user_guide_shows_the_shipped_docs_and_follows_their_links(window) -
     guide.close()
 
 
+def test_the_user_guides_contents_read_in_full_at_the_default_size(window, qtbot) -> None:
+    win = window()
+    win.help_menu.guide_action.trigger()
+    guide = win.help_menu.guide
+    qtbot.waitExposed(guide)
+    contents = guide.contents
+    metrics = contents.fontMetrics()
+    room = contents.viewport().width()
+    for row in range(contents.count()):
+        title = contents.item(row).text()
+        assert metrics.horizontalAdvance(title) <= room, f"{title!r} is cut off: {room} px for it"
+    assert contents.horizontalScrollBar().maximum() == 0  # nothing to scroll to: every title is in view
+    assert guide.browser.viewport().width() >= 600  # and the page keeps most of the window
+    guide.close()
+
+
 def test_about_names_the_versions_and_the_training_device(window, qtbot) -> None:
     win = window()
     win.document.project.training["device"] = "cpu"
