@@ -24,7 +24,7 @@ from ui.canvas.view import CanvasView
 from ui.canvas.wire_gestures import dissolve
 from ui.docks.undo_history import HistoryDock
 from ui.document import Document
-from ui.shortcuts import CanvasAction
+from ui.shortcuts import STABLE_NAME, CanvasAction
 
 FRAGMENT_MIME = "application/x-netbuilder-fragment+json"
 DUPLICATE_OFFSET = (40.0, 40.0)
@@ -119,6 +119,7 @@ class UndoStackAction(CanvasAction):
     def __init__(self, text: str, stack: QUndoStack, parent: QWidget) -> None:
         super().__init__(text, parent)
         self._prefix = text
+        self.setProperty(STABLE_NAME, text.replace("&", ""))  # the shortcut sheet's "Undo", whatever it would undo
         self._redo = text.replace("&", "") == "Redo"
         self._stack: QUndoStack | None = None
         self.triggered.connect(self._act)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBox
+from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox
 
 from netbuilder.errors import ProjectError
 from netbuilder.examples import example_path
@@ -27,6 +27,7 @@ from ui.docks.training_dock import TrainingDock
 from ui.document import Document
 from ui.edit_menu import EditActions, UndoStackAction
 from ui.files.autosave import Autosaver
+from ui.files.file_dialogs import open_file, save_file
 from ui.files.file_exchange import build_export_menu, export_dialog, import_onnx_dialog, import_onnx_file
 from ui.files.recent_menu import RecentFilesMenu
 from ui.help.menu import install_help_menu
@@ -39,6 +40,7 @@ from ui.training.controller import RunController
 from ui.training.results_dock import ResultsDock
 from ui.training.run_actions import RunActions
 from ui.training.run_dock import RunDock
+from ui.training.run_words import picker_label
 from ui.training.runs_dock import RunsDock
 
 FILE_FILTER = "netbuilder projects (*.nbproj)"
@@ -83,6 +85,7 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.run_dock)
         self.tabifyDockWidget(self.problems, self.run_dock)
         self.results_dock = ResultsDock(self)
+        self.results_dock.project_path = self.run_dock.chart.project_path = lambda: self.document.project.path
         self.results_dock.message.connect(self.statusBar().showMessage)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.results_dock)
         self.tabifyDockWidget(self.run_dock, self.results_dock)
@@ -157,6 +160,8 @@ class MainWindow(QMainWindow):
         self.redo_action.follow(document.undo_stack)
         self.runs.set_document(document)  # a live run goes on: it trains its own snapshot
         self.runs_dock.refresh()  # the new project's runs
+        if not self.runs.busy:  # idle, not the old project's last run (a live run of the old one goes on showing)
+            self.run_dock.reset(has_runs=bool(self.runs_dock.records))
         self.problems.set_run_problems([])  # the last run's failure was the old project's
         self.results_dock.clear()
         # The chart shows this project's runs: a run of the old one still training stays, the rest go.
@@ -316,7 +321,7 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Cannot open", f"{exc}\n\nIt has been taken off the Open Recent list.")
 
     def import_onnx_dialog(self) -> None:
-        if self._may_discard() and (imported := import_onnx_dialog(self)) is not None:
+        if self._may_discard() and (imported := import_onnx_dialog(self, self.document.project.path)) is not None:
             self._opened_import(*imported)
 
     def import_onnx_file(self, path: str | Path, out: str | Path) -> bool:
@@ -343,7 +348,7 @@ class MainWindow(QMainWindow):
     def open_dialog(self) -> None:
         if not self._may_discard():
             return
-        path, _ = QFileDialog.getOpenFileName(self, "Open project", "", FILE_FILTER)
+        path = open_file(self, "Open project", "project", FILE_FILTER, self.document.project.path)
         if path:
             try:
                 self.open_path(path)
@@ -356,8 +361,9 @@ class MainWindow(QMainWindow):
         return self._save_to(None)
 
     def save_as(self) -> bool:
-        path, _ = QFileDialog.getSaveFileName(self, "Save project", f"{self.document.project.name}.nbproj",
-                                              FILE_FILTER)
+        project = self.document.project
+        name = project.path.name if project.path else f"{project.name}.nbproj"
+        path = save_file(self, "Save project", "project", name, FILE_FILTER, project.path)
         if not path:
             return False
         return self._save_to(path)
@@ -393,7 +399,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("No runs to export yet: train the project first (F5)", 8000)
             return False
         if run_id is None:
-            labels = [f"{r.name or f'run {r.id}'} — {r.status}, best {r.best.get('epoch', '—')}" for r in records]
+            labels = [picker_label(r) for r in records]
             chosen, ok = QInputDialog.getItem(self, "Export a run", "Which run's best weights:", labels,
                                               len(labels) - 1, False)
             if not ok:

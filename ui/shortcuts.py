@@ -124,6 +124,18 @@ def editing_text() -> bool:
     return isinstance(widget, (QLineEdit, QAbstractSpinBox, QTextEdit, QPlainTextEdit))
 
 
+STABLE_NAME = "stableName"  # a QAction property: its name where its text changes (Undo's "Undo Insert ReLU…")
+
+
+def action_name(action: QAction) -> str:
+    """``action``'s name as lists of actions show it: its stable name when it has one (Undo, Redo), else its text
+    without the mnemonic ampersands and any key after a tab."""
+    stable = action.property(STABLE_NAME)
+    if stable:
+        return str(stable)
+    return action.text().split("\t")[0].replace("&&", "\0").replace("&", "").replace("\0", "&")
+
+
 class CanvasAction(QAction):
     """A window-wide action whose keys decline while a text field has the focus.
 

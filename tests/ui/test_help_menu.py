@@ -57,6 +57,22 @@ def test_the_sheet_lists_every_action_that_has_keys_with_its_keys_and_menu(windo
     assert all(k not in rows["Copy"].keys.split(", ") for k in ("Copy", "F16"))  # no keys a keyboard lacks
 
 
+def test_the_sheet_names_undo_and_redo_as_such_whatever_they_would_undo(window) -> None:
+    from netbuilder.model.edits import RemoveNode
+
+    win = window()
+    first, second = list(win.document.project.graph.nodes)[:2]
+    win.document.push(RemoveNode(first))
+    win.document.push(RemoveNode(second))
+    win.document.undo_stack.undo()  # now there is something to undo and something to redo
+    # The Edit menu says what they would do; the sheet names the actions.
+    assert win.undo_action.text().startswith("&Undo ") and win.redo_action.text().startswith("&Redo ")
+    rows = {row.action: row for row in open_sheet(win).rows()}
+    assert rows["Undo"].keys.split(", ")[0] == "Ctrl+Z" and rows["Undo"].menu == "Edit"
+    assert rows["Redo"].menu == "Edit" and rows["Redo"].keys
+    assert not [name for name in rows if name.startswith(("Undo ", "Redo "))]
+
+
 def test_the_sheet_is_read_again_each_time_it_opens_so_it_cannot_drift(window) -> None:
     win = window()
     sheet = open_sheet(win)
@@ -115,6 +131,22 @@ def test_the_user_guide_shows_the_shipped_docs_and_follows_their_links(window) -
     guide._follow(QUrl("file-format.md"))  # the link in training.md
     assert guide.page_title() == "The project file format (.nbproj)"
     assert guide.browser.toPlainText().startswith("The project file format")
+    guide.close()
+
+
+def test_the_user_guides_contents_read_in_full_at_the_default_size(window, qtbot) -> None:
+    win = window()
+    win.help_menu.guide_action.trigger()
+    guide = win.help_menu.guide
+    qtbot.waitExposed(guide)
+    contents = guide.contents
+    metrics = contents.fontMetrics()
+    room = contents.viewport().width()
+    for row in range(contents.count()):
+        title = contents.item(row).text()
+        assert metrics.horizontalAdvance(title) <= room, f"{title!r} is cut off: {room} px for it"
+    assert contents.horizontalScrollBar().maximum() == 0  # nothing to scroll to: every title is in view
+    assert guide.browser.viewport().width() >= 600  # and the page keeps most of the window
     guide.close()
 
 

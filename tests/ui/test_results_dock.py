@@ -139,3 +139,21 @@ def test_results_are_computed_off_the_gui_thread_and_only_the_last_asked_for_sho
     qtbot.wait(300)  # the first request's answer, if it came late, would land now
     assert dock.results.checkpoint == second_dir / "last.safetensors"
     assert dock.title.text().startswith(second_dir.name)
+
+
+def test_the_sample_captions_read_in_full_under_their_thumbnails(window, qtbot) -> None:
+    win = window("mnist_cnn")
+    train(qtbot, win, epochs=1)
+    view = win.results_dock.classes
+    r = win.results_dock.results
+    grid = view.top_losses
+    first = int(grid.item(0).data(0x0100))
+    true, predicted = int(r.predictions.labels[first]), int(r.predictions.predicted[first])
+    lines = grid.item(0).text().split("\n")
+    assert lines[0] == f"true {true} → predicted {predicted}"
+    assert lines[1].endswith(f"loss {float(r.predictions.loss[first]):.2g}")
+    metrics = grid.fontMetrics()
+    for k in range(grid.count()):  # each line fits its cell, and every line has a row of its own
+        text = grid.item(k).text()
+        assert all(metrics.horizontalAdvance(line) + 8 <= grid.gridSize().width() for line in text.split("\n")), text
+    assert grid.gridSize().height() >= grid.iconSize().height() + len(lines) * metrics.height()

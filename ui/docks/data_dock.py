@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
     QDoubleSpinBox,
-    QFileDialog,
     QFormLayout,
     QGridLayout,
     QHBoxLayout,
@@ -45,6 +44,7 @@ from netbuilder.files.data_settings import DATA_SETS
 from netbuilder.files.project_edits import ProjectEdits, SetData, SetTraining
 from ui import theme
 from ui.document import Document
+from ui.files.file_dialogs import existing_folder, open_file
 from ui.startup import torch_loaded
 
 if TYPE_CHECKING:
@@ -343,11 +343,10 @@ class DataDock(QDockWidget):
         browse.setToolTip(tip)
 
         def choose() -> None:
-            start = str(self._base() or Path.home())
             if folder:
-                chosen = QFileDialog.getExistingDirectory(self, label, start)
+                chosen = existing_folder(self, label, "data", self.project.path)
             else:
-                chosen = QFileDialog.getOpenFileName(self, label, start, filters)[0]
+                chosen = open_file(self, label, "data", filters, self.project.path)
             if chosen:
                 changed(self._relative(chosen))
 

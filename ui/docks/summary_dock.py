@@ -17,7 +17,6 @@ from PySide6.QtGui import QAction, QGuiApplication, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDockWidget,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -34,6 +33,7 @@ from netbuilder.errors import NetbuilderError
 from netbuilder.files.atomic import write_atomic
 from netbuilder.model.fingerprint import graph_fingerprint
 from ui.document import Document
+from ui.files.file_dialogs import save_file
 from ui.startup import torch_loaded
 
 NUMERIC = frozenset(range(3, len(COLUMNS)))
@@ -292,7 +292,7 @@ class SummaryDock(QDockWidget):
 
     def save_csv_dialog(self) -> None:
         name = f"{self.document.project.name}-summary.csv"
-        path, _ = QFileDialog.getSaveFileName(self, "Save the summary as CSV", name, "CSV files (*.csv)")
+        path = save_file(self, "Save the summary as CSV", "csv", name, "CSV files (*.csv)", self.document.project.path)
         if path:
             self.save_csv(path)
 

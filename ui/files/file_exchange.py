@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QWidget
 
 from netbuilder.errors import NetbuilderError
 from ui.document import Document
+from ui.files.file_dialogs import open_file, save_file
 
 ONNX_FILTER = "ONNX models (*.onnx)"
 CODE_FILTER = "Python files (*.py)"
@@ -53,14 +54,15 @@ def import_onnx_file(parent: QWidget, path: str | Path, out: str | Path) -> str 
     return f"Imported {path.name}: {len(project.graph)} layers in {out.name}, weights in {weights.name}"
 
 
-def import_onnx_dialog(parent: QWidget) -> tuple[Path, str] | None:
-    """Ask for an ``.onnx`` file and where to keep the project, and import it: the project file
-    written and the message, or None when cancelled or refused."""
-    path, _ = QFileDialog.getOpenFileName(parent, "Import ONNX model", "", ONNX_FILTER)
+def import_onnx_dialog(parent: QWidget, project_path: Path | None = None) -> tuple[Path, str] | None:
+    """Ask for an ``.onnx`` file (starting in the open project's folder, ``project_path``'s) and where to
+    keep the project, and import it: the project file written and the message, or None when cancelled or
+    refused."""
+    path = open_file(parent, "Import ONNX model", "onnx", ONNX_FILTER, project_path)
     if not path:
         return None
-    out, _ = QFileDialog.getSaveFileName(parent, "Save the imported model as a project",
-                                         str(Path(path).with_suffix(".nbproj")), PROJECT_FILTER)
+    out = save_file(parent, "Save the imported model as a project", "project",
+                    str(Path(path).with_suffix(".nbproj")), PROJECT_FILTER, project_path)
     if not out:
         return None
     message = import_onnx_file(parent, path, out)
@@ -149,8 +151,8 @@ def export_dialog(document: Document, parent: QWidget, kind: str) -> str | None:
         QMessageBox.warning(parent, "Cannot export", problems)
         return None
     project = document.project
-    start = str(project.path.with_suffix(suffix)) if project.path else f"{project.name}{suffix}"
-    path, _ = QFileDialog.getSaveFileName(parent, f"Export {title.replace('&', '').rstrip('…')}", start, file_filter)
+    name = project.path.with_suffix(suffix).name if project.path else f"{project.name}{suffix}"
+    path = save_file(parent, f"Export {title.replace('&', '').rstrip('…')}", kind, name, file_filter, project.path)
     return export_to(document, parent, kind, path) if path else None
 
 

@@ -24,6 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.shortcuts import action_name
+
 COLUMNS = ("Action", "Shortcut", "Menu")
 NO_MENU = "(window)"  # a key that works in the window without being in a menu
 FAR_KEYS = {Qt.Key.Key_Menu}  # keys of an ordinary keyboard that Qt numbers past F12
@@ -82,10 +84,10 @@ def _menu_places(window: QMainWindow) -> dict[int, tuple[QAction, list[str]]]:
 def shortcut_rows(window: QMainWindow) -> list[ShortcutRow]:
     """Every action of ``window`` that has keys, in menu order, then those in no menu."""
     placed = _menu_places(window)
-    rows = [ShortcutRow(_plain(action.text()), keys, ", ".join(places))
+    rows = [ShortcutRow(action_name(action), keys, ", ".join(places))
             for action, places in placed.values() if (keys := action_keys_text(action))]
     loose = {id(a): a for a in [*window.actions(), *window.findChildren(QAction)] if id(a) not in placed}
-    rows += [ShortcutRow(_plain(a.text()), keys, NO_MENU) for a in loose.values()
+    rows += [ShortcutRow(action_name(a), keys, NO_MENU) for a in loose.values()
              if a.text() and (keys := action_keys_text(a))]
     return rows
 

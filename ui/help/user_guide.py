@@ -91,7 +91,10 @@ class UserGuideDialog(QDialog):
         splitter.addWidget(self.contents)
         splitter.addWidget(self.browser)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([200, 760])
+        # The contents as wide as the longest title ("User guide: panels, menus and keys"), read in full.
+        wide = self.contents.sizeHintForColumn(0) + 2 * self.contents.frameWidth() + 8 if self.pages else 200
+        self.contents.setMinimumWidth(min(wide, 360))
+        splitter.setSizes([wide, 1000 - wide])
         layout = QVBoxLayout(self)
         if not self.pages:  # a broken install: say so rather than show an empty window
             layout.addWidget(QLabel("The user guide is not installed with this copy of netbuilder. It is in the "

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +27,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QMenu,
@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.files.file_dialogs import save_file
 from ui.training.chart_csv import write_run_csv
 from ui.training.chart_items import FiniteXCurve, SmoothedLosses, TimedPlots
 from ui.training.chart_ranges import Bounds, FollowingViewBox, following_x, sticky_y
@@ -97,6 +98,7 @@ class TrainingChart(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.project_path: Callable[[], Path | None] = lambda: None  # where its save dialogs start (the window's)
         self._runs: dict[RunKey, _Run] = {}
         self._colour_turn = 0
         self._x_mode = "step"
@@ -684,7 +686,7 @@ class TrainingChart(QWidget):
         write_run_csv(path, run.steps, run.epochs)
 
     def _ask_png(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save chart", "training.png", "PNG image (*.png)")
+        path = save_file(self, "Save chart", "image", "training.png", "PNG image (*.png)", self.project_path())
         if path:
             self.export_png(path)
 
@@ -697,7 +699,7 @@ class TrainingChart(QWidget):
 
     def _ask_csv(self, key: RunKey) -> None:
         name = self._runs[key].name
-        path, _ = QFileDialog.getSaveFileName(self, "Export run", f"{name}.csv", "CSV (*.csv)")
+        path = save_file(self, "Export run", "csv", f"{name}.csv", "CSV (*.csv)", self.project_path())
         if path:
             self.export_csv(path, key)
 

@@ -69,6 +69,10 @@ class RunController(QObject):
             pass
         self.document = document
         document.changed.connect(self._document_changed)
+        if not self.busy:  # the last run was the old project's: the graph it trained is no measure for this one
+            self.fingerprint = self.last_end = self.run_id = self.run_dir = self.started = self.resume_from = None
+            self._diverged = False
+            self.graph_changed.emit(False)
         self._document_changed()
 
     @property

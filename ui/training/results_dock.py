@@ -16,6 +16,7 @@ numbers as CSV.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +24,6 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from netbuilder.errors import NetbuilderError
+from ui.files.file_dialogs import save_file
 from ui.training.results_views import ClassView, FitView, engine_results
 from ui.training.widgets import FittingScroll
 
@@ -47,6 +48,7 @@ class ResultsDock(QDockWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Results", parent)
+        self.project_path: Callable[[], Path | None] = lambda: None  # where its save dialogs start (the window's)
         self._request = 0
         self.loading = False
         self._loaded.connect(self._show_loaded)
@@ -185,7 +187,8 @@ class ResultsDock(QDockWidget):
         return written
 
     def _export_png_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save the view as PNG", "results.png", "PNG images (*.png)")
+        path = save_file(self, "Save the view as PNG", "image", "results.png", "PNG images (*.png)",
+                         self.project_path())
         if path:
             try:
                 self.message.emit(f"Saved {self.export_png(path)}", 5000)
@@ -193,7 +196,8 @@ class ResultsDock(QDockWidget):
                 self.message.emit(str(exc), 8000)
 
     def _export_csv_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save the numbers as CSV", "predictions.csv", "CSV files (*.csv)")
+        path = save_file(self, "Save the numbers as CSV", "csv", "predictions.csv", "CSV files (*.csv)",
+                         self.project_path())
         if path:
             try:
                 written = self.export_csv(path)

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 THUMB = 56  # px: a thumbnail in the sample grids
 ALL_BARS_MAX = 10  # a data set this small shows every sample's probabilities at once
+MAX_CELL = 320  # px: the widest a grid's cell grows for its caption
 MAX_SAMPLES = 64  # shown at once in a grid (the CSV holds all)
 
 
@@ -179,7 +180,7 @@ class ClassView(QWidget):
         grid = QListWidget()
         grid.setViewMode(QListWidget.ViewMode.IconMode)
         grid.setIconSize(QSize(THUMB, THUMB))
-        grid.setGridSize(QSize(THUMB + 40, THUMB + 2 * grid.fontMetrics().height() + 8))  # room for the caption
+        grid.setGridSize(QSize(THUMB + 40, THUMB + 2 * grid.fontMetrics().height() + 8))  # _fill_grid fits its captions
         grid.setUniformItemSizes(True)
         grid.setResizeMode(QListWidget.ResizeMode.Adjust)
         grid.setWordWrap(True)
@@ -292,11 +293,14 @@ class ClassView(QWidget):
         assert r is not None
         grid.clear()
         pred = r.predictions
+        lines = 2
         for i in [int(v) for v in index]:
             x = r.data.x[i].double().numpy()
             t, p = int(pred.labels[i]), int(pred.predicted[i])
             prob = float(pred.probs[i, p])
-            caption = f"{self.names[t]}→{self.names[p]} {prob:.0%}"
+            # Read in full under the thumbnail: the grid's cells are made wide enough below.
+            caption = (f"true {self.names[t]} → predicted {self.names[p]}\n"
+                       f"{prob:.0%} sure, loss {float(pred.loss[i]):.2g}")
             image = sample_image(x)
             if image is not None:
                 pix = QPixmap.fromImage(image).scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
@@ -308,6 +312,18 @@ class ClassView(QWidget):
                             f"loss {float(pred.loss[i]):.4g}")
             item.setData(Qt.ItemDataRole.UserRole, i)
             grid.addItem(item)
+            lines = max(lines, item.text().count("\n") + 1)
+        self._fit_captions(grid, lines)
+
+    @staticmethod
+    def _fit_captions(grid: QListWidget, lines: int) -> None:
+        """Cells as wide as the grid's widest caption line (a thumbnail's width at least) and tall enough for its
+        ``lines``: no caption is cut to "0→4 …"."""
+        metrics = grid.fontMetrics()
+        widest = max((metrics.horizontalAdvance(line) for k in range(grid.count())
+                      for line in grid.item(k).text().split("\n")), default=0)
+        width = min(max(THUMB + 40, widest + 16), MAX_CELL)  # a long sample's text wraps instead
+        grid.setGridSize(QSize(width, THUMB + lines * metrics.height() + 12))
 
     def show_sample(self, index: int) -> None:
         r = self.results

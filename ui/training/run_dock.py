@@ -20,6 +20,8 @@ from ui.training.controller import PAUSED, STARTING, STOPPING, RunController, ru
 from ui.training.widgets import FittingScroll
 
 PROGRESS_MS = 250  # the progress bar's update interval
+NOT_TRAINED = "Not trained yet: press Train (F5) to train this project."
+IDLE_WITH_RUNS = "No run in progress: press Train (F5) to train this project; its earlier runs are in the Runs dock."
 
 
 def clock(seconds: float) -> str:
@@ -47,7 +49,7 @@ class RunDock(QDockWidget):
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(6, 4, 6, 4)
-        self.status = QLabel("Not trained yet: press Train (F5) to train this project.")
+        self.status = QLabel(NOT_TRAINED)
         self.status.setWordWrap(True)
         self.changed_note = QLabel("The graph has changed since this run started; the run trains the graph "
                                    "as it was when Train was pressed.")
@@ -79,18 +81,31 @@ class RunDock(QDockWidget):
         controller.graph_changed.connect(self.changed_note.setVisible)
         controller.note.connect(self._note)
 
+    def reset(self, has_runs: bool = False) -> None:
+        """Idle, as for a project just opened (another project, or a new one): nothing of the last run's
+        status, note or progress stays. ``has_runs``: the project has earlier runs (in the Runs dock)."""
+        self._progress_timer.stop()
+        self._pending_progress = None
+        self._key = None
+        self.status.setText(IDLE_WITH_RUNS if has_runs else NOT_TRAINED)
+        self.changed_note.hide()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat("")
+
     # ---- events ------------------------------------------------------------------------------
     def _event(self, event: Any) -> None:
         if isinstance(event, Started):
             self._count += 1
             self._t0 = time.monotonic()
             self._key = event.run_id if event.run_id is not None else f"run {self._count}"
-            self.chart.add_run(self._key, f"run {event.run_id}" if event.run_id is not None else str(self._key),
-                               live=True)
+            name = f"run {event.run_id}" if event.run_id is not None else str(self._key)
+            self.chart.add_run(self._key, name, live=True)
             self.chart.set_planned(self._key, event.epochs * event.steps_per_epoch, event.epochs)
             self._epochs = event.epochs
             self.progress.setRange(0, max(1, event.epochs * event.steps_per_epoch))
             self.progress.setValue(0)
+            self.progress.setFormat(f"Starting {name}…")  # until its first report: not the last run's end
             self.status.setText(f"Training on {event.device}: {event.train_samples:,} samples"
                                 + (f", {event.val_samples:,} for validation" if event.val_samples else "")
                                 + f", {event.epochs} epochs of {event.steps_per_epoch} batches.")
@@ -128,7 +143,12 @@ class RunDock(QDockWidget):
     def _state(self, state: str) -> None:
         if state == STARTING:
             self.status.setText("Starting the run: loading the data and building the model…")
+            # Nothing of the last run's progress stays while the new one starts (its first report can be seconds away).
+            self._progress_timer.stop()
+            self._pending_progress = None
             self.progress.setRange(0, 0)  # busy until the first batch
+            self.progress.setValue(0)
+            self.progress.setFormat("Starting a new run…")
         elif state == PAUSED:
             self.status.setText("Paused: the run waits, everything in memory. Resume (F6) goes on exactly "
                                 "where it was.")

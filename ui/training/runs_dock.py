@@ -13,7 +13,6 @@ The history, the run folders and the checkpoints are the engine's (:mod:`netbuil
 
 from __future__ import annotations
 
-import math
 import time
 from pathlib import Path
 from typing import Any
@@ -37,6 +36,8 @@ from PySide6.QtWidgets import (
 
 from netbuilder.errors import NetbuilderError
 from netbuilder.training.history import RunHistory, RunRecord, settings_diff
+from ui.files.file_dialogs import save_file
+from ui.training.run_words import best_text, checkpoint_words, run_label
 
 COLUMNS = ("Run", "Started", "Status", "Duration", "Best", "Changed from the run before")
 STATUS_WORDS = {"completed": "completed", "stopped": "stopped", "early_stopped": "early-stopped", "failed": "failed",
@@ -47,19 +48,6 @@ def run_folder(runs_folder: Path, run_id: int) -> Path:
     from netbuilder.training.run import run_folder as folder  # torch: imported when first needed
 
     return folder(runs_folder, run_id)
-
-
-def run_label(record: RunRecord) -> str:
-    return record.name or f"run {record.id}"
-
-
-def best_text(record: RunRecord) -> str:
-    monitor = record.settings.get("monitor", "loss")
-    for key in (f"val_{monitor}", f"train_{monitor}"):
-        value = record.best.get(key)
-        if isinstance(value, (int, float)) and math.isfinite(value):
-            return f"{key} {value:.4g}"
-    return "—"
 
 
 def duration_text(record: RunRecord) -> str:
@@ -362,54 +350,64 @@ class RunsDock(QDockWidget):
         if project.path is None:
             self.message.emit("Save the project first: its weights are kept beside its file", 8000)
             return False
+        from netbuilder.training.run_results import checkpoint_of
+
         try:
-            dest = save_run_weights(project, run_folder(self.folder(), record.id), which, weights_beside(project.path))
+            run_dir = run_folder(self.folder(), record.id)
+            used = checkpoint_of(run_dir, which)  # a stopped run with no best epoch has only its last weights
+            dest = save_run_weights(project, run_dir, which, weights_beside(project.path))
         except NetbuilderError as exc:
             QMessageBox.warning(self, "Cannot load these weights", str(exc))
             return False
-        self.message.emit(f"The project's weights are now {run_label(record)}'s {which} ({dest.name}); "
+        self.message.emit(f"The project's weights are now {checkpoint_words(record, used)} ({dest.name}); "
                           "exports carry them", 8000)
         return True
 
+    def _export_name(self, record: RunRecord, suffix: str) -> str:
+        """The file name a run's export suggests: the project's name and the run's, e.g. ``mnist-run1.onnx``."""
+        project = self._document().project
+        stem = project.path.stem if project.path else project.name
+        run = record.name or f"run{record.id}"
+        return f"{stem}-{run}{suffix}"
+
     def export_weights(self, record: RunRecord, path: str | None = None) -> bool:
         """The run's best weights as a safetensors file (for the project as it is now, which must fit them)."""
-        from PySide6.QtWidgets import QFileDialog
-
-        from netbuilder.training.run_results import save_run_weights
+        from netbuilder.training.run_results import checkpoint_of, save_run_weights
 
         if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "Export the run's weights", f"{run_label(record)}.safetensors",
-                                                  "safetensors weights (*.safetensors)")
+            path = save_file(self, "Export the run's weights", "weights", self._export_name(record, ".safetensors"),
+                             "safetensors weights (*.safetensors)", self._document().project.path)
         if not path:
             return False
         try:
             project = self._document().project
-            saved = save_run_weights(project, run_folder(self.folder(), record.id), "best", Path(path))
+            run_dir = run_folder(self.folder(), record.id)
+            used = checkpoint_of(run_dir, "best")
+            saved = save_run_weights(project, run_dir, "best", Path(path))
         except NetbuilderError as exc:
             QMessageBox.warning(self, "Cannot export", str(exc))
             return False
-        self.message.emit(f"Wrote {saved}: {run_label(record)}'s best weights", 8000)
+        self.message.emit(f"Wrote {saved}: {checkpoint_words(record, used)}", 8000)
         return True
 
     def export_onnx(self, record: RunRecord, path: str | None = None) -> bool:
-        from PySide6.QtWidgets import QFileDialog
-
         from netbuilder.onnx.exporter import export_onnx
         from netbuilder.training.run_results import checkpoint_of, run_project
 
         if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "Export the run's model to ONNX", f"{run_label(record)}.onnx",
-                                                  "ONNX models (*.onnx)")
+            path = save_file(self, "Export the run's model to ONNX", "onnx", self._export_name(record, ".onnx"),
+                             "ONNX models (*.onnx)", self._document().project.path)
         if not path:
             return False
         run_dir = run_folder(self.folder(), record.id)
         try:
             project = run_project(run_dir, self._document().project)
-            report = export_onnx(project, path, checkpoint_of(run_dir, "best"), run_id=record.id)
+            used = checkpoint_of(run_dir, "best")
+            report = export_onnx(project, path, used, run_id=record.id)
         except NetbuilderError as exc:
             QMessageBox.warning(self, "Cannot export", str(exc))
             return False
-        self.message.emit(report.summary(), 8000)
+        self.message.emit(f"{report.summary()}; with {checkpoint_words(record, used)}", 8000)
         return True
 
     def train_again(self, record: RunRecord) -> bool:
