@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from netbuilder.errors import NetbuilderError
+from netbuilder.files.processes import pid_alive
 
 
 class WriteError(NetbuilderError, OSError):
@@ -158,15 +159,7 @@ def _remove_abandoned(target: Path) -> None:
 
 
 def _process_gone(pid: int) -> bool:
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)  # signal 0 only asks (POSIX; on Windows os.kill would end the process)
-    except ProcessLookupError:
-        return True
-    except OSError:  # alive, but another user's
-        return False
-    return False
+    return not pid_alive(pid)
 
 
 def _sync_folder(folder: Path) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from netbuilder.errors import NetbuilderError
+from netbuilder.files.processes import pid_alive
 from netbuilder.training.events import Epoch, Event, Failed, Finished, Started, Steps
 
 SCHEMA = """
@@ -209,12 +210,4 @@ def _status(status: str, pid: int | None) -> str:
         return "stopped"
     if status != "running" or pid is None:
         return status
-    if pid == os.getpid():
-        return status
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return "interrupted"
-    except PermissionError:
-        return status
-    return status
+    return status if pid_alive(pid) else "interrupted"
