@@ -123,7 +123,7 @@ def test_insert_layer_on_wire_lists_only_layers_for_a_wire_and_places_it_on_the_
     assert "ReLU" in listed and "Dropout" in listed
     assert not {"Input", "Output", "Add", "Concat", "Split", "Linear"} & set(listed)  # Linear needs [N, F]
     assert "into this wire" in popup.context.text()
-    shot(win, "placement_insert_on_wire_list")
+    shot(popup, "placement_insert_on_wire_list")
     popup.search.setText("relu")
     QTest.keyClick(popup.search, Qt.Key.Key_Return)
     shot(win, "placement_inserted_on_wire")
