@@ -13,6 +13,8 @@ from PySide6.QtTest import QTest
 
 from netbuilder import Project
 from tests.ui.test_canvas_gestures import drop, example, on_screen, open_window  # noqa: F401
+from ui.canvas.items import TEXT_PX
+from ui.canvas.view import FIRST_FRAME_LEAST, LEAST_TEXT_PX
 
 SHOTS = os.environ.get("NETBUILDER_SHOTS")  # a folder: each test saves what the window shows there
 
@@ -168,3 +170,18 @@ def test_tab_over_a_wire_adds_a_layer_the_wire_cannot_take_after_the_selected_on
     assert "into this wire" in popup.context.text()
     assert "Output" not in popup.kinds() and "Input" not in popup.kinds()
     popup.close()
+
+
+@pytest.mark.parametrize("name", ["mnist_cnn", "lstm_sequence"])
+def test_arrange_lays_the_graph_out_to_fit_the_view_readably(open_window, name) -> None:  # noqa: F811
+    win = open_window(example(name))
+    win.resize(1600, 1000)  # the new user's screen, docks as they come
+    QTest.qWait(20)
+    win.edit_actions.arrange.trigger()
+    shot(win, f"placement_arranged_{name}")
+    assert win.document.undo_stack.count() == 1
+    assert overlapping(win) == []
+    outside = [win.document.project.graph.node(n).name for n in win.scene.node_items if not visible(win, n)]
+    assert outside == []
+    assert win.view.zoom_percent() >= 100 * FIRST_FRAME_LEAST - 1e-6
+    assert win.view.transform().m11() * TEXT_PX >= LEAST_TEXT_PX - 1e-6
