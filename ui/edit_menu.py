@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QMenu, QWidget
 
 from netbuilder.files.fragment import FragmentError, fragment_of, fragment_to_json, parse_fragment, paste_edits
 from netbuilder.model.edits import Compound, Move, RemoveNode
-from netbuilder.model.layout import layered_positions
+from netbuilder.model.layout import layered_positions, node_height
 from ui.canvas.items import GRID, HEADER, NODE_WIDTH
 from ui.canvas.quick_add import QuickAdd, cursor_scene_pos
 from ui.canvas.scene import CanvasScene
@@ -29,6 +29,8 @@ from ui.shortcuts import STABLE_NAME, CanvasAction
 FRAGMENT_MIME = "application/x-netbuilder-fragment+json"
 DUPLICATE_OFFSET = (40.0, 40.0)
 ARRANGE_COLUMNS = 5  # the examples' layout: five columns, then the next band below
+ARRANGE_TRIES_UP_TO = 300  # nodes: a graph this small is laid out to the view's shape where five columns do not fit
+LOOP_ROOM = 50.0  # scene units a wire into the next band runs out beyond the band, each side
 
 
 def _plural(n: int) -> str:
@@ -50,10 +52,11 @@ def duplicate_nodes(document: Document, node_ids: list[str]) -> list[str]:
     return paste_fragment(document, fragment, verb="Duplicate") if node_ids else []
 
 
-def arrange(document: Document) -> bool:
-    """Lay every node out by depth (netbuilder.model.layout) as one undo step; False when nothing moves."""
+def arrange(document: Document, columns: int | None = ARRANGE_COLUMNS) -> bool:
+    """Lay every node out by depth (netbuilder.model.layout), ``columns`` to a band, as one undo step; False when
+    nothing moves."""
     graph = document.project.graph
-    target = layered_positions(graph, ARRANGE_COLUMNS)
+    target = layered_positions(graph, columns)
     moves = [Move({n: pos}) for n, pos in target.items() if graph.node(n).position != pos]
     return bool(moves) and document.push(Compound(f"Arrange {_plural(len(graph))}", moves))
 
@@ -243,10 +246,31 @@ class EditActions(QObject):
             self.scene.select_nodes(new_ids)
             self.scene.message.emit(f"Pasted {_plural(len(new_ids))}")
 
+    def columns_for_view(self) -> int | None:
+        """How many columns a band of Arrange holds: ARRANGE_COLUMNS (the examples' layout) where the graph laid
+        out so fits the view at a zoom where its text reads, else the count nearest it that does (a narrow or a
+        short view), else ARRANGE_COLUMNS (the graph is too large for the view: its start shows)."""
+        graph = self.document.project.graph
+        if len(graph) > ARRANGE_TRIES_UP_TO:
+            return ARRANGE_COLUMNS
+        levels = len({x for x, _ in layered_positions(graph).values()})  # one band: a column per depth
+
+        def fit(columns: int | None) -> float:
+            positions = layered_positions(graph, columns)
+            width = max(x for x, _ in positions.values()) + NODE_WIDTH + 2 * LOOP_ROOM  # wires loop round a band
+            height = max(y + node_height(graph.node(n)) for n, (_, y) in positions.items())
+            return self.view.fit_scale(width, height)
+
+        least = self.view.least_readable_scale()
+        for columns in sorted(range(1, levels + 1), key=lambda c: (abs(c - ARRANGE_COLUMNS), -c)):
+            if fit(columns) >= least:
+                return columns
+        return ARRANGE_COLUMNS
+
     def _arrange(self) -> None:
         if not len(self.document.project.graph):
             self.scene.message.emit("Nothing to arrange: add some layers first")
-        elif arrange(self.document):
+        elif arrange(self.document, self.columns_for_view()):
             self.view.frame_readable()
         else:
             self.scene.message.emit("The layers are arranged already")

@@ -18,12 +18,14 @@ from PySide6.QtWidgets import QGraphicsView, QInputDialog, QMenu, QWidget
 
 from netbuilder.analysis.quick_fixes import QuickFix
 from netbuilder.errors import EditRefused
+from netbuilder.layers import TensorType
 from netbuilder.model.edits import Rename, SetFrozen
 from netbuilder.model.graph import Edge
-from netbuilder.model.rewiring import disconnect_all, insert_after, insert_before, insert_on_edge, set_as_output
+from netbuilder.model.rewiring import disconnect_all, insert_after, insert_before, set_as_output
 from ui.canvas.items import HEADER, NODE_WIDTH, WireItem
-from ui.canvas.quick_add import QuickAddPopup
+from ui.canvas.quick_add import QuickAddPopup, kinds_for_wire
 from ui.canvas.scene import CanvasScene
+from ui.canvas.wire_gestures import insert_into_wire
 from ui.code_dialog import CodeDialog
 from ui.document import Document
 from ui.quick_fixes import all_fixes, apply_fix, fix_text
@@ -39,8 +41,12 @@ class LayerPicker(QObject):
         self.popup: QuickAddPopup | None = None
         self._then: Callable[[str], object] | None = None
 
-    def open(self, at: QPointF, then: Callable[[str], object], title: str = "") -> QuickAddPopup:
-        """Show the list with its corner at scene point ``at``; ``then(kind)`` once one is chosen."""
+    def open(self, at: QPointF, then: Callable[[str], object], title: str = "",
+             only: tuple[frozenset[str], str, TensorType | None] | None = None) -> QuickAddPopup:
+        """Show the list with its corner at scene point ``at``; ``then(kind)`` once one is chosen.
+
+        ``only``: the kinds listed, the line above the list saying why, and the shape they take
+        (:func:`ui.canvas.quick_add.kinds_for_wire`); None lists every kind."""
         if self.popup is None:
             self.popup = QuickAddPopup(self.view)
             self.popup.chosen.connect(self._chosen)
@@ -48,7 +54,7 @@ class LayerPicker(QObject):
         popup = self.popup
         popup.search.clear()
         popup.search.setPlaceholderText(title or "Add layer: type to search")
-        popup.filter("")
+        popup.restrict(*(only or (None, "", None)))
         corner = global_point(self.view, at)
         screen = (self.view.screen() or QGuiApplication.primaryScreen()).availableGeometry()
         popup.move(QPoint(max(screen.left(), min(corner.x(), screen.right() - popup.width())),
@@ -226,8 +232,14 @@ class LayerActions(QObject):
             return
         wire = self.scene.wire_items.get(edge)
         at = wire.path().pointAtPercent(0.5) if wire is not None else QPointF()
-        self.picker.open(at, lambda kind: self._push_new(lambda: insert_on_edge(self.scene.graph, edge, kind)),
-                         "Insert on the wire: type to search")
+
+        def then(kind: str) -> None:  # as a layer dropped on the wire: room made for it, and scrolled to
+            if edge in self.scene.wire_items:
+                insert_into_wire(self.scene, kind, edge, at)
+            else:
+                self._say("Cannot insert: the wire is gone")
+
+        self.picker.open(at, then, "Insert on the wire: type to search", kinds_for_wire(self.scene, edge))
 
     def _push_new(self, build) -> None:
         try:

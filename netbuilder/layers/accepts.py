@@ -56,4 +56,11 @@ def kinds_with_output() -> frozenset[str]:
     return frozenset(kind for kind, spec in CATALOG.items() if spec.output_ports())
 
 
-__all__ = ["Fit", "fit", "kinds_accepting", "kinds_with_output"]
+def kinds_for_wires() -> frozenset[str]:
+    """The kinds that can go into a wire: one input (others optional) and one output (Input, Output, a merge or a
+    Split cannot)."""
+    return frozenset(kind for kind, spec in CATALOG.items() if len(spec.output_ports()) == 1
+                     and len([p for p in spec.input_ports(spec.defaults()) if not p.optional]) == 1)
+
+
+__all__ = ["Fit", "fit", "kinds_accepting", "kinds_for_wires", "kinds_with_output"]

@@ -67,3 +67,73 @@ def layered_positions(graph: Graph, max_columns: int | None = None) -> dict[str,
             positions[node_id] = (column * COLUMN, y)
             y += pitch[node_id]
     return positions
+
+
+# ---- where a new node goes: never onto another ---------------------------------------------------
+NODE_WIDTH = 180.0  # a node's width on the canvas (ui/canvas/items.py draws it so)
+CLEAR_X = 60.0  # the least room kept beside a new node: its wires and their shape labels show
+CLEAR_Y = 30.0  # ... and above and below it
+
+
+def _collides(a: tuple[float, float, float], b: tuple[float, float, float]) -> bool:
+    """Whether two node boxes (x, y, height) come closer than CLEAR_X / CLEAR_Y."""
+    return abs(a[0] - b[0]) < NODE_WIDTH + CLEAR_X and a[1] - CLEAR_Y < b[1] + b[2] and b[1] - CLEAR_Y < a[1] + a[2]
+
+
+def _box(node: Node) -> tuple[float, float, float]:
+    return node.position[0], node.position[1], node_height(node)
+
+
+def is_free(graph: Graph, x: float, y: float, height: float = NODE_HEIGHT, ignore: frozenset[str] = frozenset()
+            ) -> bool:
+    """Whether a node box of ``height`` at (x, y) keeps clear of every node's box (``ignore``: ids not counted)."""
+    return not any(_collides((x, y, height), _box(n)) for n in graph if n.id not in ignore)
+
+
+def nearest_free(graph: Graph, x: float, y: float, height: float = NODE_HEIGHT,
+                 preferred: list[tuple[float, float]] | None = None) -> tuple[float, float]:
+    """A grid point for a new node box of ``height``: the first of ``preferred`` that is free, else the free one
+    nearest (x, y) (a walk outwards two GRID steps at a time, then further down)."""
+    for px, py in preferred or []:
+        px, py = snap_grid(px, py)
+        if is_free(graph, px, py, height):
+            return px, py
+    x, y = snap_grid(x, y)
+    reach, pitch = 2 * COLUMN, 2 * GRID  # 3,600 spots tried, against only the nodes near enough to matter
+    near = [_box(n) for n in graph
+            if abs(n.position[0] - x) < reach + 2 * NODE_WIDTH and abs(n.position[1] - y) < reach + 4 * ROW]
+    steps = int(reach // pitch)
+    spots = sorted(((dx * pitch, dy * pitch) for dx in range(-steps, steps + 1) for dy in range(-steps, steps + 1)),
+                   key=lambda d: (d[0] ** 2 + d[1] ** 2, d[1], d[0]))
+    for dx, dy in spots:
+        if not any(_collides((x + dx, y + dy, height), box) for box in near):
+            return x + dx, y + dy
+    for step in range(1, 1000):  # crowded all round: below, a row at a time
+        if is_free(graph, x, y + reach + step * ROW, height):
+            return x, y + reach + step * ROW
+    return x, y + reach + 1000 * ROW
+
+
+def room_for(graph: Graph, x: float, y: float, height: float = NODE_HEIGHT) -> dict[str, tuple[float, float]] | None:
+    """Make room for a new node box at (x, y) by moving what is in the way right: the nodes it would touch, and
+    each node those would then touch, move one COLUMN right (a chain makes room for a layer put into it). The
+    new positions of the nodes that move (empty: the spot is free); None where a node left of x is in the way
+    (it cannot be pushed aside rightwards)."""
+    new = (x, y, height)
+    boxes = {n.id: _box(n) for n in graph}
+    moving = {i for i, b in boxes.items() if _collides(new, b)}
+    if any(boxes[i][0] < x for i in moving):
+        return None
+    frontier = set(moving)
+    while frontier:
+        shifted = [(boxes[i][0] + COLUMN, boxes[i][1], boxes[i][2]) for i in frontier]
+        frontier = {i for i, b in boxes.items() if i not in moving and any(_collides(s, b) for s in shifted)}
+        if any(boxes[i][0] < x for i in frontier):
+            return None
+        moving |= frontier
+    return {i: (boxes[i][0] + COLUMN, boxes[i][1]) for i in moving}
+
+
+def snap_grid(x: float, y: float) -> tuple[float, float]:
+    """(x, y) on the nearest grid point."""
+    return round(x / GRID) * GRID, round(y / GRID) * GRID

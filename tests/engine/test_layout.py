@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from netbuilder import load_project
 from netbuilder.examples import EXAMPLE_NAMES, example_path
 from netbuilder.model.graph import Edge, Graph
-from netbuilder.model.layout import GRID, layered_positions, node_height
+from netbuilder.model.layout import COLUMN, GRID, ROW, is_free, layered_positions, nearest_free, node_height, room_for
 from tests.engine.strategies import grow_graph
 
 
@@ -78,3 +78,29 @@ def test_a_split_with_many_outputs_is_as_tall_as_its_ports_and_overlaps_nothing(
     for node_id, position in layered_positions(g).items():
         g.move(node_id, position)
     assert _overlaps(g) == []
+
+
+# ---- where a new node goes ------------------------------------------------------------------------
+def _chain(n: int) -> Graph:
+    graph = Graph()
+    for k in range(n):
+        graph.add_node(graph.make_node("ReLU", position=(k * COLUMN, 0.0)))
+    return graph
+
+
+def test_a_taken_spot_gives_the_first_free_preferred_one_else_the_nearest_free_grid_point() -> None:
+    graph = _chain(2)
+    assert not is_free(graph, 0.0, 0.0) and is_free(graph, 2 * COLUMN, 0.0)
+    assert nearest_free(graph, 10.0, 5.0, preferred=[(COLUMN, 0.0), (2 * COLUMN, 0.0)]) == (2 * COLUMN, 0.0)
+    x, y = nearest_free(graph, 10.0, 5.0)
+    assert is_free(graph, x, y) and (x, y) == (round(x / GRID) * GRID, round(y / GRID) * GRID)
+    assert abs(y) < 2 * ROW  # just above or below the chain, not far away
+
+
+def test_room_is_made_by_moving_what_is_in_the_way_and_what_that_would_touch_one_column_right() -> None:
+    graph = _chain(4)
+    moves = room_for(graph, COLUMN, 0.0)
+    ids = [n.id for n in graph]
+    assert moves == {i: ((k + 1) * COLUMN, 0.0) for k, i in enumerate(ids) if k >= 1}
+    assert room_for(graph, 5 * COLUMN, 0.0) == {}  # free already
+    assert room_for(graph, COLUMN - 100.0, 0.0) is None  # the first node, left of it, cannot be pushed

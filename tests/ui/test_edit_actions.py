@@ -12,8 +12,8 @@ from netbuilder import Project, load_project
 from netbuilder.examples import example_path
 from netbuilder.files.fragment import parse_fragment
 from netbuilder.model.edits import Move
-from netbuilder.model.layout import layered_positions
-from ui.canvas.items import NodeItem
+from netbuilder.model.layout import is_free, layered_positions
+from ui.canvas.items import HEADER, NODE_WIDTH, NodeItem, snap
 from ui.document import Document
 from ui.edit_menu import FRAGMENT_MIME, paste_fragment
 
@@ -232,7 +232,11 @@ def test_tab_quick_add_click_adds_at_the_cursor_and_escape_adds_nothing(window) 
     QTest.keyClick(popup.search, Qt.Key.Key_Escape)
     assert not popup.isVisible() and snapshot(win) == before
     win.scene.clearSelection()
+    # Empty canvas right of the graph (over a layer, the new one would go beside it: tests/ui/test_placement.py).
+    content = win.scene.content_rect()
+    win.view.centerOn(content.right() + 400, content.center().y())
     target = win.view.mapToScene(win.view.viewport().rect().center())
+    assert is_free(graph, *snap(target.x() - NODE_WIDTH / 2, target.y() - HEADER / 2))
     cursor_at(win, target)
     keys(win, Qt.Key.Key_Tab, Qt.KeyboardModifier.NoModifier)
     QTest.keyClicks(popup.search, "lstm")

@@ -24,12 +24,13 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from netbuilder.analysis.wiring import insert_problem
 from netbuilder.layers import CATALOG, CATEGORIES, TensorType
-from netbuilder.layers.accepts import fit, kinds_accepting, kinds_with_output
+from netbuilder.layers.accepts import fit, kinds_accepting, kinds_for_wires, kinds_with_output
 from netbuilder.layers.search import search_kinds
 from netbuilder.model.edits import AddNode, Compound, Connect
 from netbuilder.model.graph import Edge
-from netbuilder.model.layout import COLUMN
+from netbuilder.model.layout import COLUMN, ROW, is_free, nearest_free, node_height
 from ui import theme
 from ui.canvas import wire_gestures
 from ui.canvas.items import HEADER, NODE_WIDTH, WireItem, snap
@@ -180,7 +181,9 @@ def insert_layer(scene: CanvasScene, kind: str, at: QPointF | None) -> str | Non
     """Add a ``kind`` layer, its header centred on ``at``, as one undo step; select it; return its id.
 
     With exactly one node selected, the new layer is wired from that node's first output when
-    both ends have a port (and placed one column to its right when ``at`` is None).
+    both ends have a port (and placed one column to its right when ``at`` is None). It never lands
+    on a layer: where ``at`` is taken it goes to the nearest free spot (after the selected node: to
+    its right, or below that, as a chain builds), and the view scrolls to it.
     """
     graph, document = scene.graph, scene.document
     selected = scene.selected_node_ids()
@@ -190,6 +193,11 @@ def insert_layer(scene: CanvasScene, kind: str, at: QPointF | None) -> str | Non
               if source is not None else QPointF(0, 0))
     x, y = at.x() - NODE_WIDTH / 2, at.y() - HEADER / 2
     node = graph.make_node(kind, position=snap(x, y))
+    height = node_height(node)
+    if not is_free(graph, *node.position, height):
+        right = [] if source is None else [(source.position[0] + COLUMN, source.position[1] + k * ROW)
+                                           for k in range(4)]
+        node.position = nearest_free(graph, *node.position, height, right)
     add = AddNode(node)
     pushed, unwired = False, None
     if source is not None:
@@ -207,9 +215,26 @@ def insert_layer(scene: CanvasScene, kind: str, at: QPointF | None) -> str | Non
     if not pushed and not document.push(add):
         return None
     scene.select_nodes([node.id])
+    wire_gestures.reveal(scene, node.id)
     if unwired is not None:  # said after the add, whose edit empties the status bar
         scene.message.emit(f"Added {kind} '{node.name}' unwired: {unwired}")
     return node.id
+
+
+def kinds_fitting(scene: CanvasScene, node_id: str, port: str, where: str
+                  ) -> tuple[frozenset[str], str, TensorType | None]:
+    """The kinds that take what ``node_id``'s ``port`` puts out, the popup's line saying so, and that shape."""
+    outputs = scene.document.inference.outputs(node_id)
+    tensor = outputs.get(port) if outputs else None
+    if tensor is None:  # not known yet (a problem upstream): any layer with an input
+        return frozenset(k for k, s in CATALOG.items() if s.input_ports(s.defaults())), f"Layers {where}", None
+    return kinds_accepting(tensor), f"Layers that take {tensor}, {where}", tensor
+
+
+def kinds_for_wire(scene: CanvasScene, edge: Edge) -> tuple[frozenset[str], str, TensorType | None]:
+    """The kinds that can go into the wire ``edge``: one input taking its shape, one output; the line saying so."""
+    allowed, context, carried = kinds_fitting(scene, edge.src, edge.src_port, "into this wire")
+    return allowed & kinds_for_wires(), context, carried
 
 
 def cursor_scene_pos(view: QGraphicsView) -> QPointF | None:
@@ -228,6 +253,7 @@ class QuickAdd(QObject):
         self._at: QPointF | None = None
         self._end: WireEnd | None = None  # the wire let go on empty canvas that opened the popup
         self._into: Edge | None = None  # the wire the chosen layer goes into
+        self._after: frozenset[str] = frozenset()  # the kinds that go after the selected layer instead
         self._scene: CanvasScene | None = None
         view.installEventFilter(self)
         self.follow(view.scene())
@@ -259,8 +285,19 @@ class QuickAdd(QObject):
         self._end = None
         self._into = self._wire_to_insert_into()
         allowed, context, carried = None, "", None
-        if self._into is not None:
-            allowed, context, carried = self._fitting(self._into.src, self._into.src_port, "into this wire")
+        self._after = frozenset()
+        scene = self.view.scene()
+        if self._into is not None and isinstance(scene, CanvasScene):
+            allowed, context, carried = kinds_for_wire(scene, self._into)
+            # A layer the wire cannot take goes after the one selected, as Tab does off a wire.
+            selected = scene.selected_node_ids()
+            source = scene.graph.node(selected[0]) if len(selected) == 1 else None
+            if source is not None and source.output_ports():
+                self._after, _, _ = kinds_fitting(scene, source.id, source.output_ports()[0], "")
+                self._after -= allowed
+                if self._after:
+                    allowed |= self._after
+                    context = f"{context}, or after '{source.name}'"
         corner = (QCursor.pos() if self._at is not None
                   else self.view.viewport().mapToGlobal(self.view.viewport().rect().center()))
         return self._show(corner, allowed, context, carried)
@@ -277,13 +314,9 @@ class QuickAdd(QObject):
         return self._show(corner, allowed, context, carried)
 
     def _fitting(self, node_id: str, port: str, where: str) -> tuple[frozenset[str], str, TensorType | None]:
-        """The kinds that take what ``node_id``'s ``port`` puts out, and the popup's line saying so."""
         scene = self.view.scene()
-        outputs = scene.document.inference.outputs(node_id) if isinstance(scene, CanvasScene) else None
-        tensor = outputs.get(port) if outputs else None
-        if tensor is None:  # not known yet (a problem upstream): any layer with an input
-            return frozenset(k for k, s in CATALOG.items() if s.input_ports(s.defaults())), f"Layers {where}", None
-        return kinds_accepting(tensor), f"Layers that take {tensor}, {where}", tensor
+        return kinds_fitting(scene, node_id, port, where) if isinstance(scene, CanvasScene) else (
+            frozenset(), f"Layers {where}", None)
 
     def _wire_to_insert_into(self) -> Edge | None:
         scene = self.view.scene()
@@ -323,7 +356,8 @@ class QuickAdd(QObject):
             at = self._at
             if self._end is not None:
                 wire_gestures.insert_at_wire_end(scene, kind, self._end)
-            elif self._into is not None and self._into in scene.wire_items:
+            elif self._into is not None and self._into in scene.wire_items and not (
+                    kind in self._after and insert_problem(scene.graph, scene.document.inference, kind, self._into)):
                 at = at if at is not None else scene.wire_items[self._into].path().pointAtPercent(0.5)
                 wire_gestures.insert_into_wire(scene, kind, self._into, at)
             else:
@@ -331,6 +365,7 @@ class QuickAdd(QObject):
                     at = self.view.mapToScene(self.view.viewport().rect().center())
                 insert_layer(scene, kind, at)
         self._end = self._into = None
+        self._after = frozenset()
         self.view.setFocus()
 
 

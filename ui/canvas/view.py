@@ -164,6 +164,16 @@ class CanvasView(QGraphicsView):
         large for that shows its start at 100 % (the minimap shows the rest, Frame All all of it)."""
         self._frame(self.scene().content_rect(), MOST_FOR_ALL)
 
+    def least_readable_scale(self) -> float:
+        """The smallest scale a first frame zooms out to: FIRST_FRAME_LEAST of 100 %, text LEAST_TEXT_PX high."""
+        return max(FIRST_FRAME_LEAST * self.readable_zoom(), LEAST_TEXT_PX / TEXT_PX)
+
+    def fit_scale(self, width: float, height: float) -> float:
+        """The scale at which a graph of ``width`` by ``height`` scene units fits the view (with a first frame's
+        margin); :meth:`frame_readable` shows it all where this is at least :meth:`least_readable_scale`."""
+        return min(self.viewport().width() / (width + 2 * FIRST_MARGIN),
+                   self.viewport().height() / (height + 2 * FIRST_MARGIN))
+
     def fit_everything(self) -> None:
         """Fit the whole graph however small its text gets (what zooming out by hand reaches)."""
         self._fit(self.scene().content_rect(), None)
@@ -185,10 +195,10 @@ class CanvasView(QGraphicsView):
         if rect.isEmpty():
             return
         readable = self.readable_zoom()
-        least = max(FIRST_FRAME_LEAST * readable, LEAST_TEXT_PX / TEXT_PX)  # text this small still reads
+        least = self.least_readable_scale()  # text this small still reads
         width, height = self.viewport().width(), self.viewport().height()
         with_margin = rect.adjusted(-FIRST_MARGIN, -FIRST_MARGIN, FIRST_MARGIN, FIRST_MARGIN)
-        fit = min(width / with_margin.width(), height / with_margin.height())
+        fit = self.fit_scale(rect.width(), rect.height())
         # Fitted where the text still reads; a graph too large for that shows its start at 100 %.
         scale = min(fit, most * readable) if fit >= least else readable
         self.cover(with_margin)  # room to centre on it at the new zoom

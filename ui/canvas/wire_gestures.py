@@ -17,8 +17,9 @@ from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsSimpleTextIt
 
 from netbuilder.analysis.wiring import insert_problem, replace_problem, replaced_wire
 from netbuilder.files.fragment import fragment_of, paste_edits
-from netbuilder.model.edits import AddNode, Compound, Connect, Disconnect, Edit, RemoveNode
+from netbuilder.model.edits import AddNode, Compound, Connect, Disconnect, Edit, Move, RemoveNode
 from netbuilder.model.graph import Edge
+from netbuilder.model.layout import COLUMN, is_free, nearest_free, node_height, room_for
 from ui.canvas.items import GRID, HEADER, NODE_WIDTH, PREVIEW_Z, ROW, NodeItem, snap
 
 if TYPE_CHECKING:
@@ -156,7 +157,13 @@ def insert_at_wire_end(scene: CanvasScene, kind: str, end: WireEnd) -> str | Non
 
 def insert_into_wire(scene: CanvasScene, kind: str, edge: Edge, at: QPointF) -> str | None:
     """Put a ``kind`` layer into the wire ``edge`` (A -> B becomes A -> new -> B), its header centred
-    on ``at``, as one undo step; its id. Refused, with the reason, when the shapes do not allow it."""
+    on ``at`` where that is free, as one undo step; its id. Refused, with the reason, when the shapes
+    do not allow it.
+
+    Where the drop point is taken (two layers side by side), the new layer takes the place right of
+    A and what is in its way moves one column right, in the same step (Ctrl+Z puts them back); where
+    that cannot be done, it goes to the free spot nearest the drop. The view scrolls to it.
+    """
     graph = scene.graph
     problem = insert_problem(graph, scene.document.inference, kind, edge)
     if problem is not None:
@@ -164,13 +171,45 @@ def insert_into_wire(scene: CanvasScene, kind: str, edge: Edge, at: QPointF) -> 
         return None
     node = _node_at(scene, kind, (at.x() - NODE_WIDTH / 2, at.y() - HEADER / 2))
     src, dst = graph.node(edge.src), graph.node(edge.dst)
-    edits = [AddNode(node), Disconnect(edge), Connect(edge.src, edge.src_port, node.id, node.input_ports()[0].name),
-             Connect(node.id, node.output_ports()[0], edge.dst, edge.dst_port)]
+    moves = _make_room(scene, node, src, dst)
+    edits: list[Edit] = [AddNode(node), Disconnect(edge),
+                         Connect(edge.src, edge.src_port, node.id, node.input_ports()[0].name),
+                         Connect(node.id, node.output_ports()[0], edge.dst, edge.dst_port)]
+    if moves:
+        edits.insert(1, Move(moves))
     if not scene.document.push(Compound(f"Insert {kind} '{node.name}' between '{src.name}' and '{dst.name}'",
                                         edits)):
         return None
     scene.select_nodes([node.id])
+    reveal(scene, node.id)
     return node.id
+
+
+def _make_room(scene: CanvasScene, node, src, dst) -> dict[str, tuple[float, float]]:
+    """Set ``node``'s position so that it overlaps no layer; the moves of the layers that make room for it."""
+    graph, height = scene.graph, node_height(node)
+    if is_free(graph, *node.position, height):
+        return {}
+    # The place a chain would give it: right of the source; on a wire back to a new band's start, the end's.
+    spot = (src.position[0] + COLUMN, src.position[1]) if dst.position[0] > src.position[0] else dst.position
+    moves = room_for(graph, *spot, height)
+    if moves is None:
+        node.position = nearest_free(graph, *node.position, height)
+        return {}
+    node.position = spot
+    return moves
+
+
+def reveal(scene: CanvasScene, node_id: str) -> None:
+    """Scroll the canvas so that node ``node_id`` is on screen (a layer placed off it is seen)."""
+    item = scene.node_items.get(node_id)
+    for view in scene.views():
+        if item is not None:
+            rect = item.sceneBoundingRect()
+            cover = getattr(view, "cover", None)
+            if cover is not None:
+                cover(rect)  # room to scroll to it
+            view.ensureVisible(rect, 40, 40)
 
 
 def dissolve_problem(scene: CanvasScene, node_id: str) -> str | None:
@@ -387,4 +426,4 @@ class GhostItem(QGraphicsItem):
 
 __all__ = ["DuplicateDrag", "GhostItem", "RefusalNote", "WireEnd", "connect", "connect_problem", "delete_wire",
            "dissolve", "dissolve_problem", "duplicate_moved", "insert_at_wire_end", "insert_into_wire", "node_at",
-           "refuse", "wire_at"]
+           "refuse", "reveal", "wire_at"]

@@ -1,0 +1,187 @@
+"""Where a new layer lands: never on another layer, and on screen. What the user sees is checked: no two
+node boxes (their items' scene rects) overlap, and the new node is inside the view's visible scene rect."""
+
+from __future__ import annotations
+
+import os
+from itertools import combinations
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QCursor
+from PySide6.QtTest import QTest
+
+from netbuilder import Project
+from tests.ui.test_canvas_gestures import drop, example, on_screen, open_window  # noqa: F401
+from ui.canvas.items import TEXT_PX
+from ui.canvas.view import FIRST_FRAME_LEAST, LEAST_TEXT_PX
+
+SHOTS = os.environ.get("NETBUILDER_SHOTS")  # a folder: each test saves what the window shows there
+
+
+def shot(win, name: str) -> None:
+    if SHOTS:
+        win.grab().save(os.path.join(SHOTS, f"{name}.png"))
+
+
+def overlapping(win) -> list[tuple[str, str]]:
+    """The pairs of layers whose boxes on the canvas overlap, by name."""
+    graph = win.document.project.graph
+    items = list(win.scene.node_items.items())
+    return [(graph.node(a).name, graph.node(b).name) for (a, ia), (b, ib) in combinations(items, 2)
+            if ia.sceneBoundingRect().intersects(ib.sceneBoundingRect())]
+
+
+def visible(win, node_id: str) -> bool:
+    seen = win.view.mapToScene(win.view.viewport().rect()).boundingRect()
+    return seen.contains(win.scene.node_items[node_id].sceneBoundingRect())
+
+
+def quick_add(win, kind: str) -> str:
+    """Tab, type ``kind``, Enter; the id of the layer added (the selection after)."""
+    win.activateWindow()
+    win.view.setFocus()
+    QTest.keyClick(win.view, Qt.Key.Key_Tab)
+    popup = win.edit_actions.quick_add.popup
+    QTest.keyClicks(popup.search, kind)
+    QTest.keyClick(popup.search, Qt.Key.Key_Return)
+    selected = win.scene.selected_node_ids()
+    assert len(selected) == 1
+    return selected[0]
+
+
+def wire_point(win, src: str, dst: str) -> QPoint:
+    graph = win.document.project.graph
+    edge = next(e for e in graph.edges if graph.node(e.src).name == src and graph.node(e.dst).name == dst)
+    return on_screen(win, win.scene.wire_items[edge].path().pointAtPercent(0.5))
+
+
+def test_quick_add_with_the_mouse_kept_still_builds_a_chain_not_a_stack(open_window) -> None:  # noqa: F811
+    win = open_window(Project())
+    graph = win.document.project.graph
+    QCursor.setPos(win.view.viewport().mapToGlobal(win.view.viewport().rect().center()))
+    ids = []
+    for kind in ("input", "conv2d", "relu"):
+        ids.append(quick_add(win, kind))
+        assert overlapping(win) == [] and visible(win, ids[-1]), kind
+    shot(win, "placement_chain")
+    assert [graph.node(i).kind for i in ids] == ["Input", "Conv2d", "ReLU"]
+    # each goes right of the one it is wired after, on the same row, as a chain builds
+    xs, ys = zip(*(graph.node(i).position for i in ids), strict=True)
+    assert xs[0] < xs[1] < xs[2] and ys[0] == ys[1] == ys[2]
+    assert win.document.undo_stack.count() == 3
+
+
+def test_quick_add_beyond_the_edge_of_the_view_scrolls_to_the_new_layer(open_window) -> None:  # noqa: F811
+    win = open_window(Project())
+    QCursor.setPos(win.view.viewport().mapToGlobal(QPoint(win.view.viewport().width() - 30, 40)))
+    ids = [quick_add(win, kind) for kind in ("input", "conv2d", "relu", "maxpool2d")]
+    shot(win, "placement_scrolled")
+    assert overlapping(win) == []
+    assert visible(win, ids[-1])
+
+
+@pytest.mark.parametrize(("src", "dst"), [("conv2", "relu2"), ("relu2", "pool2")],
+                         ids=["side by side", "to the next band"])
+def test_a_layer_dropped_on_the_wire_between_two_neighbours_gets_room_in_one_undo_step(
+        open_window, src, dst) -> None:  # noqa: F811
+    win = open_window(example("mnist_cnn"))
+    win.view.resetTransform()
+    graph = win.document.project.graph
+    source, end = graph.by_name(src), graph.by_name(dst)
+    win.view.centerOn(win.scene.node_items[end.id])
+    before = {n.id: n.position for n in graph}
+    assert overlapping(win) == []
+    drop(win, "Dropout", wire_point(win, src, dst))
+    shot(win, f"placement_dropped_{src}_{dst}")
+    new = graph.node(win.scene.selected_node_ids()[0])
+    assert new.kind == "Dropout"
+    assert overlapping(win) == [] and visible(win, new.id)
+    # it sits on the wire's row just before its end, which moved right: the wire reads left to right
+    assert new.position[1] == end.position[1] and new.position[0] < end.position[0]
+    assert source.position[1] != end.position[1] or source.position[0] < new.position[0]
+    assert win.document.undo_stack.count() == 1
+    win.undo_action.trigger()
+    assert {n.id: n.position for n in graph} == before  # the neighbours go back too
+
+
+def entry(menu, text: str):
+    return next(a for a in menu.actions() if a.text().replace("&", "") == text)
+
+
+def test_insert_layer_on_wire_lists_only_layers_for_a_wire_and_places_it_on_the_wire_in_view(
+        open_window) -> None:  # noqa: F811
+    win = open_window(example("mnist_cnn"))
+    win.view.resetTransform()
+    graph = win.document.project.graph
+    conv2, relu2 = graph.by_name("conv2"), graph.by_name("relu2")
+    win.view.centerOn(win.scene.node_items[conv2.id])
+    edge = graph.in_edges(relu2.id)["in"]
+    before = {n.id: n.position for n in graph}
+    entry(win.context_menus.wire_menu(edge), "Insert Layer on Wire…").trigger()
+    popup = win.layer_actions.picker.popup
+    assert popup.isVisible()
+    listed = popup.kinds()
+    assert "ReLU" in listed and "Dropout" in listed
+    assert not {"Input", "Output", "Add", "Concat", "Split", "Linear"} & set(listed)  # Linear needs [N, F]
+    assert "into this wire" in popup.context.text()
+    shot(popup, "placement_insert_on_wire_list")
+    popup.search.setText("relu")
+    QTest.keyClick(popup.search, Qt.Key.Key_Return)
+    shot(win, "placement_inserted_on_wire")
+    new = graph.node(win.scene.selected_node_ids()[0])
+    assert new.kind == "ReLU" and graph.in_edges(relu2.id)["in"].src == new.id
+    assert overlapping(win) == [] and visible(win, new.id)
+    assert new.position[1] == conv2.position[1] and conv2.position[0] < new.position[0] < relu2.position[0]
+    assert win.document.undo_stack.count() == 1
+    win.undo_action.trigger()
+    assert {n.id: n.position for n in graph} == before
+
+
+def test_tab_over_a_wire_adds_a_layer_the_wire_cannot_take_after_the_selected_one(open_window) -> None:  # noqa: F811
+    win = open_window(example("mnist_cnn"))
+    win.view.resetTransform()
+    graph = win.document.project.graph
+    fc2, wires = graph.by_name("fc2"), set(graph.edges)
+    win.scene.select_nodes([fc2.id])
+    at = wire_point(win, "conv2", "relu2")
+    win.view.centerOn(win.view.mapToScene(at))
+    at = wire_point(win, "conv2", "relu2")
+    QCursor.setPos(win.view.viewport().mapToGlobal(at))
+    win.activateWindow()
+    win.view.setFocus()
+    QTest.keyClick(win.view, Qt.Key.Key_Tab)
+    popup = win.edit_actions.quick_add.popup
+    assert "into this wire" in popup.context.text() and "after 'fc2'" in popup.context.text()
+    QTest.keyClicks(popup.search, "output")
+    assert popup.kinds()[0] == "Output"
+    QTest.keyClick(popup.search, Qt.Key.Key_Return)
+    shot(win, "placement_output_after_selection")
+    new = graph.node(win.scene.selected_node_ids()[0])
+    assert new.kind == "Output" and graph.in_edges(new.id)["in"].src == fc2.id
+    assert set(graph.edges) - wires == {graph.in_edges(new.id)["in"]}  # the wire under the cursor is untouched
+    assert overlapping(win) == [] and visible(win, new.id)
+    assert win.document.undo_stack.count() == 1
+    # With nothing selected an Output is not offered for the wire at all.
+    win.scene.clearSelection()
+    win.view.centerOn(win.scene.wire_items[graph.in_edges(graph.by_name("relu2").id)["in"]].path().pointAtPercent(0.5))
+    QCursor.setPos(win.view.viewport().mapToGlobal(wire_point(win, "conv2", "relu2")))
+    QTest.keyClick(win.view, Qt.Key.Key_Tab)
+    assert "into this wire" in popup.context.text()
+    assert "Output" not in popup.kinds() and "Input" not in popup.kinds()
+    popup.close()
+
+
+@pytest.mark.parametrize("name", ["mnist_cnn", "lstm_sequence"])
+def test_arrange_lays_the_graph_out_to_fit_the_view_readably(open_window, name) -> None:  # noqa: F811
+    win = open_window(example(name))
+    win.resize(1600, 1000)  # the new user's screen, docks as they come
+    QTest.qWait(20)
+    win.edit_actions.arrange.trigger()
+    shot(win, f"placement_arranged_{name}")
+    assert win.document.undo_stack.count() == 1
+    assert overlapping(win) == []
+    outside = [win.document.project.graph.node(n).name for n in win.scene.node_items if not visible(win, n)]
+    assert outside == []
+    assert win.view.zoom_percent() >= 100 * FIRST_FRAME_LEAST - 1e-6
+    assert win.view.transform().m11() * TEXT_PX >= LEAST_TEXT_PX - 1e-6
