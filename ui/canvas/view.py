@@ -3,8 +3,8 @@ payload the palette sends.
 
 Zoom is told relative to :func:`ui.canvas.items.readable_scale`: at 100 % canvas text is as large as
 the application font. A graph's first frame zooms out to fit it, down to FIRST_FRAME_LEAST (80 %, and
-never canvas text under LEAST_TEXT_PX on screen); a graph that does not fit even there shows its start,
-and the minimap (ui/canvas/minimap.py) the rest.
+never canvas text under LEAST_TEXT_PX on screen); a graph that does not fit even there shows its start at
+that zoom, and the minimap (ui/canvas/minimap.py) the rest.
 """
 
 from __future__ import annotations
@@ -161,7 +161,7 @@ class CanvasView(QGraphicsView):
 
     def frame_readable(self) -> None:
         """A graph's first frame: all of it at a zoom where its text reads (down to FIRST_FRAME_LEAST); one too
-        large for that shows its start at 100 % (the minimap shows the rest, Frame All all of it)."""
+        large for that shows its start at that least zoom (the minimap shows the rest, Frame All all of it)."""
         self._frame(self.scene().content_rect(), MOST_FOR_ALL)
 
     def least_readable_scale(self) -> float:
@@ -199,8 +199,9 @@ class CanvasView(QGraphicsView):
         width, height = self.viewport().width(), self.viewport().height()
         with_margin = rect.adjusted(-FIRST_MARGIN, -FIRST_MARGIN, FIRST_MARGIN, FIRST_MARGIN)
         fit = self.fit_scale(rect.width(), rect.height())
-        # Fitted where the text still reads; a graph too large for that shows its start at 100 %.
-        scale = min(fit, most * readable) if fit >= least else readable
+        # Fitted where the text still reads; a graph too large for that shows its start at the least zoom where
+        # text reads (at 100 % an import four layers wide that needed 76 % showed less of itself than it could).
+        scale = min(fit, most * readable) if fit >= least else least
         self.cover(with_margin)  # room to centre on it at the new zoom
         self.setTransform(QTransform.fromScale(scale, scale))
         self.cover()
