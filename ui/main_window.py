@@ -33,7 +33,7 @@ from ui.files.recent_menu import RecentFilesMenu
 from ui.help.menu import install_help_menu
 from ui.layer_menu import LayerActions
 from ui.shortcuts import action_keys, canvas_action
-from ui.tab_over_canvas import tab_opens_quick_add
+from ui.tab_over_canvas import TabOverCanvas
 from ui.theme import apply_theme, install_theme_menu
 from ui.toolbar import MainToolBar, export_button_action
 from ui.training.controller import RunController
@@ -72,6 +72,7 @@ class MainWindow(QMainWindow):
         self.problems.node_clicked.connect(self.focus_node)
         self.problems.fixed.connect(lambda: self.view.setFocus(Qt.FocusReason.OtherFocusReason))
         self.edit_actions = EditActions(self.view, self.document, self)
+        self._tab_over_canvas = TabOverCanvas(self.view, lambda: self.edit_actions.quick_add.open(), self)
         self.layer_actions = LayerActions(self.view, self)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.edit_actions.history)
         self.autosave = Autosaver(self.document, self)
@@ -468,14 +469,6 @@ class MainWindow(QMainWindow):
         if not self.runs.stop_and_wait():
             self.statusBar().showMessage("The run did not stop in time and was ended", 4000)
         return True
-
-    def focusNextPrevChild(self, next: bool) -> bool:
-        # Every Tab that would move the focus inside the window comes here (see ui/tab_over_canvas.py).
-        if next and tab_opens_quick_add(self.view):
-            self.view.setFocus(Qt.FocusReason.TabFocusReason)
-            self.edit_actions.quick_add.open()
-            return True
-        return super().focusNextPrevChild(next)
 
     def closeEvent(self, event) -> None:
         if self._may_stop_run() and self._may_discard():

@@ -55,3 +55,20 @@ def test_tab_with_the_mouse_off_the_canvas_moves_the_focus_as_usual(window, qtbo
     QCursor.setPos(win.menuBar().mapToGlobal(QPoint(5, 5)))
     QTest.keyClick(win.problems.list, Qt.Key.Key_Tab)
     assert not popup_shown(win)
+
+
+def test_a_quick_fix_with_the_mouse_on_the_canvas_opens_no_quick_add(window, qtbot) -> None:
+    # The fix rebuilds the Problems list and deletes the focused button; Qt moves the focus on as for a Tab.
+    # That is no Tab: the quick-add must not open (it did, and took the Ctrl+Z meant to undo the fix).
+    from tests.ui.test_quick_fixes_ui import broken_cnn, codes
+
+    win = broken_cnn(window)
+    [button] = win.problems.fix_buttons()
+    over_canvas(win)
+    button.setFocus()
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "shape" not in codes(win))
+    assert not popup_shown(win) and QApplication.activePopupWidget() is None
+    steps = win.document.undo_stack.index()
+    QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert win.document.undo_stack.index() == steps - 1
