@@ -25,7 +25,7 @@ from netbuilder.model.rewiring import disconnect_all, insert_after, insert_befor
 from ui.canvas.items import HEADER, NODE_WIDTH, WireItem
 from ui.canvas.quick_add import QuickAddPopup, kinds_for_wire
 from ui.canvas.scene import CanvasScene
-from ui.canvas.wire_gestures import insert_into_wire
+from ui.canvas.wire_gestures import insert_into_wire, reveal
 from ui.code_dialog import CodeDialog
 from ui.document import Document
 from ui.quick_fixes import all_fixes, apply_fix, fix_text
@@ -249,6 +249,7 @@ class LayerActions(QObject):
             return
         if self.document.push(edit):
             self.scene.select_nodes([node.id])
+            reveal(self.scene, node.id)  # it may have found room off screen
 
     def _set_output(self) -> None:
         node_id = self._need_node("set as the output")

@@ -104,7 +104,7 @@ def nearest_free(graph: Graph, x: float, y: float, height: float = NODE_HEIGHT,
             if abs(n.position[0] - x) < reach + 2 * NODE_WIDTH and abs(n.position[1] - y) < reach + 4 * ROW]
     steps = int(reach // pitch)
     spots = sorted(((dx * pitch, dy * pitch) for dx in range(-steps, steps + 1) for dy in range(-steps, steps + 1)),
-                   key=lambda d: (d[0] ** 2 + d[1] ** 2, d[1], d[0]))
+                   key=lambda d: (d[0] ** 2 + d[1] ** 2, d[1] < 0, d[0]))  # as near; below before above
     for dx, dy in spots:
         if not any(_collides((x + dx, y + dy, height), box) for box in near):
             return x + dx, y + dy

@@ -15,33 +15,23 @@ from typing import Any
 from netbuilder.errors import EditRefused
 from netbuilder.model.edits import AddNode, Compound, Connect, Disconnect, Edit, RemoveNode
 from netbuilder.model.graph import Edge, Graph, Node
-from netbuilder.model.layout import COLUMN, GRID, ROW
+from netbuilder.model.layout import COLUMN, NODE_HEIGHT, nearest_free, node_height
 
-# The box a node takes on the canvas, with room for its shape label: the engine does not know the
-# canvas's exact heights (a merge is taller), so a new node is kept this far from every other.
-BOX_WIDTH, BOX_HEIGHT = 200.0, 110.0
 NODE_WIDTH = 180.0  # a node's width on the canvas (ui.canvas.items.NODE_WIDTH): its output ports sit there
 
 
-def _on_grid(x: float, y: float) -> tuple[float, float]:
-    return round(x / GRID) * GRID, round(y / GRID) * GRID
-
-
-def free_position(graph: Graph, x: float, y: float, ignore: frozenset[str] = frozenset()) -> tuple[float, float]:
-    """The grid point nearest (x, y), or below it in steps of a layout row, where a new node's box
-    overlaps no node's box (``ignore``: ids whose boxes do not count)."""
-    x, y = _on_grid(x, y)
-    for step in range(40):
-        cy = y + step * ROW
-        if not any(abs(n.position[0] - x) < BOX_WIDTH and abs(n.position[1] - cy) < BOX_HEIGHT
-                   for n in graph if n.id not in ignore):
-            return x, cy
-    return x, y + 40 * ROW
+def free_position(graph: Graph, x: float, y: float, height: float = NODE_HEIGHT) -> tuple[float, float]:
+    """(x, y) on the grid when a node box of ``height`` there keeps clear of every node, else the nearest
+    grid point that does (:func:`netbuilder.model.layout.nearest_free`: it looked only downwards before, and
+    a layer inserted after one in a full row landed rows below, off screen)."""
+    return nearest_free(graph, x, y, height)
 
 
 def _new(graph: Graph, kind: str, params: Mapping[str, Any] | None, at: tuple[float, float],
          name: str | None = None) -> Node:
-    return graph.make_node(kind, name, params=params, position=free_position(graph, *at))
+    node = graph.make_node(kind, name, params=params, position=at)
+    node.position = free_position(graph, *at, node_height(node))
+    return node
 
 
 def first_input(node: Node) -> str:
@@ -145,5 +135,5 @@ def set_as_output(graph: Graph, node_id: str) -> tuple[Compound, str]:
     return Compound(f"Make '{node.name}' the output", edits), output.id
 
 
-__all__ = ["BOX_HEIGHT", "BOX_WIDTH", "NODE_WIDTH", "disconnect_all", "dissolve", "first_input", "first_output",
+__all__ = ["NODE_WIDTH", "disconnect_all", "dissolve", "first_input", "first_output",
            "free_position", "insert_after", "insert_before", "insert_on_edge", "set_as_output"]

@@ -10,9 +10,8 @@ import pytest
 from netbuilder import Edge, Graph, Project
 from netbuilder.analysis.shape_inference import infer_shapes
 from netbuilder.errors import EditRefused
+from netbuilder.model.layout import is_free, node_height
 from netbuilder.model.rewiring import (
-    BOX_HEIGHT,
-    BOX_WIDTH,
     disconnect_all,
     dissolve,
     free_position,
@@ -52,9 +51,8 @@ def applied(g: Graph, edit) -> str:
 
 
 def clear_of_others(g: Graph, node_id: str) -> bool:
-    x, y = g.node(node_id).position
-    return all(abs(n.position[0] - x) >= BOX_WIDTH or abs(n.position[1] - y) >= BOX_HEIGHT
-               for n in g if n.id != node_id)
+    node = g.node(node_id)
+    return is_free(g, *node.position, node_height(node), ignore=frozenset({node_id}))
 
 
 def test_insert_on_a_wire_goes_between_clear_of_both() -> None:
@@ -116,7 +114,12 @@ def test_set_as_output_moves_the_wire_or_adds_an_output() -> None:
     assert bare.node(output).kind == "Output" and bare.node(output).position == (300.0, 0.0)
 
 
-def test_a_free_position_steps_down_past_the_boxes_in_the_way() -> None:
+def test_a_free_position_is_the_nearest_spot_clear_of_every_box() -> None:
     g = chain()
-    assert free_position(g, 900, 0) == (900.0, 260.0)  # y at 0 and head at 130 are in the way
-    assert free_position(g, 1500, 0) == (1500.0, 0.0)
+    assert free_position(g, 1500, 0) == (1500.0, 0.0)  # free: taken as it is
+    x, y = free_position(g, 900, 0)  # y sits there and head below it
+    assert is_free(g, x, y)
+    # Near, not rows below: a layer inserted in a full row once landed off screen.
+    assert abs(x - 900) <= 600 and abs(y) <= 400
+
+
