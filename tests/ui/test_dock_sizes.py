@@ -45,3 +45,19 @@ def test_selecting_a_layer_with_wide_editors_does_not_widen_the_inspector(window
     settle(qtbot)
     widths.add(win.inspector.width())
     assert len(widths) == 1, f"the Inspector's width changed with the selection: {sorted(widths)}"
+
+
+def test_the_inspector_reads_in_full_without_scrolling_sideways(window, qtbot) -> None:
+    # Seen on Xvfb: a layer reaching no Output said "Parameters 0 (not in the model: it reaches no…" past the
+    # dock's edge, its problem text too, over a horizontal scrollbar.
+    from netbuilder.model.edits import AddNode
+
+    win = window("mnist_cnn")
+    graph = win.document.project.graph
+    stray = graph.make_node("Conv2d", params={"out_channels": 8, "kernel_size": 3}, position=(2000, 2000))
+    win.document.push(AddNode(stray))
+    win.scene.select_nodes([stray.id])
+    settle(qtbot)
+    scroll = win.inspector.widget()
+    assert not scroll.horizontalScrollBar().isVisible()
+    assert scroll.widget().width() <= scroll.viewport().width()

@@ -73,6 +73,13 @@ class DescriptionEdit(QPlainTextEdit):
         self.editingFinished.emit()
 
 
+def _wrapped(text: str) -> QLabel:
+    """A value that wraps in a narrow dock rather than running past its edge (the form scrolls otherwise)."""
+    label = QLabel(text)
+    label.setWordWrap(True)
+    return label
+
+
 class InspectorDock(QDockWidget):
     def __init__(self, document: Document) -> None:
         super().__init__("Inspector")
@@ -126,12 +133,12 @@ class InspectorDock(QDockWidget):
         info = self.document.inference.info(node_id)
         if node.kind == "Output":  # it has no output port: what it shows is what the model returns
             returns = ", ".join(str(t) for t in info.inputs.values()) if info.inputs else "—"
-            form.addRow("Returns", QLabel(returns))
+            form.addRow("Returns", _wrapped(returns))
         else:
-            form.addRow("Output", QLabel(row.output))
+            form.addRow("Output", _wrapped(row.output))
         # A layer reaching no Output is left out of the compiled model: its weights would never train.
         counted = "" if row.compiled else " (not in the model: it reaches no Output)"
-        form.addRow("Parameters", QLabel(f"{row.params:,}{counted}"))
+        form.addRow("Parameters", _wrapped(f"{row.params:,}{counted}"))
         if row.params or node.frozen:  # weights to keep as they are while training (fine-tuning the rest)
             frozen = QCheckBox("keep weights")  # short: a wide row made the dock scroll sideways
             frozen.setChecked(node.frozen)
@@ -140,7 +147,7 @@ class InspectorDock(QDockWidget):
             frozen.toggled.connect(lambda on: self.document.push(SetFrozen(node_id, on)))
             self.editors["frozen"] = frozen
             form.addRow("Frozen", frozen)
-        form.addRow("Multiply-adds", QLabel(f"{row.macs:,} per sample"))
+        form.addRow("Multiply-adds", _wrapped(f"{row.macs:,} per sample"))
         if info.problem is not None:
             problem = QLabel(info.problem.message)
             theme.use_tone(problem, "error")
