@@ -218,7 +218,8 @@ def panels_section(window: Any) -> str:
     order = {id(a): i for i, a in enumerate(a for _, a in _view_actions(window))}
     lines = ["| Panel | Opens at | Tabbed with | Shown at first |", "| --- | --- | --- | --- |"]
     def place(dock: Any) -> int:
-        return order.get(id(dock.toggleViewAction()), len(order))
+        action = getattr(window, "dock_actions", {}).get(dock, dock.toggleViewAction())  # View ▸ <dock>
+        return order.get(id(action), len(order))
 
     for dock in sorted(docks, key=place):
         title = dock_title(dock)

@@ -18,6 +18,7 @@ from ui.canvas.nudge import NudgeActions
 from ui.canvas.problem_badge import ProblemBadges
 from ui.canvas.scene import CanvasScene
 from ui.canvas.view import CanvasView, ZoomLabel
+from ui.dock_actions import dock_view_action
 from ui.docks.data_dock import DataDock
 from ui.docks.inspector import InspectorDock
 from ui.docks.palette import PaletteDock
@@ -247,10 +248,11 @@ class MainWindow(QMainWindow):
         self.context_menus = CanvasContextMenus(self.view, self.edit_actions, self.layer_actions,
                                                 self.delete_action, frame_all)
         view.addSeparator()
-        for dock in (self.palette, self.inspector, self.data_dock, self.training_dock, self.problems, self.run_dock,
-                     self.results_dock, self.runs_dock):
-            view.addAction(dock.toggleViewAction())
-        view.addAction(self.summary_dock.toggleViewAction())
+        self.dock_actions = {dock: dock_view_action(dock, self) for dock in (
+            self.palette, self.inspector, self.data_dock, self.training_dock, self.problems, self.run_dock,
+            self.results_dock, self.runs_dock, self.summary_dock)}
+        for action in self.dock_actions.values():
+            view.addAction(action)
         self.edit_actions.fill_view_menu(view)
         run = self.menuBar().addMenu("&Run")
         self.run_actions.fill_menu(run)

@@ -61,3 +61,25 @@ def test_the_inspector_reads_in_full_without_scrolling_sideways(window, qtbot) -
     scroll = win.inspector.widget()
     assert not scroll.horizontalScrollBar().isVisible()
     assert scroll.widget().width() <= scroll.viewport().width()
+
+
+def test_view_menu_brings_a_dock_behind_a_tab_to_the_front(window, qtbot) -> None:
+    # Seen on Xvfb: with the Runs tab in front, View ▸ Summary closed the Summary (Qt's toggle action is
+    # checked for a dock behind a tab), and choosing it again put it back behind Runs.
+    from ui.dock_actions import in_front
+
+    win = window("mnist_cnn")
+    win.runs_dock.show()
+    win.runs_dock.raise_()
+    settle(qtbot)
+    summary, action = win.summary_dock, win.dock_actions[win.summary_dock]
+    assert not in_front(summary)
+    action.trigger()
+    settle(qtbot)
+    assert in_front(summary) and action.isChecked()
+    action.trigger()  # in front: the entry closes it
+    settle(qtbot)
+    assert summary.isHidden() and not action.isChecked()
+    action.trigger()
+    settle(qtbot)
+    assert in_front(summary) and action.isChecked()
