@@ -238,3 +238,22 @@ def test_the_status_bar_does_not_clear_when_nothing_was_edited(open_window) -> N
     assert "would make a loop" in win.statusBar().currentMessage()
     QTest.mouseClick(win.view.viewport(), LEFT, NONE, empty_spot(win))
     assert "would make a loop" in win.statusBar().currentMessage()
+
+
+def test_a_node_dragged_onto_another_is_drawn_over_it(open_window) -> None:
+    # Seen on Xvfb: relu4 dragged onto fc2 snapped exactly under it and was hidden, only fc2's outline showing.
+    win = open_window(example("mnist_cnn"))
+    graph = win.document.project.graph
+    relu4, fc2 = (win.scene.node_items[graph.by_name(n).id] for n in ("relu4", "fc2"))
+    start, end = header_of(win, "relu4"), header_of(win, "fc2")
+    viewport = win.view.viewport()
+    QTest.mousePress(viewport, LEFT, NONE, start)
+    for k in range(1, 6):
+        QTest.mouseMove(viewport, start + (end - start) * (k / 5))
+    QTest.mouseRelease(viewport, LEFT, NONE, end)
+    assert graph.by_name("relu4").position == graph.by_name("fc2").position  # on top of it, on the grid
+    top = win.scene.itemAt(win.view.mapToScene(end), win.view.transform())
+    while top is not None and top.parentItem() is not None:
+        top = top.parentItem()
+    assert top is relu4, "the node dragged there must be the one seen"
+    assert relu4.zValue() > fc2.zValue()

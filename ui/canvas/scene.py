@@ -21,6 +21,7 @@ from ui.canvas.items import (
     GRID,
     HEADER,
     NODE_WIDTH,
+    NODE_Z,
     PREVIEW_Z,
     NodeItem,
     PortItem,
@@ -81,6 +82,7 @@ class CanvasScene(QGraphicsScene):
         self._dangling: QGraphicsPathItem | None = None  # a wire let go on empty canvas, while the quick-add is open
         self._alt_drag: DuplicateDrag | None = None  # an Alt-drag under way
         self._hovered_wire: Edge | None = None  # the wire a dragged layer would go into
+        self._stacked = 0.0  # how far above NODE_Z the last dragged nodes are drawn (see _raise)
         self.note = RefusalNote()  # a refused drop's reason, beside the cursor
         self.addItem(self.note)
         self.setBackgroundBrush(theme.canvas_background())
@@ -280,9 +282,19 @@ class CanvasScene(QGraphicsScene):
             # A hand's jitter during a click is not a drag: the nodes stay put until the pointer has travelled.
             travel = (event.screenPos() - self._press_screen).manhattanLength()
             self.drag_started = travel >= QApplication.startDragDistance()
+            if self.drag_started:
+                self._raise(list(self._pressed_at))
         if self.dragging_nodes and self.drag_started:
             self._drag_nodes(event.scenePos() - self._press_scene)
         super().mouseMoveEvent(event)
+
+    def _raise(self, node_ids: list[str]) -> None:
+        """Draw these (dragged) nodes over every other: one dropped onto another hid under it. Each raise
+        stacks a little higher, below a hovered wire (HOVER_Z); after 4,000 it starts again from NODE_Z."""
+        self._stacked = self._stacked + 1e-4 if self._stacked < 0.4 else 1e-4
+        for node_id in node_ids:
+            if (item := self.node_items.get(node_id)) is not None:
+                item.setZValue(NODE_Z + self._stacked)
 
     def _drag_nodes(self, by: QPointF) -> None:
         """Each node pressed on moves ``by`` from where it was at the press, from grid point to grid point."""
