@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox
+from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QMessageBox
 
 from netbuilder.errors import ProjectError
 from netbuilder.examples import example_path
@@ -18,7 +18,7 @@ from ui.canvas.nudge import NudgeActions
 from ui.canvas.problem_badge import ProblemBadges
 from ui.canvas.scene import CanvasScene
 from ui.canvas.view import CanvasView, ZoomLabel
-from ui.dock_actions import dock_view_action
+from ui.dock_actions import dock_view_action, in_front
 from ui.docks.data_dock import DataDock
 from ui.docks.inspector import InspectorDock
 from ui.docks.palette import PaletteDock
@@ -117,6 +117,7 @@ class MainWindow(QMainWindow):
         self.resize(settings.first_start_size(screen.availableGeometry().size() if screen else None))
         self._laid_out = False
         self._bottom_grown = False  # the bottom docks have made room for a chart once (see _tall_enough)
+        self._bottom_height: int | None = None  # how tall the window laid them out (a different height: the user's)
         self._restored = settings.restore_window(self)  # size, place and docks as last closed
 
     def showEvent(self, event) -> None:
@@ -127,6 +128,7 @@ class MainWindow(QMainWindow):
                 self.resizeDocks([self.problems], [130], Qt.Orientation.Vertical)
                 self.resizeDocks([self.palette, self.inspector], [250, 300], Qt.Orientation.Horizontal)
             QTimer.singleShot(0, self.view.frame_readable)
+            QTimer.singleShot(0, self, self._note_bottom_height)
             self.view.setFocus()  # Tab (quick add) and the arrow keys go to the canvas from the start
 
     # ---- wiring a document ---------------------------------------------------------------
@@ -451,13 +453,26 @@ class MainWindow(QMainWindow):
 
     def _tall_enough(self, dock) -> None:
         """A chart or a matrix needs room: the bottom docks grow to ~45 % of the window (never shrink), once per
-        window: after that the size the user gave them stands (each run and each Summary undid their drag)."""
+        window and only while they are as tall as the window made them: a size the user gave them stands (each
+        run and each Summary undid a drag; then the first Summary still did)."""
         if dock.isFloating() or self._bottom_grown:
             return
         self._bottom_grown = True
+        now = self._bottom_area_height()
+        if self._bottom_height is not None and now is not None and abs(now - self._bottom_height) > 20:
+            return  # the user has dragged the splitter since the window laid the docks out
         wanted = int(self.height() * 0.45)
         if dock.height() < wanted:
             self.resizeDocks([dock], [wanted], Qt.Orientation.Vertical)
+
+    def _bottom_area_height(self) -> int | None:
+        """How tall the bottom docks are: the one in front's height (a tab behind keeps a stale geometry)."""
+        docked = [d for d in self.findChildren(QDockWidget) if d.parent() is self and not d.isFloating()
+                  and self.dockWidgetArea(d) == Qt.DockWidgetArea.BottomDockWidgetArea and in_front(d)]
+        return max((d.height() for d in docked), default=None)
+
+    def _note_bottom_height(self) -> None:
+        self._bottom_height = self._bottom_area_height()
 
     def _may_stop_run(self) -> bool:
         """Closing during a run asks first; yes stops it after the current batch and waits for it to save."""
