@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QMenu, QWidget
 
 from netbuilder.files.fragment import FragmentError, fragment_of, fragment_to_json, parse_fragment, paste_edits
 from netbuilder.model.edits import Compound, Move, RemoveNode
-from netbuilder.model.layout import layered_positions, node_height
+from netbuilder.model.layout import NODE_HEIGHT, free_shift, layered_positions, node_height
 from ui.canvas.items import GRID, HEADER, NODE_WIDTH
 from ui.canvas.quick_add import QuickAdd, cursor_scene_pos
 from ui.canvas.scene import CanvasScene
@@ -39,8 +39,18 @@ def _plural(n: int) -> str:
 
 def paste_fragment(document: Document, fragment: dict[str, Any], at: tuple[float, float] | None = None,
                    offset: tuple[float, float] = DUPLICATE_OFFSET, verb: str = "Paste") -> list[str]:
-    """Add a copy of ``fragment`` as one undo step; the new node ids (none when refused)."""
-    edits, new_ids = paste_edits(document.project.graph, fragment, at=at, offset=offset, grid=GRID)
+    """Add a copy of ``fragment`` as one undo step; the new node ids (none when refused). Placed by ``offset``
+    from the originals (not at the mouse), the copies move on to where they cover no layer: 40 units off, a
+    pasted or duplicated layer covered most of its original, and its Fix badge the original's header."""
+    graph = document.project.graph
+    if at is None:
+        try:
+            boxes = [(float(n.get("position", [0, 0])[0]), float(n.get("position", [0, 0])[1]), NODE_HEIGHT)
+                     for n in fragment.get("nodes", [])]
+        except (AttributeError, TypeError, ValueError, IndexError):  # a damaged fragment: paste_edits says why
+            boxes = []
+        offset = free_shift(graph, boxes, *offset)
+    edits, new_ids = paste_edits(graph, fragment, at=at, offset=offset, grid=GRID)
     if not new_ids or not document.push(Compound(f"{verb} {_plural(len(new_ids))}", edits)):
         return []
     return new_ids

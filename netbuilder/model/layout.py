@@ -114,6 +114,25 @@ def nearest_free(graph: Graph, x: float, y: float, height: float = NODE_HEIGHT,
     return x, y + reach + 1000 * ROW
 
 
+def free_shift(graph: Graph, boxes: list[tuple[float, float, float]], dx: float, dy: float) -> tuple[float, float]:
+    """A move for a group of new node boxes ``(x, y, height)`` (a paste, a duplicate) that puts none of them on a
+    node: (dx, dy) itself when that is clear, else the clear move nearest it (a walk outwards, GRID steps two at
+    a time, within two columns), else (dx, dy)."""
+    if not boxes:
+        return dx, dy
+    left, top = min(b[0] for b in boxes) + dx, min(b[1] for b in boxes) + dy
+    right, bottom = max(b[0] for b in boxes) + dx + NODE_WIDTH, max(b[1] + b[2] for b in boxes) + dy
+    reach, pitch = 2 * COLUMN, 2 * GRID
+    near = [_box(n) for n in graph if left - reach - 2 * NODE_WIDTH < n.position[0] < right + reach + NODE_WIDTH
+            and top - reach - 4 * ROW < n.position[1] < bottom + reach + 4 * ROW]
+    steps = int(reach // pitch)
+    for ox, oy in sorted(((i * pitch, j * pitch) for i in range(-steps, steps + 1) for j in range(-steps, steps + 1)),
+                         key=lambda d: (d[0] ** 2 + d[1] ** 2, d[1] < 0, d[0])):
+        if not any(_collides((x + dx + ox, y + dy + oy, h), box) for x, y, h in boxes for box in near):
+            return dx + ox, dy + oy
+    return dx, dy
+
+
 def room_for(graph: Graph, x: float, y: float, height: float = NODE_HEIGHT) -> dict[str, tuple[float, float]] | None:
     """Make room for a new node box at (x, y) by moving what is in the way right: the nodes it would touch, and
     each node those would then touch, move one COLUMN right (a chain makes room for a layer put into it). The

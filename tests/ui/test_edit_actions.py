@@ -12,7 +12,7 @@ from netbuilder import Project, load_project
 from netbuilder.examples import example_path
 from netbuilder.files.fragment import parse_fragment
 from netbuilder.model.edits import Move
-from netbuilder.model.layout import is_free, layered_positions
+from netbuilder.model.layout import is_free, layered_positions, node_height
 from ui.canvas.items import HEADER, NODE_WIDTH, NodeItem, snap
 from ui.document import Document
 from ui.edit_menu import FRAGMENT_MIME, paste_fragment
@@ -72,8 +72,13 @@ def test_duplicate_copies_layers_and_their_wire_offset_and_selected(window) -> N
     copies = [graph.node(i) for i in win.scene.selected_node_ids()]
     assert [c.kind for c in copies] == ["Conv2d", "ReLU"]
     assert {c.name for c in copies}.isdisjoint({"conv1", "relu1"}) and len({n.name for n in graph}) == 16
-    assert copies[0].position == (conv1.position[0] + 40, conv1.position[1] + 40)
-    assert copies[1].position == (relu1.position[0] + 40, relu1.position[1] + 40)
+    # The copies keep their layout, moved to the nearest place where they cover no layer (40 units off they
+    # covered most of the originals).
+    shift = (copies[0].position[0] - conv1.position[0], copies[0].position[1] - conv1.position[1])
+    assert copies[1].position == (relu1.position[0] + shift[0], relu1.position[1] + shift[1])
+    copy_ids = frozenset(c.id for c in copies)
+    assert all(is_free(graph, *c.position, node_height(c), ignore=copy_ids) for c in copies)
+    assert abs(shift[0]) + abs(shift[1]) <= 2 * 300  # near: within two columns
     assert graph.in_edges(copies[1].id)["in"].src == copies[0].id
     assert win.document.undo_stack.count() == 1
     win.undo_action.trigger()
