@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from netbuilder.errors import EditRefused
-from netbuilder.model.edits import AddNode, Compound, Connect, Disconnect, Edit, RemoveNode
+from netbuilder.model.edits import AddNode, Compound, Connect, Disconnect, Edit, Move, RemoveNode
 from netbuilder.model.graph import Edge, Graph, Node
-from netbuilder.model.layout import COLUMN, NODE_HEIGHT, nearest_free, node_height
+from netbuilder.model.layout import COLUMN, NODE_HEIGHT, is_free, nearest_free, node_height, room_for, snap_grid
 
 NODE_WIDTH = 180.0  # a node's width on the canvas (ui.canvas.items.NODE_WIDTH): its output ports sit there
 
@@ -25,6 +25,23 @@ def free_position(graph: Graph, x: float, y: float, height: float = NODE_HEIGHT)
     grid point that does (:func:`netbuilder.model.layout.nearest_free`: it looked only downwards before, and
     a layer inserted after one in a full row landed rows below, off screen)."""
     return nearest_free(graph, x, y, height)
+
+
+def make_room(graph: Graph, node: Node, src: Node, dst: Node) -> dict[str, tuple[float, float]]:
+    """Place ``node`` (going into the wire ``src`` -> ``dst``) where it overlaps no layer; the moves of the
+    layers that make room for it. Where its position is taken, it takes the place a chain would give it (right
+    of ``src``; on a wire back to a new band's start, ``dst``'s) and what is in the way moves one column right;
+    where that cannot be done (a layer to the left is in the way), it goes to the nearest free spot."""
+    height = node_height(node)
+    if is_free(graph, *node.position, height):
+        return {}
+    spot = (src.position[0] + COLUMN, src.position[1]) if dst.position[0] > src.position[0] else dst.position
+    moves = room_for(graph, *spot, height)
+    if moves is None:
+        node.position = nearest_free(graph, *node.position, height)
+        return {}
+    node.position = spot
+    return moves
 
 
 def _new(graph: Graph, kind: str, params: Mapping[str, Any] | None, at: tuple[float, float],
@@ -53,9 +70,12 @@ def insert_on_edge(graph: Graph, edge: Edge, kind: str, params: Mapping[str, Any
     placed between the two; the edit and the node."""
     src, dst = graph.node(edge.src), graph.node(edge.dst)
     mid = ((src.position[0] + dst.position[0]) / 2, (src.position[1] + dst.position[1]) / 2)
-    node = _new(graph, kind, params, mid, name)
+    node = graph.make_node(kind, name, params=params, position=mid)
+    node.position = snap_grid(*mid)
+    moves = make_room(graph, node, src, dst)  # as a layer dropped on the wire: room made, in the same step
     port_in, port_out = first_input(node), first_output(node)
-    edits: list[Edit] = [Disconnect(edge), AddNode(node), Connect(edge.src, edge.src_port, node.id, port_in),
+    edits: list[Edit] = [Disconnect(edge), *([Move(moves)] if moves else []), AddNode(node),
+                         Connect(edge.src, edge.src_port, node.id, port_in),
                          Connect(node.id, port_out, edge.dst, edge.dst_port)]
     return Compound(text or f"Insert {kind} '{node.name}' between '{src.name}' and '{dst.name}'", edits), node
 
@@ -135,5 +155,16 @@ def set_as_output(graph: Graph, node_id: str) -> tuple[Compound, str]:
     return Compound(f"Make '{node.name}' the output", edits), output.id
 
 
-__all__ = ["NODE_WIDTH", "disconnect_all", "dissolve", "first_input", "first_output",
-           "free_position", "insert_after", "insert_before", "insert_on_edge", "set_as_output"]
+__all__ = [
+    "NODE_WIDTH",
+    "disconnect_all",
+    "dissolve",
+    "first_input",
+    "first_output",
+    "free_position",
+    "insert_after",
+    "insert_before",
+    "insert_on_edge",
+    "make_room",
+    "set_as_output",
+]

@@ -61,6 +61,18 @@ def nodes_of(project: Project) -> dict[str, tuple]:
     return {n.id: (n.kind, n.name, json.dumps(n.params, sort_keys=True), n.position) for n in project.graph}
 
 
+def unmoved(nodes: dict[str, tuple]) -> dict[str, tuple]:
+    """``nodes_of`` without the positions: an inserted layer may move its neighbours to make room for itself."""
+    return {k: v[:3] for k, v in nodes.items()}
+
+
+def none_overlap(project: Project) -> bool:
+    from netbuilder.model.layout import is_free, node_height
+
+    g = project.graph
+    return all(is_free(g, *n.position, node_height(n), ignore=frozenset({n.id})) for n in g)
+
+
 def apply(project: Project, fix: QuickFix) -> None:
     fix.edit.apply(project if isinstance(fix.edit, ProjectEdit) else project.graph)
 
@@ -95,12 +107,13 @@ def test_flatten_goes_in_front_of_a_linear_fed_an_image() -> None:
     apply(project, fix)
     flatten = graph.node(fix.node)
     assert flatten.kind == "Flatten"
-    assert {k: v for k, v in nodes_of(project).items() if k != flatten.id} == old_nodes
+    assert unmoved({k: v for k, v in nodes_of(project).items() if k != flatten.id}) == unmoved(old_nodes)
     assert set(graph.edges) == old_edges - {Edge(relu.id, "out", fc.id, "in")} | {
         Edge(relu.id, "out", flatten.id, "in"), Edge(flatten.id, "out", fc.id, "in")}
     assert str(infer_shapes(graph).outputs(fc.id)["out"]) == "[N, 10]"
-    # Placed between the two, clear of both boxes.
-    assert relu.position[0] < flatten.position[0] < fc.position[0] and flatten.position[1] >= 110
+    # In the chain between the two (what is right of it moved on to make room), covering no layer.
+    assert relu.position[0] < flatten.position[0] < fc.position[0] and flatten.position[1] == relu.position[1]
+    assert none_overlap(project)
 
 
 def merge_of(a: list[int], b: list[int], kind: str = "Add", params: dict | None = None) -> Project:
@@ -127,7 +140,8 @@ def test_reshape_matches_the_ranks_of_a_merge(kind: str) -> None:
     graph = project.graph
     reshape = graph.node(fix.node)
     assert (reshape.kind, reshape.params["shape"]) == ("Reshape", [1, 4])
-    assert {k: v for k, v in nodes_of(project).items() if k != reshape.id} == old_nodes
+    assert unmoved({k: v for k, v in nodes_of(project).items() if k != reshape.id}) == unmoved(old_nodes)
+    assert none_overlap(project)
     assert graph.in_edges(graph.by_name("merge").id)["in2"].src == reshape.id
     assert graph.in_edges(reshape.id)["in"].src == graph.by_name("b").id
     assert str(infer_shapes(graph).outputs(graph.by_name("merge").id)["out"]) == "[N, 3, 4]"

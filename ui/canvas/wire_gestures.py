@@ -19,7 +19,7 @@ from netbuilder.analysis.wiring import insert_problem, replace_problem, replaced
 from netbuilder.files.fragment import fragment_of, paste_edits
 from netbuilder.model.edits import AddNode, Compound, Connect, Disconnect, Edit, Move, RemoveNode
 from netbuilder.model.graph import Edge
-from netbuilder.model.layout import COLUMN, is_free, nearest_free, node_height, room_for
+from netbuilder.model.rewiring import make_room
 from ui.canvas.items import GRID, HEADER, NODE_WIDTH, PREVIEW_Z, ROW, NodeItem, snap
 
 if TYPE_CHECKING:
@@ -171,7 +171,7 @@ def insert_into_wire(scene: CanvasScene, kind: str, edge: Edge, at: QPointF) -> 
         return None
     node = _node_at(scene, kind, (at.x() - NODE_WIDTH / 2, at.y() - HEADER / 2))
     src, dst = graph.node(edge.src), graph.node(edge.dst)
-    moves = _make_room(scene, node, src, dst)
+    moves = make_room(graph, node, src, dst)
     edits: list[Edit] = [AddNode(node), Disconnect(edge),
                          Connect(edge.src, edge.src_port, node.id, node.input_ports()[0].name),
                          Connect(node.id, node.output_ports()[0], edge.dst, edge.dst_port)]
@@ -183,21 +183,6 @@ def insert_into_wire(scene: CanvasScene, kind: str, edge: Edge, at: QPointF) -> 
     scene.select_nodes([node.id])
     reveal(scene, node.id)
     return node.id
-
-
-def _make_room(scene: CanvasScene, node, src, dst) -> dict[str, tuple[float, float]]:
-    """Set ``node``'s position so that it overlaps no layer; the moves of the layers that make room for it."""
-    graph, height = scene.graph, node_height(node)
-    if is_free(graph, *node.position, height):
-        return {}
-    # The place a chain would give it: right of the source; on a wire back to a new band's start, the end's.
-    spot = (src.position[0] + COLUMN, src.position[1]) if dst.position[0] > src.position[0] else dst.position
-    moves = room_for(graph, *spot, height)
-    if moves is None:
-        node.position = nearest_free(graph, *node.position, height)
-        return {}
-    node.position = spot
-    return moves
 
 
 def reveal(scene: CanvasScene, node_id: str) -> None:
