@@ -29,12 +29,19 @@ def free_position(graph: Graph, x: float, y: float, height: float = NODE_HEIGHT)
 
 def make_room(graph: Graph, node: Node, src: Node, dst: Node) -> dict[str, tuple[float, float]]:
     """Place ``node`` (going into the wire ``src`` -> ``dst``) where it overlaps no layer; the moves of the
-    layers that make room for it. Where its position is taken, it takes the place a chain would give it (right
-    of ``src``; on a wire back to a new band's start, ``dst``'s) and what is in the way moves one column right;
-    where that cannot be done (a layer to the left is in the way), it goes to the nearest free spot."""
+    layers that make room for it. Where its position is taken, it goes to a free place in the chain (left of
+    ``dst``, right of ``src``); else it takes the place a chain would give it (right of ``src``; on a wire back
+    to a new band's start, ``dst``'s) and what is in the way moves one column right; where that cannot be done
+    (a layer to the left is in the way), it goes to the nearest free spot."""
     height = node_height(node)
     if is_free(graph, *node.position, height):
         return {}
+    # A free place in the chain first: just left of the end, or just right of the start.
+    for x, y in ((dst.position[0] - COLUMN, dst.position[1]), (src.position[0] + COLUMN, src.position[1])):
+        if src.position[0] < x < dst.position[0] or dst.position[0] <= src.position[0]:
+            if is_free(graph, x, y, height):
+                node.position = (x, y)
+                return {}
     spot = (src.position[0] + COLUMN, src.position[1]) if dst.position[0] > src.position[0] else dst.position
     moves = room_for(graph, *spot, height)
     if moves is None:
