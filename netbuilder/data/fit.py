@@ -22,9 +22,19 @@ def data_problems(dataset: Dataset, graph: Graph, inference: ShapeInference, los
     inputs = graph.of_kind("Input")
     outputs = graph.of_kind("Output")
     if len(inputs) != 1 or len(outputs) != 1:
+        def count(n: int, kind: str) -> str:
+            names = ", ".join(f"'{x.name}'" for x in (inputs if kind == "Input" else outputs))
+            return f"{n} {kind}{'' if n == 1 else 's'}" + (f" ({names})" if n > 1 else "")
+
+        extra = [k for k, nodes in (("Input", inputs), ("Output", outputs)) if len(nodes) != 1]
+        def fix_for(kind: str) -> str:
+            n = len(inputs if kind == "Input" else outputs)
+            return f"add an {kind}" if n == 0 else f"delete the extra {kind}{'s' if n > 2 else ''}"
+
+        fix = "; ".join(fix_for(k) for k in extra)
         return [Problem("error", "data-arity",
-                        f"training needs exactly one Input and one Output; this graph has {len(inputs)} and "
-                        f"{len(outputs)}")]
+                        f"training needs exactly one Input and one Output; this graph has "
+                        f"{count(len(inputs), 'Input')} and {count(len(outputs), 'Output')}: {fix}")]
     node, out = inputs[0], outputs[0]
     wanted = inference.outputs(node.id)["out"]
     got = dataset.input_type

@@ -32,3 +32,18 @@ def test_check_passes_the_same_project_without_top5(tmp_path: Path) -> None:
     project.save(path)
     out = subprocess.run([sys.executable, "-m", "netbuilder", "check", str(path)], capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_a_graph_with_two_outputs_is_told_which_and_what_to_do() -> None:
+    # Seen in the app: "training needs exactly one Input and one Output; this graph has 1 and 2".
+    from netbuilder import load_project
+    from netbuilder.analysis.shape_inference import infer_shapes
+    from netbuilder.data.digits import digits
+    from netbuilder.data.fit import data_problems
+    from netbuilder.examples import example_path
+
+    graph = load_project(example_path("mnist_cnn")).graph
+    graph.add_node(graph.make_node("Output", "extra"))
+    [problem] = data_problems(digits(), graph, infer_shapes(graph), "cross_entropy")
+    assert problem.message == ("training needs exactly one Input and one Output; this graph has 1 Input and "
+                               "2 Outputs ('logits', 'extra'): delete the extra Output")
