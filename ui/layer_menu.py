@@ -180,10 +180,17 @@ class LayerActions(QObject):
         if node_id is None:
             return
         node = self.scene.graph.node(node_id)
-        name, ok = QInputDialog.getText(self._parent, "Rename Layer", f"New name of {node.kind} '{node.name}':",
-                                        text=node.name)
-        if ok and name.strip() and name.strip() != node.name:
-            self.document.push(Rename(node_id, name.strip()))
+        label, text = f"New name of {node.kind} '{node.name}':", node.name
+        while True:  # a refused name asks again, saying why, with what was typed (not a status-bar line)
+            name, ok = QInputDialog.getText(self._parent, "Rename Layer", label, text=text)
+            name = name.strip()
+            if not ok or not name or name == node.name:
+                return
+            problem = self.scene.graph.rename_problem(node_id, name)
+            if problem is None:
+                self.document.push(Rename(node_id, name))
+                return
+            label, text = f"'{name}' cannot be used: {problem}.\nNew name of {node.kind} '{node.name}':", name
 
     def _disconnect(self) -> None:
         ids = self.target_nodes()

@@ -334,3 +334,26 @@ def test_show_code_of_an_input_marks_the_forward_signature(window) -> None:
     dialog = win.layer_actions.code_dialog
     assert dialog.highlighted_text().strip() == "def forward(self, image):"
     dialog.close()
+
+
+def test_a_refused_rename_asks_again_saying_why(window, monkeypatch) -> None:
+    # Seen on Xvfb: F2, a name already used, and the only answer was a small note in the status bar.
+    from PySide6.QtWidgets import QInputDialog
+
+    win = window("mnist_cnn")
+    graph = win.document.project.graph
+    conv1 = graph.by_name("conv1")
+    win.scene.select_nodes([conv1.id])
+    asked: list[tuple[str, str]] = []
+    answers = iter([("conv2", True), ("stem", True)])
+
+    def get_text(parent, title, label, text=""):
+        asked.append((label, text))
+        return next(answers)
+
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(get_text))
+    win.layer_actions.rename.trigger()
+    assert len(asked) == 2
+    assert "a node named 'conv2' already exists" in asked[1][0] and asked[1][1] == "conv2"
+    assert graph.node(conv1.id).name == "stem"
+    assert win.document.undo_stack.count() == 1
