@@ -90,6 +90,30 @@ def is_free(graph: Graph, x: float, y: float, height: float = NODE_HEIGHT, ignor
     return not any(_collides((x, y, height), _box(n)) for n in graph if n.id not in ignore)
 
 
+def _spiral() -> list[tuple[float, float]]:
+    """Moves two GRID steps apart within two columns, nearest first; as near, below before above."""
+    steps, pitch = int(2 * COLUMN // (2 * GRID)), 2 * GRID
+    return sorted(((i * pitch, j * pitch) for i in range(-steps, steps + 1) for j in range(-steps, steps + 1)),
+                  key=lambda d: (d[0] ** 2 + d[1] ** 2, d[1] < 0, d[0]))
+
+
+_SPIRAL = _spiral()  # 3,600 moves
+
+
+def _clear_move(graph: Graph, boxes: list[tuple[float, float, float]]) -> tuple[float, float] | None:
+    """The move of the _SPIRAL nearest to none that puts none of ``boxes`` on a node (checked only against the
+    nodes near enough to matter), or None when each does."""
+    reach = 2 * COLUMN
+    left, top = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    right, bottom = max(b[0] for b in boxes) + NODE_WIDTH, max(b[1] + b[2] for b in boxes)
+    near = [_box(n) for n in graph if left - reach - 2 * NODE_WIDTH < n.position[0] < right + reach + NODE_WIDTH
+            and top - reach - 4 * ROW < n.position[1] < bottom + reach + 4 * ROW]
+    for ox, oy in _SPIRAL:
+        if not any(_collides((x + ox, y + oy, h), box) for x, y, h in boxes for box in near):
+            return ox, oy
+    return None
+
+
 def nearest_free(graph: Graph, x: float, y: float, height: float = NODE_HEIGHT,
                  preferred: list[tuple[float, float]] | None = None) -> tuple[float, float]:
     """A grid point for a new node box of ``height``: the first of ``preferred`` that is free, else the free one
@@ -99,15 +123,10 @@ def nearest_free(graph: Graph, x: float, y: float, height: float = NODE_HEIGHT,
         if is_free(graph, px, py, height):
             return px, py
     x, y = snap_grid(x, y)
-    reach, pitch = 2 * COLUMN, 2 * GRID  # 3,600 spots tried, against only the nodes near enough to matter
-    near = [_box(n) for n in graph
-            if abs(n.position[0] - x) < reach + 2 * NODE_WIDTH and abs(n.position[1] - y) < reach + 4 * ROW]
-    steps = int(reach // pitch)
-    spots = sorted(((dx * pitch, dy * pitch) for dx in range(-steps, steps + 1) for dy in range(-steps, steps + 1)),
-                   key=lambda d: (d[0] ** 2 + d[1] ** 2, d[1] < 0, d[0]))  # as near; below before above
-    for dx, dy in spots:
-        if not any(_collides((x + dx, y + dy, height), box) for box in near):
-            return x + dx, y + dy
+    move = _clear_move(graph, [(x, y, height)])
+    if move is not None:
+        return x + move[0], y + move[1]
+    reach = 2 * COLUMN
     for step in range(1, 1000):  # crowded all round: below, a row at a time
         if is_free(graph, x, y + reach + step * ROW, height):
             return x, y + reach + step * ROW
@@ -116,21 +135,12 @@ def nearest_free(graph: Graph, x: float, y: float, height: float = NODE_HEIGHT,
 
 def free_shift(graph: Graph, boxes: list[tuple[float, float, float]], dx: float, dy: float) -> tuple[float, float]:
     """A move for a group of new node boxes ``(x, y, height)`` (a paste, a duplicate) that puts none of them on a
-    node: (dx, dy) itself when that is clear, else the clear move nearest it (a walk outwards, GRID steps two at
-    a time, within two columns), else (dx, dy)."""
+    node: (dx, dy) itself when that is clear, else the clear move nearest it (as nearest_free walks), else
+    (dx, dy)."""
     if not boxes:
         return dx, dy
-    left, top = min(b[0] for b in boxes) + dx, min(b[1] for b in boxes) + dy
-    right, bottom = max(b[0] for b in boxes) + dx + NODE_WIDTH, max(b[1] + b[2] for b in boxes) + dy
-    reach, pitch = 2 * COLUMN, 2 * GRID
-    near = [_box(n) for n in graph if left - reach - 2 * NODE_WIDTH < n.position[0] < right + reach + NODE_WIDTH
-            and top - reach - 4 * ROW < n.position[1] < bottom + reach + 4 * ROW]
-    steps = int(reach // pitch)
-    for ox, oy in sorted(((i * pitch, j * pitch) for i in range(-steps, steps + 1) for j in range(-steps, steps + 1)),
-                         key=lambda d: (d[0] ** 2 + d[1] ** 2, d[1] < 0, d[0])):
-        if not any(_collides((x + dx + ox, y + dy + oy, h), box) for x, y, h in boxes for box in near):
-            return dx + ox, dy + oy
-    return dx, dy
+    move = _clear_move(graph, [(x + dx, y + dy, h) for x, y, h in boxes])
+    return (dx, dy) if move is None else (dx + move[0], dy + move[1])
 
 
 def room_for(graph: Graph, x: float, y: float, height: float = NODE_HEIGHT) -> dict[str, tuple[float, float]] | None:

@@ -15,9 +15,16 @@ from typing import Any
 from netbuilder.errors import EditRefused
 from netbuilder.model.edits import AddNode, Compound, Connect, Disconnect, Edit, Move, RemoveNode
 from netbuilder.model.graph import Edge, Graph, Node
-from netbuilder.model.layout import COLUMN, NODE_HEIGHT, is_free, nearest_free, node_height, room_for, snap_grid
-
-NODE_WIDTH = 180.0  # a node's width on the canvas (ui.canvas.items.NODE_WIDTH): its output ports sit there
+from netbuilder.model.layout import (
+    COLUMN,
+    NODE_HEIGHT,
+    NODE_WIDTH,
+    is_free,
+    nearest_free,
+    node_height,
+    room_for,
+    snap_grid,
+)
 
 
 def free_position(graph: Graph, x: float, y: float, height: float = NODE_HEIGHT) -> tuple[float, float]:
