@@ -17,15 +17,28 @@ def in_front(dock: QDockWidget) -> bool:
     return dock.isVisible() and not dock.visibleRegion().isEmpty()
 
 
+class _DockViewAction(QAction):
+    """Follows the dock's own action's title ("Problems (2 errors)"). A method, not a lambda: a slot of the
+    action itself is disconnected when the action is deleted, where a lambda outlived it and raised
+    "Internal C++ object already deleted" each time the dock's title changed while a window closed."""
+
+    def __init__(self, qt_own: QAction, parent: QWidget) -> None:
+        super().__init__(qt_own.text(), parent)
+        self._qt_own = qt_own
+        qt_own.changed.connect(self._follow_title)
+
+    def _follow_title(self) -> None:
+        self.setText(self._qt_own.text())
+
+
 def dock_view_action(dock: QDockWidget, parent: QWidget) -> QAction:
     """The View menu's entry for ``dock`` (see the module's text)."""
     qt_own = dock.toggleViewAction()
-    action = QAction(qt_own.text(), parent)
+    action = _DockViewAction(qt_own, parent)
     action.setCheckable(True)
     action.setChecked(qt_own.isChecked())
     action.setStatusTip(f"Show the {dock.windowTitle().split(' (')[0]} panel in front, or close it when it is")
     qt_own.toggled.connect(action.setChecked)
-    qt_own.changed.connect(lambda: action.setText(qt_own.text()))  # a title like "Problems (2 errors)"
 
     def chosen(_checked: bool) -> None:
         if in_front(dock):

@@ -103,3 +103,27 @@ def test_a_bottom_dock_the_user_resized_first_does_not_jump_for_the_first_chart(
     win.summary_dock.raise_()
     settle(qtbot)
     assert abs(bottom_height(win) - dragged) <= 12  # the tabs' heights differ by a few pixels; a jump is ~200
+
+
+def test_a_view_menu_entry_deleted_before_its_dock_does_not_raise_when_the_title_changes(qtbot, monkeypatch) -> None:
+    # Seen closing a window on a 10,000-node graph: the Problems dock's title changed while the window was being
+    # torn down, after its View menu entry was deleted, and each change printed "Internal C++ object
+    # (PySide6.QtGui.QAction) already deleted" from a lambda that outlived the entry.
+    import sys
+
+    from PySide6.QtCore import QEvent
+    from PySide6.QtWidgets import QApplication, QDockWidget, QWidget
+
+    from ui.dock_actions import dock_view_action
+
+    raised: list[BaseException] = []
+    monkeypatch.setattr(sys, "excepthook", lambda _type, value, _tb: raised.append(value))
+    dock, menu_owner = QDockWidget("Problems"), QWidget()
+    qtbot.addWidget(dock)
+    action = dock_view_action(dock, menu_owner)
+    dock.setWindowTitle("Problems (1 error)")
+    assert action.text() == "Problems (1 error)"
+    menu_owner.deleteLater()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    dock.setWindowTitle("Problems (2 errors)")
+    assert raised == []
