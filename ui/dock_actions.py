@@ -8,6 +8,7 @@ mark still says whether the dock is open.
 
 from __future__ import annotations
 
+import shiboken6
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QWidget
 
@@ -20,7 +21,8 @@ def in_front(dock: QDockWidget) -> bool:
 class _DockViewAction(QAction):
     """Follows the dock's own action's title ("Problems (2 errors)"). A method, not a lambda: a slot of the
     action itself is disconnected when the action is deleted, where a lambda outlived it and raised
-    "Internal C++ object already deleted" each time the dock's title changed while a window closed."""
+    "Internal C++ object already deleted" each time the dock's title changed while a window closed; and the
+    dock's own action, deleted with its dock, is not read once it is gone."""
 
     def __init__(self, qt_own: QAction, parent: QWidget) -> None:
         super().__init__(qt_own.text(), parent)
@@ -28,7 +30,8 @@ class _DockViewAction(QAction):
         qt_own.changed.connect(self._follow_title)
 
     def _follow_title(self) -> None:
-        self.setText(self._qt_own.text())
+        if shiboken6.isValid(self._qt_own):  # the dock's own action says it changed as a closing window deletes it
+            self.setText(self._qt_own.text())
 
 
 def dock_view_action(dock: QDockWidget, parent: QWidget) -> QAction:
