@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtTest import QTest
 
 from netbuilder import Project
@@ -106,6 +106,32 @@ def test_inspector_edit_updates_shapes_and_problems(window, qtbot) -> None:
     assert "Problem:" in win.scene.node_items[fc1.id].toolTip()
     win.undo_action.trigger()
     assert win.problems.windowTitle() == "Problems (none)"
+
+
+def test_hovering_a_node_shows_its_tooltip_with_its_problem(window, qtbot) -> None:
+    # The tooltip is written when Qt is about to show it (not for each of 10,000 nodes at open): what the user
+    # sees on hover must still be the node's current text, problem included, after an edit broke it.
+    from PySide6.QtGui import QHelpEvent
+    from PySide6.QtWidgets import QApplication, QToolTip
+
+    win = window()
+    graph = win.document.project.graph
+    fc1, flatten = graph.by_name("fc1"), graph.by_name("flatten")
+
+    def hover_tip() -> str:
+        QToolTip.hideText()
+        item = win.scene.node_items[fc1.id]
+        win.view.centerOn(item)
+        at = win.view.mapFromScene(item.body_rect().center() + QPoint(0, 4))
+        QApplication.sendEvent(win.view.viewport(),
+                               QHelpEvent(QEvent.Type.ToolTip, at, win.view.viewport().mapToGlobal(at)))
+        return QToolTip.text()
+
+    assert hover_tip().startswith("Linear 'fc1': ") and "Problem:" not in QToolTip.text()
+    win.scene.node_items[flatten.id].setSelected(True)
+    win.scene.delete_selection()
+    assert "Problem: Linear 'fc1' has nothing wired into its input" in hover_tip()
+    QToolTip.hideText()
 
 
 def test_dragging_a_node_is_one_undo_step(window) -> None:

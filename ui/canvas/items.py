@@ -197,7 +197,8 @@ class NodeItem(QGraphicsRectItem):
         # The port items are made when the node first comes on screen zoomed in (ports_made), not with the node:
         # a 10,000-node graph needs 20,000 of them, and a few dozen are ever seen at once.
         self._ports: dict[tuple[str, bool], PortItem] | None = None
-        self._port_at: dict[tuple[str, bool], QPointF] = {}  # each port's place on the node
+        self._port_at: dict[tuple[str, bool], tuple[float, float]] = {}  # each port's place on the node
+        self._x = self._y = 0.0  # pos(), kept as floats: the wires and the overview read it 50,000 times at open
         self._port_kinds: list[tuple[str, bool, bool]] = []  # (name, is input, optional), in order
         # Selectable, not movable: the scene moves dragged nodes itself (CanvasScene.mouseMoveEvent), from
         # where they were at the press, so a click never moves one and every move passes through place().
@@ -207,6 +208,7 @@ class NodeItem(QGraphicsRectItem):
         self._info_shown = None  # the NodeInfo this item last showed; inference replaces it when it changes
         self._height = HEADER + ROW + FOOTER
         self._tip = ""
+        self._tip_stale = True
         self._overview_colour: QColor | None = None
         self.sync()
 
@@ -220,10 +222,12 @@ class NodeItem(QGraphicsRectItem):
     def sync(self) -> None:
         """Follow the graph: position, ports (a merge's count can change), tooltip."""
         node = self.node
-        self.place(QPointF(*node.position))
-        wanted = [(p.name, True, p.optional) for p in node.input_ports()] + [(p, False, False)
-                                                                               for p in node.output_ports()]
-        height = HEADER + max(len(node.input_ports()), len(node.output_ports()), 1) * ROW + FOOTER
+        x, y = node.position
+        if x != self._x or y != self._y:
+            self.place(QPointF(x, y))
+        inputs, outputs = node.input_ports(), node.output_ports()
+        wanted = [(p.name, True, p.optional) for p in inputs] + [(p, False, False) for p in outputs]
+        height = HEADER + max(len(inputs), len(outputs), 1) * ROW + FOOTER
         if height != self._height or self.rect().isNull():
             self._height = height
             self.setRect(QRectF(-2, -2, NODE_WIDTH + 4, height + 4))  # tells Qt the bounds changed
@@ -233,8 +237,8 @@ class NodeItem(QGraphicsRectItem):
             rows = {True: 0, False: 0}
             self._port_at = {}
             for name, is_input, _optional in wanted:  # inputs down the left, outputs down the right, a row each
-                self._port_at[(name, is_input)] = QPointF(0 if is_input else NODE_WIDTH,
-                                                          HEADER + ROW * rows[is_input] + ROW / 2)
+                self._port_at[(name, is_input)] = (0.0 if is_input else NODE_WIDTH,
+                                                   HEADER + ROW * rows[is_input] + ROW / 2)
                 rows[is_input] += 1
             if self._ports is not None:
                 self._sync_ports()
@@ -263,12 +267,14 @@ class NodeItem(QGraphicsRectItem):
             if port is None:
                 port = ports[(name, is_input)] = PortItem(self, name, is_input, optional)
                 port.setVisible(self.canvas.detailed)
-            port.setPos(self._port_at[(name, is_input)])
+            port.setPos(QPointF(*self._port_at[(name, is_input)]))
 
     def place(self, pos: QPointF) -> None:
         """Move to ``pos`` (scene coordinates) and tell what follows the node: its wires, the overview, labels."""
-        if pos == self.pos():
+        x, y = pos.x(), pos.y()
+        if x == self._x and y == self._y:
             return
+        self._x, self._y = x, y
         self.setPos(pos)
         if self.scene() is not None:  # not while the scene is being built: the wires come after the nodes
             self.canvas.node_moved(self.node_id)
@@ -281,15 +287,8 @@ class NodeItem(QGraphicsRectItem):
         if info is self._info_shown:
             return False
         self._info_shown = info
+        self._tip_stale = True  # written when asked for (toolTip), not for each of 10,000 nodes at open
         node = self.node
-        tip = f"{node.kind} '{node.name}': {node.spec.doc}"
-        if node.frozen:
-            tip += "\n\nFrozen: training keeps its weights as they are."
-        if info.problem is not None:
-            tip += f"\n\nProblem: {info.problem.message}"
-        if tip != self._tip:  # setting it costs more than comparing (an edit upstream refreshes 1,000 nodes)
-            self._tip = tip
-            self.setToolTip(tip)
         colour = ERROR if info.problem is not None else category_colour(node.spec.category)
         if colour is not self._overview_colour:  # one QColor per category: identity says it
             self._overview_colour = colour
@@ -297,15 +296,30 @@ class NodeItem(QGraphicsRectItem):
         self.update()
         return True
 
+    def toolTip(self) -> str:
+        """Kind, name and doc line, frozen or not, and the problem. Python callers get it from here; Qt's own
+        tooltip (which reads the C++ text) is brought up to date by the scene just before it shows one."""
+        if self._tip_stale:
+            self._tip_stale = False
+            node, info = self.node, self.canvas.document.inference.info(self.node_id)
+            tip = f"{node.kind} '{node.name}': {node.spec.doc}"
+            if node.frozen:
+                tip += "\n\nFrozen: training keeps its weights as they are."
+            if info.problem is not None:
+                tip += f"\n\nProblem: {info.problem.message}"
+            if tip != self._tip:
+                self._tip = tip
+                self.setToolTip(tip)
+        return self._tip
+
     def body_rect(self) -> QRectF:
         """The node's box in scene coordinates (ports sit on its left and right edges)."""
-        pos = self.pos()
-        return QRectF(pos.x(), pos.y(), NODE_WIDTH, self._height)
+        return QRectF(self._x, self._y, NODE_WIDTH, self._height)
 
     def port_pos(self, name: str, is_input: bool) -> QPointF:
         """Where port ``name`` is, in scene coordinates (whether or not its item has been made)."""
         at = self._port_at.get((name, is_input))
-        return self.pos() + at if at is not None else self.pos()
+        return QPointF(self._x + at[0], self._y + at[1]) if at is not None else QPointF(self._x, self._y)
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
         # Zoomed out (not canvas.detailed) this item has no contents and Qt does not call

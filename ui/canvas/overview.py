@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QLineF, QRectF, QSizeF, Qt
+from PySide6.QtCore import QLineF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
 
 from netbuilder.model.graph import Edge
-from ui.canvas.items import BEND, CLEARANCE, NODE_WIDTH, NODE_Z, NodeItem
+from ui.canvas.items import BEND, CLEARANCE, NODE_Z, NodeItem
 
 if TYPE_CHECKING:
     from ui.canvas.scene import CanvasScene
@@ -88,10 +88,6 @@ class OverviewItem(QGraphicsItem):
             self._reported = bounds
 
     # ---- bringing up to date ---------------------------------------------------------------------
-    @staticmethod
-    def _box_of(item: NodeItem) -> QRectF:
-        return QRectF(item.pos(), QSizeF(NODE_WIDTH, item.height()))
-
     def _catch_up(self) -> None:
         if not (self._all or self._nodes or self._wires or self._bounds_stale or self._lines is None):
             return
@@ -139,7 +135,7 @@ class OverviewItem(QGraphicsItem):
         self.version += 1
 
     def _put(self, node_id: str, item: NodeItem) -> None:
-        rect = self._box_of(item)
+        rect = item.body_rect()
         colour = item._overview_colour
         key = colour.rgba()
         self._box[node_id] = (key, rect)

@@ -111,6 +111,14 @@ class CanvasScene(QGraphicsScene):
         self._snap_to_grid = on
         self.update()
 
+    def helpEvent(self, event) -> None:
+        """A node's tooltip is written when it is about to show (see NodeItem.toolTip)."""
+        for item in self.items(event.scenePos()):
+            if isinstance(item, NodeItem):
+                item.toolTip()
+                break
+        super().helpEvent(event)
+
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
         super().drawBackground(painter, rect)
         if not (self._snap_to_grid and self.detailed):

@@ -46,8 +46,15 @@ class _Grid:
         self.cells: dict[tuple[int, int], dict[object, QRectF]] = {}
 
     def add(self, key: object, rect: QRectF) -> None:
-        for cell in _cells(rect):
-            self.cells.setdefault(cell, {})[key] = rect
+        cells = self.cells
+        top, bottom = math.floor(rect.top() / CELL), math.floor(rect.bottom() / CELL) + 1
+        for i in range(math.floor(rect.left() / CELL), math.floor(rect.right() / CELL) + 1):
+            for j in range(top, bottom):
+                bucket = cells.get((i, j))
+                if bucket is None:
+                    cells[(i, j)] = {key: rect}
+                else:
+                    bucket[key] = rect
 
     def remove(self, key: object, rect: QRectF) -> None:
         for cell in _cells(rect):
@@ -179,8 +186,9 @@ class WireLabels:
                     self._nodes.add(node_id, new)
                     came.append(new)
             self._moved.clear()
-        for rect in came:
-            self._dirty.update(self._labels.hits(rect))  # a node now sits on these labels
+        if self._placed:  # none yet when the scene first shows: nothing to look for under 10,000 nodes
+            for rect in came:
+                self._dirty.update(self._labels.hits(rect))  # a node now sits on these labels
         return left
 
     def _place(self, wire: WireItem) -> None:
