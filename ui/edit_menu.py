@@ -259,7 +259,9 @@ class EditActions(QObject):
     def columns_for_view(self) -> int | None:
         """How many columns a band of Arrange holds: ARRANGE_COLUMNS (the examples' layout) where the graph laid
         out so fits the view at a zoom where its text reads, else the count nearest it that does (a narrow or a
-        short view), else ARRANGE_COLUMNS (the graph is too large for the view: its start shows)."""
+        short view), else the count that fits the view largest (a short canvas under a tall dock: Arrange then
+        shows all of it, zoomed out further, see CanvasView.frame_arranged). A graph of more than
+        ARRANGE_TRIES_UP_TO nodes gets ARRANGE_COLUMNS."""
         graph = self.document.project.graph
         if len(graph) > ARRANGE_TRIES_UP_TO:
             return ARRANGE_COLUMNS
@@ -272,17 +274,20 @@ class EditActions(QObject):
             return self.view.fit_scale(width, height)
 
         least = self.view.least_readable_scale()
+        fits: dict[int, float] = {}
         for columns in sorted(range(1, levels + 1), key=lambda c: (abs(c - ARRANGE_COLUMNS), -c)):
-            if fit(columns) >= least:
+            fits[columns] = fit(columns)
+            if fits[columns] >= least:
                 return columns
-        return ARRANGE_COLUMNS
+        return max(fits, key=fits.__getitem__)  # the nearest ARRANGE_COLUMNS of the best, as tried first
 
     def _arrange(self) -> None:
         if not len(self.document.project.graph):
             self.scene.message.emit("Nothing to arrange: add some layers first")
         elif arrange(self.document, self.columns_for_view()):
-            self.view.frame_readable()
-        else:
+            self.view.frame_arranged()
+        else:  # framed all the same: arranged for a taller canvas, the graph may reach past this one
+            self.view.frame_arranged()
             self.scene.message.emit("The layers are arranged already")
 
     def _set_snap(self, on: bool) -> None:

@@ -3,11 +3,12 @@ and arrow keys that nudge the selection."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
+from netbuilder.model.edits import Move
 from netbuilder.model.layout import GRID, layered_positions
 from ui.canvas.view import ZoomLabel
 from ui.document import Document
@@ -78,6 +79,93 @@ def test_a_click_on_the_minimap_moves_the_view_there_and_a_drag_follows(window) 
     QTest.mouseRelease(minimap, LEFT, NONE, spot2)
     assert visible(win).contains(start.sceneBoundingRect())
     assert win.document.project.to_json() == before and win.document.undo_stack.count() == 0
+
+
+def tall_bottom_dock(win, qtbot, fraction: float = 0.5) -> None:
+    """The Runs dock in front and about ``fraction`` of the window tall: a short canvas, as a user who follows
+    a run has."""
+    win.resize(1600, 1000)
+    win.runs_dock.show()
+    win.runs_dock.raise_()
+    qtbot.wait(20)
+    win.resizeDocks([win.runs_dock], [round(win.height() * fraction)], Qt.Orientation.Vertical)
+    qtbot.wait(50)
+
+
+def layers_under_the_minimap(win) -> list[str]:
+    """The layers on screen whose boxes the minimap lies over (none while it is hidden), by name."""
+    view, minimap = win.view, win.view.minimap
+    if not minimap.isVisible():
+        return []
+    over = QRectF(minimap.geometry().translated(-view.viewport().pos()))
+    graph = win.document.project.graph
+    return [graph.node(n).name for n, item in win.scene.node_items.items()
+            if view.mapFromScene(item.sceneBoundingRect()).boundingRect().intersects(over.toRect())]
+
+
+def put_in_the_corner(win, name: str) -> None:
+    """Scroll so that layer ``name`` lies in the canvas's bottom-right corner, where the minimap goes."""
+    view = win.view
+    item = win.scene.node_items[win.document.project.graph.by_name(name).id]
+    area = view.viewport().rect()
+    spot = QPointF(area.width() - 40 - item.sceneBoundingRect().width() * view.transform().m11() / 2,
+                   area.height() - 30)  # the node's centre, its right end 40 px from the corner
+    scale = view.transform().m11()
+    centre = item.sceneBoundingRect().center() + (QPointF(area.center()) - spot) / scale
+    view.cover(QRectF(centre, centre).adjusted(-5000, -5000, 5000, 5000))
+    view.centerOn(centre)
+    repaint(win)
+
+
+def test_the_minimap_never_lies_over_a_layer_and_comes_back_where_the_corner_is_free(window, qtbot) -> None:
+    """A short canvas (a tall dock below it) with a layer in its corner: the minimap hid that layer, which the
+    user could neither see nor click. It steps aside, and comes back once the corner is free."""
+    win = window("mnist_cnn")
+    tall_bottom_dock(win, qtbot)
+    view, minimap = win.view, win.view.minimap
+    assert view.viewport().height() < 450  # the short canvas
+    view.reset_zoom()
+    put_in_the_corner(win, "fc2")
+    assert not visible(win).contains(minimap.graph_rect())  # the graph reaches past the view: a map would help
+    assert layers_under_the_minimap(win) == []
+    assert not minimap.isVisible()
+    # Scrolled so the corner is free (the graph's last band at the top of the canvas), it shows again.
+    graph = minimap.graph_rect()
+    view.centerOn(QPointF(graph.center().x(), graph.bottom() + (view.viewport().height() / 2 - 60)))
+    repaint(win)
+    assert minimap.isVisible()
+    assert layers_under_the_minimap(win) == []
+    put_in_the_corner(win, "conv3")  # a drag of the view brings a layer under it: it steps aside again
+    assert not minimap.isVisible()
+    win.runs_dock.hide()  # a tall canvas again, the layer no longer in its corner
+    qtbot.wait(50)
+    view.centerOn(QPointF(graph.center().x(), graph.bottom() + (view.viewport().height() / 2 - 60)))
+    repaint(win)
+    assert minimap.isVisible() and layers_under_the_minimap(win) == []
+
+
+def test_a_layer_moved_under_the_minimap_sends_it_away(window, qtbot) -> None:
+    win = long_cnn(window)
+    minimap = win.view.minimap
+    assert minimap.isVisible()
+    view = win.view
+    corner = view.mapToScene(minimap.geometry().translated(-view.viewport().pos()).center())
+    graph = win.document.project.graph
+    win.document.push(Move({graph.by_name("conv1").id: (corner.x() - 90, corner.y() - 30)}))  # a drag, let go
+    repaint(win)
+    assert not minimap.isVisible()
+
+
+def test_a_canvas_too_small_for_the_minimap_has_none(window, qtbot) -> None:
+    win = long_cnn(window)
+    assert win.view.minimap.isVisible()
+    tall_bottom_dock(win, qtbot, 0.8)
+    win.view.reset_zoom()
+    win.view.centerOn(win.view.minimap.graph_rect().bottomLeft() + QPointF(0, 2000))  # empty canvas in view
+    repaint(win)
+    minimap = win.view.minimap
+    assert minimap.height() > 0.4 * win.view.viewport().height()  # it would fill the canvas
+    assert not minimap.isVisible()
 
 
 # ---- zoom percentage ----------------------------------------------------------------------------------

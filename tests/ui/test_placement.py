@@ -13,7 +13,7 @@ from PySide6.QtTest import QTest
 
 from netbuilder import Project
 from tests.ui.test_canvas_gestures import drop, example, on_screen, open_window  # noqa: F401
-from ui.canvas.items import TEXT_PX
+from ui.canvas.items import DETAIL_ZOOM, TEXT_PX
 from ui.canvas.view import FIRST_FRAME_LEAST, LEAST_TEXT_PX
 
 SHOTS = os.environ.get("NETBUILDER_SHOTS")  # a folder: each test saves what the window shows there
@@ -185,3 +185,32 @@ def test_arrange_lays_the_graph_out_to_fit_the_view_readably(open_window, name) 
     assert outside == []
     assert win.view.zoom_percent() >= 100 * FIRST_FRAME_LEAST - 1e-6
     assert win.view.transform().m11() * TEXT_PX >= LEAST_TEXT_PX - 1e-6
+
+
+@pytest.mark.parametrize("name", ["mnist_cnn", "lstm_sequence"])
+def test_arrange_under_a_tall_bottom_dock_leaves_the_whole_graph_on_screen(open_window, name) -> None:  # noqa: F811
+    """A user following a run keeps the Runs dock half the window tall: Arrange still shows all of the graph
+    (it cut the digits CNN's last band off, at 83 % for a canvas 394 px tall), laid out for that short canvas
+    and zoomed out as far as that takes, its nodes still drawn in full; the minimap has nothing to add."""
+    win = open_window(example(name))
+    win.resize(1600, 1000)
+    win.runs_dock.show()
+    win.runs_dock.raise_()
+    QTest.qWait(20)
+    win.resizeDocks([win.runs_dock], [win.height() // 2], Qt.Orientation.Vertical)
+    QTest.qWait(50)
+    assert win.view.viewport().height() < 450  # the short canvas
+    win.edit_actions.arrange.trigger()
+    QTest.qWait(50)  # whatever settles after (docks, status bar) has settled
+    shot(win, f"placement_arranged_tall_dock_{name}")
+    assert win.document.undo_stack.count() == 1
+    assert overlapping(win) == []
+    outside = [win.document.project.graph.node(n).name for n in win.scene.node_items if not visible(win, n)]
+    assert outside == []
+    assert win.view.transform().m11() >= DETAIL_ZOOM
+    assert not win.view.minimap.isVisible()
+    win.view.reset_zoom()  # the user zooms in to work on a layer, then asks to see the layout again
+    win.edit_actions.arrange.trigger()
+    assert "arranged already" in win.statusBar().currentMessage() and win.document.undo_stack.count() == 1
+    outside = [win.document.project.graph.node(n).name for n in win.scene.node_items if not visible(win, n)]
+    assert outside == []

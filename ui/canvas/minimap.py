@@ -1,7 +1,9 @@
 """The minimap: an overview of the whole graph in the canvas's corner, with the part on screen outlined.
 
-It shows while the graph reaches past the view, and hides when all of it is on screen. A click or a
-drag on it centres the view there. It draws the boxes the canvas's own overview keeps
+It shows while the graph reaches past the view, and hides when all of it is on screen. It never lies over
+a layer: where one is under its corner (a short canvas, a tall dock below it) it hides, and it comes back when
+the view moves or grows off the layer; a view too small for it hides it too. A click or a drag on it centres
+the view there. It draws the boxes the canvas's own overview keeps
 (:meth:`ui.canvas.overview.OverviewItem.boxes`), one call per colour, so a 1,000-node graph costs little.
 """
 
@@ -9,12 +11,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
+from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import QPainter, QPalette, QPen, QPixmap, QTransform
 from PySide6.QtWidgets import QWidget
 
 from ui import theme
-from ui.canvas.items import app_font_pixels
+from ui.canvas.items import NodeItem, app_font_pixels
 
 if TYPE_CHECKING:
     from ui.canvas.scene import CanvasScene
@@ -24,6 +26,7 @@ SIZE_EM = (15, 10)  # width and height in application-font heights
 MIN_HEIGHT_EM = 4  # a long, flat graph gets a flatter map, down to this
 CORNER = 12  # pixels from the view's bottom-right corner
 PAD = 6  # pixels inside its frame
+MOST_OF_VIEW = 0.4  # a view where it would take more of the width or the height than this shows no minimap
 
 
 class Minimap(QWidget):
@@ -36,6 +39,7 @@ class Minimap(QWidget):
         self._to_map = QTransform()
         self._cached: tuple[tuple, QPixmap] | None = None
         self._shown: tuple | None = None  # what the last repaint showed: the view's rect and the graph's
+        self._checked: tuple[tuple, bool] | None = None  # (what the view showed, whether a layer was under the map)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setToolTip("The whole graph: click or drag to move the view there")
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, False)
@@ -81,7 +85,8 @@ class Minimap(QWidget):
         return self.view.mapToScene(self.view.viewport().rect()).boundingRect()
 
     def sync(self) -> None:
-        """Show while the graph reaches past the view; repaint when what it shows moved.
+        """Show while the graph reaches past the view, where there is room and no layer under it; repaint when
+        what it shows moved.
 
         Called from every paint of the canvas: the map lies over it with see-through corners, so its own
         repaint repaints the canvas under it, and an unconditional one here would never let the canvas rest
@@ -92,6 +97,7 @@ class Minimap(QWidget):
         wanted = not graph.isEmpty() and not visible.contains(graph)
         if wanted:
             self.place()
+            wanted = self.has_room() and not self.covers_a_layer()
         if wanted != self.isVisible():
             self.setVisible(wanted)
             self._shown = None
@@ -102,6 +108,31 @@ class Minimap(QWidget):
         if wanted and state != self._shown:
             self._shown = state
             self.update()
+
+    def has_room(self) -> bool:
+        """Whether the view is large enough for the map to leave most of it to the canvas."""
+        area = self.view.viewport().size()
+        return self.width() <= MOST_OF_VIEW * area.width() and self.height() <= MOST_OF_VIEW * area.height()
+
+    def viewport_rect(self) -> QRect:
+        """Where the map lies, in the viewport's coordinates (it is the view's child, over the viewport)."""
+        return self.geometry().translated(-self.view.viewport().pos())
+
+    def covers_a_layer(self) -> bool:
+        """Whether a layer's box is under the map (where it is placed, shown or not).
+
+        Asked of the scene's index for the map's rectangle only, and again only when the view, the map or a
+        node moved: panning a 10,000-node graph pays for the few items under the corner, not a loop over all.
+        """
+        scene = self.view.scene()
+        if scene is None:
+            return False
+        under = self.view.mapToScene(self.viewport_rect()).boundingRect()
+        key = (under.getRect(), id(scene), scene.overview.version)
+        if self._checked is None or self._checked[0] != key:
+            items = scene.items(under, Qt.ItemSelectionMode.IntersectsItemBoundingRect)
+            self._checked = (key, any(isinstance(item, NodeItem) for item in items))
+        return self._checked[1]
 
     def changeEvent(self, event) -> None:
         super().changeEvent(event)

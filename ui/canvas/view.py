@@ -4,7 +4,9 @@ payload the palette sends.
 Zoom is told relative to :func:`ui.canvas.items.readable_scale`: at 100 % canvas text is as large as
 the application font. A graph's first frame zooms out to fit it, down to FIRST_FRAME_LEAST (80 %, and
 never canvas text under LEAST_TEXT_PX on screen); a graph that does not fit even there shows its start at
-that zoom, and the minimap (ui/canvas/minimap.py) the rest.
+that zoom, and the minimap (ui/canvas/minimap.py) the rest. After Arrange, which lays the graph out for the
+view's shape, all of it shows even where that takes a zoom under the readable one (down to DETAIL_ZOOM, where
+the nodes are still drawn in full): the user asked to see the new layout.
 """
 
 from __future__ import annotations
@@ -164,6 +166,12 @@ class CanvasView(QGraphicsView):
         large for that shows its start at that least zoom (the minimap shows the rest, Frame All all of it)."""
         self._frame(self.scene().content_rect(), MOST_FOR_ALL)
 
+    def frame_arranged(self) -> None:
+        """The frame after Arrange: as :meth:`frame_readable`, but a graph that does not fit where its text reads
+        (a short canvas under a tall dock) is fitted whole, down to DETAIL_ZOOM; only one too large even for that
+        shows its start at the least readable zoom."""
+        self._frame(self.scene().content_rect(), MOST_FOR_ALL, DETAIL_ZOOM)
+
     def least_readable_scale(self) -> float:
         """The smallest scale a first frame zooms out to: FIRST_FRAME_LEAST of 100 %, text LEAST_TEXT_PX high."""
         return max(FIRST_FRAME_LEAST * self.readable_zoom(), LEAST_TEXT_PX / TEXT_PX)
@@ -191,7 +199,7 @@ class CanvasView(QGraphicsView):
         self.centerOn(rect.center())
         self._note_zoom()
 
-    def _frame(self, rect: QRectF, most: float) -> None:
+    def _frame(self, rect: QRectF, most: float, fit_down_to: float | None = None) -> None:
         if rect.isEmpty():
             return
         readable = self.readable_zoom()
@@ -201,7 +209,9 @@ class CanvasView(QGraphicsView):
         fit = self.fit_scale(rect.width(), rect.height())
         # Fitted where the text still reads; a graph too large for that shows its start at the least zoom where
         # text reads (at 100 % an import four layers wide that needed 76 % showed less of itself than it could).
-        scale = min(fit, most * readable) if fit >= least else least
+        # After Arrange, fitted whole down to ``fit_down_to``.
+        fits_down_to = least if fit_down_to is None else min(least, fit_down_to)
+        scale = min(fit, most * readable) if fit >= fits_down_to else least
         self.cover(with_margin)  # room to centre on it at the new zoom
         self.setTransform(QTransform.fromScale(scale, scale))
         self.cover()
