@@ -22,10 +22,11 @@ from netbuilder.layers import TensorType
 from netbuilder.model.edits import Rename, SetFrozen
 from netbuilder.model.graph import Edge
 from netbuilder.model.rewiring import disconnect_all, insert_after, insert_before, set_as_output
-from ui.canvas.items import HEADER, NODE_WIDTH, WireItem
+from ui.canvas.items import HEADER, NODE_WIDTH
 from ui.canvas.quick_add import QuickAddPopup, kinds_for_wire
 from ui.canvas.scene import CanvasScene
 from ui.canvas.wire_gestures import insert_into_wire, reveal
+from ui.canvas.wire_items import WireItem
 from ui.code_dialog import CodeDialog
 from ui.document import Document
 from ui.quick_fixes import all_fixes, apply_fix, fix_text

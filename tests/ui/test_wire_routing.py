@@ -9,7 +9,8 @@ from PySide6.QtGui import QPainterPath
 from PySide6.QtTest import QTest
 
 from netbuilder.model.edits import Move
-from ui.canvas.items import NODE_WIDTH, NodeItem, wire_path
+from ui.canvas.items import NODE_WIDTH, NodeItem
+from ui.canvas.wire_items import wire_path
 
 SAMPLES = 400
 

@@ -15,9 +15,10 @@ from PySide6.QtGui import QAction, QContextMenuEvent
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsView, QMenu
 
 from netbuilder.model.graph import Edge
-from ui.canvas.items import NodeItem, WireItem
+from ui.canvas.items import NodeItem
 from ui.canvas.quick_add import insert_layer
 from ui.canvas.scene import CanvasScene
+from ui.canvas.wire_items import WireItem
 from ui.edit_menu import EditActions
 from ui.layer_menu import LayerActions
 from ui.quick_fixes import node_fixes

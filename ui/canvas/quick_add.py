@@ -33,9 +33,10 @@ from netbuilder.model.graph import Edge
 from netbuilder.model.layout import COLUMN, ROW, is_free, nearest_free, node_height
 from ui import theme
 from ui.canvas import wire_gestures
-from ui.canvas.items import HEADER, NODE_WIDTH, WireItem, snap
+from ui.canvas.items import HEADER, NODE_WIDTH, snap
 from ui.canvas.scene import CanvasScene
 from ui.canvas.wire_gestures import WireEnd
+from ui.canvas.wire_items import WireItem
 
 KIND_ROLE = Qt.ItemDataRole.UserRole
 ORDER_ROLE = Qt.ItemDataRole.UserRole + 1  # the catalog's order, which ties keep

@@ -25,12 +25,11 @@ from ui.canvas.items import (
     PREVIEW_Z,
     NodeItem,
     PortItem,
-    WireItem,
     snap,
-    wire_path,
 )
 from ui.canvas.overview import OverviewItem
 from ui.canvas.wire_gestures import DuplicateDrag, RefusalNote, WireEnd
+from ui.canvas.wire_items import WireItem, wire_path
 from ui.canvas.wire_labels import wire_labels_of
 from ui.document import Document
 

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QRectF, Qt
 
 if TYPE_CHECKING:
-    from ui.canvas.items import WireItem
     from ui.canvas.scene import CanvasScene
+    from ui.canvas.wire_items import WireItem
 
 CELL = 240.0  # grid cell, in scene units: about a node's width
 ALONG = (0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8, 0.12, 0.88)  # the spots tried, as fractions of the wire's length
