@@ -1,7 +1,8 @@
 """Where each wire's shape label goes: somewhere free along its wire, or hidden until the wire is hovered.
 
 A label may sit above or below its wire at one of a few points along it (the middle first); it takes
-the first spot that covers no node (nor its ports) and no other label shown. A label that finds no
+the first spot that covers no node (nor its ports), no other label shown, and not its own wire (the
+steep middle of an S-curve would strike through it). A label that finds no
 such spot is hidden; hovering its wire shows it (over the nodes) and its tooltip names the shape.
 
 Placement is lazy and incremental: wires whose path or text changed, and nodes that moved, came or
@@ -20,6 +21,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QPainterPath, QPainterPathStroker
 
 if TYPE_CHECKING:
     from ui.canvas.scene import CanvasScene
@@ -29,6 +31,7 @@ CELL = 240.0  # grid cell, in scene units: about a node's width
 ALONG = (0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8, 0.12, 0.88)  # the spots tried, as fractions of the wire's length
 OFF_WIRE = 2.0  # gap between a label and its wire
 CLEAR = 2.0  # room kept between a label and anything else
+LINE_WIDTH = 2.0  # a label must not touch its own wire's line (the pen is 2.2 wide; the label sits OFF_WIRE away)
 PORT_REACH = 9.0  # ports stick out this far left and right of a node's body (PORT_RADIUS + 3)
 ALL_AT_ONCE = 300  # up to this many waiting labels are placed in one go, on screen or not
 
@@ -212,12 +215,21 @@ class WireLabels:
         size = wire.label.boundingRect().size()
         w, h = size.width(), size.height()
         path = wire.path()
+        own: QPainterPath | None = None  # the wire's own line, made only for a spot clear of nodes and labels
         for t in ALONG:
             point = path.pointAtPercent(t)
-            for dy in (-h - OFF_WIRE, OFF_WIRE):
-                spot = QRectF(point.x() - w / 2, point.y() + dy, w, h)
+            # Above and below the wire; then, where it runs steeply, beside it.
+            beside = OFF_WIRE + 2
+            for dx, dy in ((-w / 2, -h - OFF_WIRE), (-w / 2, OFF_WIRE), (beside, -h / 2), (-w - beside, -h / 2)):
+                spot = QRectF(point.x() + dx, point.y() + dy, w, h)
                 room = spot.adjusted(-CLEAR, -CLEAR, CLEAR, CLEAR)
-                if next(self._nodes.hits(room), None) is None and next(self._labels.hits(room), None) is None:
+                if next(self._nodes.hits(room), None) is not None or next(self._labels.hits(room), None) is not None:
+                    continue
+                if own is None:
+                    stroker = QPainterPathStroker()
+                    stroker.setWidth(LINE_WIDTH)
+                    own = stroker.createStroke(path)
+                if not own.intersects(spot):
                     return spot
         return None
 
