@@ -377,3 +377,35 @@ def test_a_shaky_click_on_an_output_opens_no_quick_add(open_window) -> None:  # 
     drag(win, start, end)
     popup = win.edit_actions.quick_add.popup
     assert (popup is None or not popup.isVisible()) and win.scene.dangling_wire is None and steps(win) == 0
+
+
+def test_a_selected_wire_is_drawn_in_the_selection_colour_without_qts_dashed_box(open_window) -> None:  # noqa: F811
+    # Seen on Xvfb: Ctrl+click on a wire that loops back drew Qt's dashed selection rectangle round everything the
+    # wire spans, across other nodes and wires. The selection colour along the wire says it is selected.
+    import numpy as np
+    from PySide6.QtGui import QImage, QPainter, QPainterPathStroker
+
+    win = cnn(open_window)
+    graph = win.document.project.graph
+    edge = next(e for e in win.scene.wire_items if graph.node(e.src).name == "relu3")
+    wire = win.scene.wire_items[edge]
+    area = wire.boundingRect()
+
+    def render() -> np.ndarray:
+        image = QImage(int(area.width()), int(area.height()), QImage.Format.Format_ARGB32)
+        image.fill(0)
+        painter = QPainter(image)
+        win.scene.render(painter, QRectF(image.rect()), area)
+        painter.end()
+        return np.frombuffer(image.constBits(), np.uint32).reshape(image.height(), image.width()).copy()
+
+    before = render()
+    wire.setSelected(True)
+    after = render()
+    stroker = QPainterPathStroker()
+    stroker.setWidth(14)  # the wire and its antialiased edge, generously
+    near = stroker.createStroke(wire.path())
+    changed = np.argwhere(before != after)
+    assert len(changed) > 50  # the wire took the selection colour
+    stray = [(x, y) for y, x in changed if not near.contains(QPointF(area.left() + x + 0.5, area.top() + y + 0.5))]
+    assert stray == [], f"{len(stray)} pixels changed away from the wire, e.g. {stray[:5]}"

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QPainterPath, QPainterPathStroker
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsRectItem, QGraphicsSimpleTextItem
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsRectItem, QGraphicsSimpleTextItem, QStyle
 
 from netbuilder.model.graph import Edge
 from ui import theme
@@ -57,6 +57,12 @@ class WireItem(QGraphicsPathItem):
         self._hit_shape = None
         wire_labels_of(self.canvas).changed(self)
         self.canvas.overview.wire_changed(self.edge)
+
+    def paint(self, painter, option, widget=None) -> None:
+        # Drawn in the selection colour when selected (restyle); Qt's own dashed box round everything the wire
+        # spans would cross other nodes and wires.
+        option.state &= ~QStyle.StateFlag.State_Selected
+        super().paint(painter, option, widget)
 
     def restyle(self) -> None:
         """Colours for the theme in use and the selection state."""
