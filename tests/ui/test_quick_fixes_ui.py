@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMenu
 
@@ -170,6 +170,24 @@ def test_the_badge_on_a_merge_inserts_the_reshape(window, qtbot) -> None:
     assert graph.by_name("add").id not in win.badges.badges  # fixed: the badge goes
     applied_once(win, qtbot, before, "shape")
     assert badge_of(win, "add").isVisible()  # and comes back with the problem
+
+
+def test_a_badge_over_a_wire_takes_the_whole_click(window, qtbot) -> None:
+    # Seen on Xvfb: with a wire passing behind a badge, a click on the badge where the wire runs selected the wire
+    # (a click within a few pixels of a wire selects it) and the fix was not applied.
+    project = merge_project()
+    graph = project.graph
+    graph.node(graph.by_name("y").id).position = (-300, 100)  # the add -> y wire loops back along a lane over add
+    win = open_project(window, project)
+    badge = badge_of(win, "add")
+    wire = next(w for e, w in win.scene.wire_items.items() if e.dst == graph.by_name("y").id)
+    box = badge.sceneBoundingRect()
+    lower = QPointF(box.center().x(), box.top() + 4)
+    assert wire.shape().contains(lower)  # the wire runs behind the badge here
+    win.view.centerOn(badge)
+    point = win.view.mapFromScene(lower)
+    QTest.mouseClick(win.view.viewport(), Qt.MouseButton.LeftButton, NONE, point)
+    qtbot.waitUntil(lambda: "shape" not in codes(win))
 
 
 def softmax_project(last: str = "Softmax") -> Project:

@@ -23,6 +23,7 @@ from ui.canvas.items import (
     NODE_WIDTH,
     NODE_Z,
     PREVIEW_Z,
+    WIRE_Z,
     NodeItem,
     PortItem,
     snap,
@@ -437,7 +438,11 @@ class CanvasScene(QGraphicsScene):
         selects it, Ctrl+click adds it to the selection or takes it out.
         """
         pos = event.scenePos()
-        top = next((i for i in self.items(pos) if isinstance(i, (NodeItem, PortItem))), None)
+        # What takes the click before a wire near it: a node, a port, or anything else over the wires that takes
+        # clicks (a layer's Fix badge); not a wire, its label, or what takes no button.
+        top = next((i for i in self.items(pos) if isinstance(i, (NodeItem, PortItem)) or (
+            i.zValue() > WIRE_Z and i.acceptedMouseButtons() & Qt.MouseButton.LeftButton
+            and not isinstance(i, WireItem) and not isinstance(i.parentItem(), WireItem))), None)
         alt = bool(event.modifiers() & Qt.KeyboardModifier.AltModifier)
         if alt and isinstance(top, NodeItem):
             if not top.isSelected():
