@@ -8,7 +8,7 @@ Runtime on the region alone and torch's layer with those weights agree on a rand
 otherwise the node is refused with the reason. After the walk, :func:`fuse_encoder_layers`
 replaces each chain that is exactly ``nn.TransformerEncoderLayer`` by one.
 
-:mod:`netbuilder.onnx.ops` and the importer import this module (never the other way round).
+:mod:`netbuilder.onnx.ops_linear_norm` (MatMul) and the importer import this module (never the other way round).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@
 Patterns (``PATTERNS``) are tried before an op's own mapper and return None when they do not
 match; the nodes they cover are handed their values through ``LayerMaker.claimed``. The
 value index at the end serves :mod:`netbuilder.onnx.ops_attention` too.
-:mod:`netbuilder.onnx.ops` imports this module (never the other way round).
+:mod:`netbuilder.onnx.ops` and its element-wise and sequence mappers import this module (never the other way round).
 """
 
 from __future__ import annotations

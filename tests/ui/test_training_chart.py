@@ -73,7 +73,7 @@ def test_smoothed_curve_is_the_debiased_ema_through_a_nan(chart) -> None:
     _, smoothed = curve_data(chart, 1, "smoothed")
     np.testing.assert_allclose(smoothed, reference_ema(losses, 0.6), equal_nan=True)
     assert np.isnan(smoothed[2]) and np.isinf(smoothed[5])
-    chart.smoothing_slider.setValue(90)  # the slider recomputes it whole
+    chart.controls.smoothing_slider.setValue(90)  # the slider recomputes it whole
     assert chart.smoothing == 0.9
     chart.redraw()
     np.testing.assert_allclose(curve_data(chart, 1, "smoothed")[1], reference_ema(losses, 0.9), equal_nan=True)
@@ -84,7 +84,7 @@ def test_log_axis_with_zero_and_negative_losses_draws(chart) -> None:
     chart.append_steps(1, 0, [1.0, 0.0, -0.5, 0.1, np.nan, 0.01], np.linspace(0, 1, 6), 1.0)
     chart.append_epoch(1, 0, {"loss": 0.0}, {"loss": -1.0}, 0.1, 1.0)
     chart.redraw()
-    chart.log_check.setChecked(True)
+    chart.controls.log_check.setChecked(True)
     assert chart.loss_plot.getAxis("left").logMode
     chart.redraw()
     chart.grab()
@@ -99,11 +99,11 @@ def test_fixed_y_range_holds_and_auto_fits_again(chart) -> None:
     fill(chart, 1)
     chart.redraw()
     chart.set_y_range(0.25, 0.75)
-    assert not chart.auto_y_check.isChecked() and chart.y_min_spin.isEnabled()
+    assert not chart.controls.auto_y_check.isChecked() and chart.controls.y_min_spin.isEnabled()
     assert chart.loss_plot.vb.viewRange()[1] == pytest.approx([0.25, 0.75])
-    chart.y_max_spin.setValue(1.5)
+    chart.controls.y_max_spin.setValue(1.5)
     assert chart.loss_plot.vb.viewRange()[1] == pytest.approx([0.25, 1.5])
-    chart.auto_y_check.setChecked(True)
+    chart.controls.auto_y_check.setChecked(True)
     chart.grab()
     assert chart.loss_plot.vb.viewRange()[1][1] > 1.9
 
@@ -111,7 +111,7 @@ def test_fixed_y_range_holds_and_auto_fits_again(chart) -> None:
 def test_x_axis_by_epoch_and_by_time(chart) -> None:
     chart.add_run(1, "run 1")
     fill(chart, 1)
-    chart.x_combo.setCurrentIndex(chart.x_combo.findData("epoch"))
+    chart.controls.x_combo.setCurrentIndex(chart.controls.x_combo.findData("epoch"))
     assert chart.x_mode == "epoch"
     chart.redraw()
     x, _ = curve_data(chart, 1, "raw")

@@ -17,9 +17,11 @@ it and fills at least :data:`KEEP_FILL` of it.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import pyqtgraph as pg
+
+from ui.training.chart_run import ChartRun
 
 Range = tuple[float, float]
 Bounds = list  # [x range or None, y range or None], in the view's coordinates (log10 on a log axis)
@@ -80,6 +82,50 @@ def following_x(current: Range | None, first: float, last: float, planned: float
         end = first + nice_step(X_HEADROOM * max(last - first, 1.0))
     span = max(end - first, 1e-9)
     return first - 0.01 * span, end + 0.01 * span
+
+
+def loss_bounds(runs: Iterable[ChartRun], x_mode: str, log_y: bool, x_now: Range, y_now: Range) -> Bounds | None:
+    """The loss plot's auto-range: x over every run given (to a live run's planned end), y over their step
+    and epoch losses, each kept while the data stays comfortably inside it (``x_now``, ``y_now``: the view's
+    range now)."""
+    first, last, planned = math.inf, -math.inf, None
+    y_low, y_high = math.inf, -math.inf
+    for run in runs:
+        for series in (run.steps, run.epochs.get("train/loss"), run.epochs.get("val/loss")):
+            if series is None or not len(series):
+                continue
+            xs = series.x(x_mode)
+            first, last = min(first, float(xs[0])), max(last, float(xs[-1]))
+            bounds = series.y_bounds(log=log_y)
+            if bounds is not None:
+                y_low, y_high = min(y_low, bounds[0]), max(y_high, bounds[1])
+        end = run.planned.get(x_mode)
+        if end is not None:
+            planned = max(planned or end, end)
+    if first > last:
+        return None
+    if planned is not None:
+        first = min(first, 0.0)
+    x = following_x(x_now, first, last, planned)
+    if y_low > y_high:
+        return [list(x), None]
+    if log_y:
+        y_low, y_high = math.log10(y_low), math.log10(y_high)
+    return [list(x), list(sticky_y(y_now, y_low, y_high))]
+
+
+def epoch_bounds(runs: Iterable[ChartRun], y_now: Range, prefixes: tuple[str, ...], name: str | None) -> Bounds | None:
+    """A lower-plot view's y auto-range over the runs' ``prefix + name`` epoch series (``y_now``: its range now)."""
+    low, high = math.inf, -math.inf
+    for run in runs:
+        for prefix in prefixes:
+            series = run.epochs.get(f"{prefix}{name}")
+            bounds = series.y_bounds() if series is not None else None
+            if bounds is not None:
+                low, high = min(low, bounds[0]), max(high, bounds[1])
+    if low > high:
+        return None
+    return [None, list(sticky_y(y_now, low, high))]
 
 
 class FollowingViewBox(pg.ViewBox):
