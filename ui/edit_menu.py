@@ -111,6 +111,12 @@ def _hand_over_at_exit() -> None:
     atexit.register(_hand_over_clipboard)
 
 
+def clipboard_may_hold_layers() -> bool:
+    """Whether the clipboard holds layers, or text that could be (a JSON object): Paste is offered only then."""
+    data = QGuiApplication.clipboard().mimeData()
+    return data is not None and (data.hasFormat(FRAGMENT_MIME) or data.text().lstrip().startswith("{"))
+
+
 def clipboard_fragment() -> dict[str, Any]:
     """The fragment on the system clipboard; :class:`FragmentError` when it holds something else."""
     data = QGuiApplication.clipboard().mimeData()
@@ -118,7 +124,9 @@ def clipboard_fragment() -> dict[str, Any]:
         return parse_fragment(bytes(data.data(FRAGMENT_MIME).data()))
     text = data.text() if data is not None else ""
     if not text.strip():
-        raise FragmentError("the clipboard is empty")
+        raise FragmentError("the clipboard is empty; select layers and copy them (Ctrl+C) first")
+    if not text.lstrip().startswith("{"):
+        raise FragmentError("the clipboard holds text, not layers; select layers and copy them (Ctrl+C) first")
     return parse_fragment(text)
 
 
@@ -183,6 +191,8 @@ class EditActions(QObject):
         self.cut = self._action("Cu&t", self._cut)
         self.copy = self._action("&Copy", lambda: copy_to_clipboard(self.scene))
         self.paste = self._action("&Paste", self._paste)
+        QGuiApplication.clipboard().dataChanged.connect(self._follow_clipboard)
+        self._follow_clipboard()
         self.duplicate = self._action("Dupl&icate", self._duplicate)
         self.add_layer = self._action("Quick Add &Layer…\tTab", self.quick_add.open)
         self.arrange = self._action("Arra&nge Layers", self._arrange)
@@ -237,6 +247,13 @@ class EditActions(QObject):
         ids = self.scene.selected_node_ids()
         if copy_to_clipboard(self.scene, "cut"):
             self.document.push(Compound(f"Cut {_plural(len(ids))}", [RemoveNode(n) for n in ids]))
+
+    def _follow_clipboard(self) -> None:
+        """Paste is enabled while the clipboard may hold layers (text copied from a table, say, is not)."""
+        can = clipboard_may_hold_layers()
+        self.paste.setEnabled(can)
+        self.paste.setStatusTip("Paste the copied layers" if can else "Nothing to paste: select layers and copy them "
+                                "(Ctrl+C) first")
 
     def _paste(self) -> None:
         try:

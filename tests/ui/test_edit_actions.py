@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QCursor, QGuiApplication
 from PySide6.QtTest import QTest
 
 from netbuilder import Project, load_project
 from netbuilder.examples import example_path
-from netbuilder.files.fragment import parse_fragment
+from netbuilder.files.fragment import FragmentError, parse_fragment
 from netbuilder.model.edits import Move
 from netbuilder.model.layout import is_free, layered_positions, node_height
 from ui.canvas.items import HEADER, NODE_WIDTH, NodeItem, snap
 from ui.document import Document
-from ui.edit_menu import FRAGMENT_MIME, paste_fragment
+from ui.edit_menu import FRAGMENT_MIME, clipboard_fragment, paste_fragment
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 
@@ -144,6 +145,24 @@ def test_pasting_garbage_says_so_and_changes_nothing(window) -> None:
     keys(win, Qt.Key.Key_V)
     assert "not netbuilder layers" in win.statusBar().currentMessage()
     assert snapshot(win) == before and win.document.undo_stack.count() == 0
+
+
+def test_paste_is_offered_only_while_the_clipboard_may_hold_layers(window) -> None:
+    # Seen on Xvfb: after Copy CSV in the Summary dock, the canvas menu offered Paste, which said "the clipboard
+    # is empty". Text that is no layers greys Paste out; layers copied bring it back.
+    win = window()
+    paste = win.edit_actions.paste
+    QGuiApplication.clipboard().setText("layer,output shape\nfc1,\"[N, 64]\"\n")
+    QGuiApplication.processEvents()
+    assert not paste.isEnabled() and "copy them (Ctrl+C) first" in paste.statusTip()
+    with pytest.raises(FragmentError, match="the clipboard holds text, not layers"):
+        clipboard_fragment()
+    win.scene.select_nodes([win.document.project.graph.by_name("fc1").id])
+    keys(win, Qt.Key.Key_C)
+    QGuiApplication.processEvents()
+    assert paste.isEnabled()
+    keys(win, Qt.Key.Key_V)
+    assert win.statusBar().currentMessage() == "Pasted 1 layer"
 
 
 def test_arrange_lays_out_by_depth_in_one_undo_step(window) -> None:
