@@ -203,6 +203,29 @@ def softmax_project(last: str = "Softmax") -> Project:
     return project
 
 
+def test_a_layer_the_lint_faults_is_drawn_red_like_a_shape_problem(window, qtbot) -> None:
+    # Seen on Xvfb: a Softmax before a cross-entropy loss had a Fix badge but a normal border and tooltip; only
+    # shape problems turned a node red. Switching the loss clears it; undo brings it back.
+    from netbuilder.files.project_edits import SetTraining
+    from ui.canvas.items import ERROR
+
+    win = open_project(window, softmax_project())
+    item = win.scene.node_items[win.document.project.graph.by_name("act").id]
+
+    def red_pixels() -> int:
+        win.view.centerOn(item)
+        image = win.view.grab(win.view.mapFromScene(item.sceneBoundingRect()).boundingRect()).toImage()
+        return sum(1 for y in range(image.height()) for x in range(0, image.width(), 2)
+                   if image.pixelColor(x, y) == ERROR)
+
+    assert "Problem: " in item.toolTip() and "cross_entropy" in item.toolTip()
+    assert red_pixels() > 100
+    assert win.document.push(SetTraining({"loss": "mse"}))
+    assert "Problem" not in item.toolTip() and red_pixels() == 0
+    win.undo_action.trigger()
+    assert "Problem: " in item.toolTip() and red_pixels() > 100
+
+
 def test_the_layer_context_menu_deletes_the_softmax_before_cross_entropy(window, qtbot) -> None:
     win = open_project(window, softmax_project())
     before = snapshot(win)

@@ -285,12 +285,22 @@ class NodeItem(QGraphicsRectItem):
         self._info_shown = info
         self._tip_stale = True  # written when asked for (toolTip), not for each of 10,000 nodes at open
         node = self.node
-        colour = ERROR if info.problem is not None else category_colour(node.spec.category)
+        colour = ERROR if self.problem(info) is not None else category_colour(node.spec.category)
         if colour is not self._overview_colour:  # one QColor per category: identity says it
             self._overview_colour = colour
             self.canvas.overview.node_changed(self.node_id)
         self.update()
         return True
+
+    def problem(self, info):
+        """The node's problem: its shapes' (``info``, from inference) or the project's lint's (a Softmax before a
+        cross-entropy loss), which inference cannot see."""
+        return info.problem if info.problem is not None else self.canvas.lint_problems.get(self.node_id)
+
+    def restate(self) -> None:
+        """Draw the node's problem state again (the lint's verdict on it changed)."""
+        self._info_shown = None
+        self.refresh_info()
 
     def toolTip(self) -> str:
         """Kind, name and doc line, frozen or not, and the problem. Python callers get it from here; Qt's own
@@ -301,8 +311,8 @@ class NodeItem(QGraphicsRectItem):
             tip = f"{node.kind} '{node.name}': {node.spec.doc}"
             if node.frozen:
                 tip += "\n\nFrozen: training keeps its weights as they are."
-            if info.problem is not None:
-                tip += f"\n\nProblem: {info.problem.message}"
+            if (problem := self.problem(info)) is not None:
+                tip += f"\n\nProblem: {problem.message}"
             if tip != self._tip:
                 self._tip = tip
                 self.setToolTip(tip)
@@ -327,11 +337,12 @@ class NodeItem(QGraphicsRectItem):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         body = QPainterPath()
         body.addRoundedRect(QRectF(0, 0, NODE_WIDTH, h), 8, 8)
-        border = ERROR if info.problem is not None else colours.node_border
+        problem = self.problem(info)
+        border = ERROR if problem is not None else colours.node_border
         if self.isSelected():
             border = QColor("#ffca28")
-        painter.setPen(QPen(border, 3 if (self.isSelected() or info.problem) else 1.5))
-        back = colours.problem_body if info.problem is not None else colours.node_body
+        painter.setPen(QPen(border, 3 if (self.isSelected() or problem) else 1.5))
+        back = colours.problem_body if problem is not None else colours.node_body
         painter.setBrush(back)
         painter.drawPath(body)
         header = QPainterPath()
@@ -371,5 +382,5 @@ class NodeItem(QGraphicsRectItem):
             text = "" if node.kind == "Output" else "?"
         if node.kind == "Output" and info.inputs:
             text = "returns " + ", ".join(str(t) for t in info.inputs.values())
-        painter.setPen(colours.problem_text if info.problem is not None else colours.node_text)
+        painter.setPen(colours.problem_text if problem is not None else colours.node_text)
         painter.drawText(QRectF(PAD, h - FOOTER, width, FOOTER - 2), left, elided(text, plain, width))

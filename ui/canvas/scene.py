@@ -12,6 +12,7 @@ from PySide6.QtCore import QLineF, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QKeySequence, QPainter, QPen
 from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsPathItem, QGraphicsScene
 
+from netbuilder.analysis.shape_inference import Problem
 from netbuilder.gc_pause import gc_paused
 from netbuilder.model.edits import AddNode, Compound, Disconnect, Move, RemoveNode
 from netbuilder.model.graph import Edge, Node
@@ -61,6 +62,7 @@ class CanvasScene(QGraphicsScene):
         self.node_items: dict[str, NodeItem] = {}
         self.detailed = True  # False: zoomed out to an overview (see canvas_items.DETAIL_ZOOM)
         self.wire_items: dict[Edge, WireItem] = {}
+        self.lint_problems: dict[str, Problem] = {}  # errors the lint finds on a node (drawn red like a shape's)
         self._selected_wires: set[WireItem] = set()
         self._seen_generation = -1  # the inference update the items show (-1: none yet, so look at all)
         self.wire_pens: tuple[QPen, QPen] = (QPen(), QPen())  # a wire's pen, unselected and selected (restyle)
@@ -100,6 +102,7 @@ class CanvasScene(QGraphicsScene):
             for edge in self.graph.edges:
                 self._edge_added(edge)
         self._seen_generation = document.inference.generation  # the items were made from it
+        self._refresh_lint()
 
     @property
     def snap_to_grid(self) -> bool:
@@ -254,6 +257,23 @@ class CanvasScene(QGraphicsScene):
             item.refresh_info()
         for wire in wires:
             wire.refresh_label()
+        self._refresh_lint()
+
+    def _refresh_lint(self) -> None:
+        """Follow the errors the project's lint puts on nodes (not the shapes': each node's info has those)."""
+        shapes = set(self.document.inference.problems)
+        found: dict[str, Problem] = {}
+        for problem in self.document.problems():
+            if (problem.severity == "error" and problem.node in self.node_items and problem not in shapes
+                    and problem.node not in found):
+                found[problem.node] = problem
+        if found == self.lint_problems:
+            return
+        changed = {n for n in found.keys() | self.lint_problems.keys() if found.get(n) != self.lint_problems.get(n)}
+        self.lint_problems = found
+        for node_id in changed:
+            if (item := self.node_items.get(node_id)) is not None:  # not one just deleted
+                item.restate()
 
     def node_moved(self, node_id: str) -> None:
         for edge in [*self.graph.in_edges(node_id).values(), *self.graph.out_edges(node_id)]:
