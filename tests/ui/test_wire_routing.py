@@ -84,7 +84,7 @@ def test_the_wire_being_drawn_backwards_shows_above_the_nodes_and_clear_of_its_o
     end = win.view.mapFromScene(linear.pos() + QPointF(-60, 30))  # back to the left of the node
     for k in range(1, 6):
         QTest.mouseMove(viewport, start + (end - start) * (k / 5))
-    preview = scene._preview
+    preview = scene.drawing.preview
     try:
         assert preview is not None and preview.isVisible() and preview.scene() is scene
         assert preview.zValue() > max(item.zValue() for item in scene.node_items.values())
@@ -92,4 +92,4 @@ def test_the_wire_being_drawn_backwards_shows_above_the_nodes_and_clear_of_its_o
         assert inside(body(linear), preview.path()) == []
     finally:
         QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, end + QPoint(0, 1))
-    assert scene._preview is None and win.document.undo_stack.count() == 0
+    assert scene.drawing.preview is None and win.document.undo_stack.count() == 0

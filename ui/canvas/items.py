@@ -167,16 +167,16 @@ class PortItem(QGraphicsEllipseItem):
 
     def mousePressEvent(self, event) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
-            self.scene().start_wire(self)
+            self.scene().drawing.start(self)
             event.accept()
         else:
             super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event) -> None:
-        self.scene().drag_wire(event.scenePos())
+        self.scene().drawing.drag(event.scenePos())
 
     def mouseReleaseEvent(self, event) -> None:
-        self.scene().finish_wire(event.scenePos())
+        self.scene().drawing.finish(event.scenePos())
 
 
 class NodeItem(QGraphicsRectItem):

@@ -23,21 +23,19 @@ from ui.canvas.items import (
     HEADER,
     NODE_WIDTH,
     NODE_Z,
-    PREVIEW_Z,
     WIRE_Z,
     NodeItem,
     PortItem,
     snap,
 )
 from ui.canvas.overview import OverviewItem
-from ui.canvas.wire_gestures import DuplicateDrag, RefusalNote, WireEnd
-from ui.canvas.wire_items import WireItem, wire_path
+from ui.canvas.wire_drawing import WireDrawing
+from ui.canvas.wire_gestures import DuplicateDrag, RefusalNote
+from ui.canvas.wire_items import WireItem
 from ui.canvas.wire_labels import wire_labels_of
 from ui.document import Document
 
 LAYER_MIME = "application/x-netbuilder-layer"
-PORT_REACH_PX = 4.0  # a wire let go this close to a port (in screen pixels) lands on it
-MARK_ALL_PORTS = 2000  # up to this many nodes, a wire being drawn marks every port; beyond, those on screen
 # Qt skips such an item's paint, yet it still takes clicks, drags and selection.
 NO_CONTENTS = QGraphicsItem.GraphicsItemFlag.ItemHasNoContents
 GRID_LINE_EVERY = 5  # a grid line every 5 snap points, so the grid reads as a guide, not as noise
@@ -72,16 +70,13 @@ class CanvasScene(QGraphicsScene):
         self._theme_pens()
         self.overview = OverviewItem(self)  # before the nodes: each tells it when it changes
         self.addItem(self.overview)
-        self._wire_from: PortItem | None = None
-        self._preview: QGraphicsPathItem | None = None
+        self.drawing = WireDrawing(self)  # a wire being drawn from a port
         self._snap_to_grid = True
         self.dragging_nodes = False  # a node drag is under way (nodes snap to the grid as they move)
         self.drag_started = False  # the pointer has left the press point by more than a click's jitter
         self._press_screen = QPoint()
         self._press_scene = QPointF()
         self._pressed_at: dict[str, QPointF] = {}  # the dragged nodes' positions at the press
-        self._detached: Edge | None = None  # the wire pulled off an input, following the cursor
-        self._dangling: QGraphicsPathItem | None = None  # a wire let go on empty canvas, while the quick-add is open
         self._alt_drag: DuplicateDrag | None = None  # an Alt-drag under way
         self._hovered_wire: Edge | None = None  # the wire a dragged layer would go into
         self._stacked = 0.0  # how far above NODE_Z the last dragged nodes are drawn (see _raise)
@@ -353,103 +348,14 @@ class CanvasScene(QGraphicsScene):
         if moved:  # a whole drag is one undo step
             self.document.push(Move(moved))
 
-    def start_wire(self, port: PortItem) -> None:
-        self.drop_dangling()
-        self._detached = self.graph.in_edges(port.node_id).get(port.name) if port.is_input else None
-        if self._detached is not None:  # pulled off a connected input: the wire follows the cursor from its source
-            self.wire_items[self._detached].setVisible(False)
-            port = self.node_items[self._detached.src].ports[(self._detached.src_port, False)]
-        self._wire_from = port
-        self._preview = QGraphicsPathItem()
-        self._preview.setPen(QPen(QColor("#ff7043"), 2, Qt.PenStyle.DashLine))
-        self._preview.setZValue(PREVIEW_Z)
-        self.addItem(self._preview)
-        for item in self._nodes_to_mark():
-            for other in item.ports.values():
-                if other.is_input != port.is_input and other.node_id != port.node_id:
-                    edge = self._edge(port, other)
-                    other.highlight = edge == self._detached or wire_gestures.connect_problem(self, edge) is None
-
-    def port_at(self, pos: QPointF) -> PortItem | None:
-        """The port under ``pos``, or the nearest one within a few pixels of it (a port is a small target)."""
-        reach = PORT_REACH_PX / max(wire_gestures.zoom_of(self), 1e-6)
-        near = [i for i in self.items(QRectF(pos.x() - reach, pos.y() - reach, 2 * reach, 2 * reach))
-                if isinstance(i, PortItem) and i.isVisible()]
-        return min(near, key=lambda p: (p.scenePos() - pos).manhattanLength(), default=None)
-
-    def _nodes_to_mark(self) -> list[NodeItem]:
-        """The nodes whose ports show whether they take the wire being drawn: all of them, or in a large graph
-        those on screen (asking 20,000 ports took seconds at 10,000 nodes)."""
-        if len(self.node_items) <= MARK_ALL_PORTS or not self.views():
-            return list(self.node_items.values())
-        seen = set()
-        for view in self.views():
-            rect = view.mapToScene(view.viewport().rect()).boundingRect()
-            seen.update(i for i in self.items(rect, Qt.ItemSelectionMode.IntersectsItemBoundingRect)
-                        if isinstance(i, NodeItem))
-        return list(seen)
-
-    @staticmethod
-    def _edge(a: PortItem, b: PortItem) -> Edge:
-        src, dst = (b, a) if a.is_input else (a, b)
-        return Edge(src.node_id, src.name, dst.node_id, dst.name)
-
-    def drag_wire(self, pos: QPointF) -> None:
-        if self._wire_from is None or self._preview is None:
-            return
-        start, own = self._wire_from.scenePos(), self._wire_from.node_item.body_rect()
-        under = next((i for i in self.items(pos) if isinstance(i, NodeItem)), None)
-        other = under.body_rect() if under is not None else None
-        self._preview.setPath(wire_path(pos, start, other, own) if self._wire_from.is_input
-                              else wire_path(start, pos, own, other))
-
-    def finish_wire(self, pos: QPointF) -> None:
-        source, self._wire_from = self._wire_from, None
-        detached, self._detached = self._detached, None
-        if detached is not None and detached in self.wire_items:
-            self.wire_items[detached].setVisible(True)
-        target = self.port_at(pos)
-        # Let go on empty canvas, and further from the port than a click's jitter: a layer goes there.
-        reach = QApplication.startDragDistance() / max(wire_gestures.zoom_of(self), 1e-6)
-        on_canvas = (source is not None and target is None and detached is None
-                     and (pos - source.scenePos()).manhattanLength() > reach
-                     and wire_gestures.node_at(self, pos) is None)
-        preview, self._preview = self._preview, None
-        if preview is not None and on_canvas:
-            self._dangling = preview  # it stays while the quick-add is open, to show where the layer goes
-        elif preview is not None:
-            self.removeItem(preview)
-        for item in self.node_items.values():
-            if item.ports_made():
-                for port in item.ports.values():
-                    port.highlight = None
-        if source is None:
-            return
-        if target is None and detached is not None:  # pulled off and let go on nothing: it goes
-            wire_gestures.delete_wire(self, detached)
-            return
-        if on_canvas:  # pick a layer to go there
-            self.wire_dropped.emit(WireEnd(source.node_id, source.name, not source.is_input, pos))
-            return
-        if target is None:
-            return
-        if target is source:
-            return
-        if target.is_input == source.is_input:
-            wire_gestures.refuse(self, "a wire joins an output (right side) to an input (left side)", pos)
-            return
-        wire_gestures.connect(self, self._edge(source, target), pos, moving=detached)
-
     @property
     def dangling_wire(self) -> QGraphicsPathItem | None:
         """The wire drawn to where it was let go on empty canvas, while the quick-add there is open."""
-        return self._dangling
+        return self.drawing.dangling
 
     def drop_dangling(self) -> None:
         """Remove the wire left dangling where it was let go (the quick-add has closed)."""
-        if self._dangling is not None:
-            self.removeItem(self._dangling)
-            self._dangling = None
+        self.drawing.drop_dangling()
 
     def _gesture_press(self, event) -> bool:
         """A left press that starts a gesture of :mod:`ui.canvas.wire_gestures`; False lets Qt handle it.
