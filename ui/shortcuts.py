@@ -88,6 +88,7 @@ ACTION_KEYS: dict[str, Keys] = {
     # Run: the debugger keys of VS Code and Visual Studio (F5 go, Shift+F5 stop, F6 pause).
     "Train": Keys(None, ("F5",)), "Pause": Keys(None, ("F6",)), "Stop": Keys(None, ("Shift+F5",)),
     "Close": Keys(SK.Close, ("Ctrl+W",)), "User Guide": Keys(SK.HelpContents, ("F1",)),
+    "Keyboard Shortcuts": Keys(None, ("Ctrl+/",)),  # as in Google Docs, Slack and many editors
     # Nudge the selected layers a grid step (Shift: ten); only while the canvas has the focus.
     "Nudge Left": Keys(None, ("Left",)), "Nudge Right": Keys(None, ("Right",)),
     "Nudge Up": Keys(None, ("Up",)), "Nudge Down": Keys(None, ("Down",)),

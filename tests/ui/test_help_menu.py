@@ -166,3 +166,12 @@ def test_about_names_the_versions_and_the_training_device(window, qtbot) -> None
         box.close()
     assert "Training device: none: device 'mps' was asked for" in about_text("mps")  # a setting this machine lacks
     assert "Training device: CPU (this project's Device setting: Automatic)" in about_text("auto")  # no GPU here
+
+
+def test_ctrl_slash_opens_the_shortcut_sheet(window, qtbot) -> None:
+    # A new user found no key for the sheet in Help; Ctrl+/ is what Google Docs, Slack and many editors use.
+    win = window()
+    QTest.keyClick(win, Qt.Key.Key_Slash, Qt.KeyboardModifier.ControlModifier)
+    sheet = win.help_menu.sheet
+    assert sheet is not None and sheet.isVisible()
+    sheet.close()

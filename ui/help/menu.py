@@ -24,6 +24,8 @@ class HelpMenu(QMenu):
         self.sheet: ShortcutSheet | None = None
         self.guide: UserGuideDialog | None = None
         self.shortcuts_action = self.addAction("&Keyboard Shortcuts", self.show_shortcuts)
+        self.shortcuts_action.setShortcuts(action_keys("Keyboard Shortcuts"))
+        window.addAction(self.shortcuts_action)
         self.guide_action = self.addAction("&User Guide", self.show_guide)
         self.guide_action.setShortcuts(action_keys("User Guide"))
         window.addAction(self.guide_action)  # F1 works before the menu has been opened
