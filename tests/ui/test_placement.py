@@ -214,3 +214,50 @@ def test_arrange_under_a_tall_bottom_dock_leaves_the_whole_graph_on_screen(open_
     assert "arranged already" in win.statusBar().currentMessage() and win.document.undo_stack.count() == 1
     outside = [win.document.project.graph.node(n).name for n in win.scene.node_items if not visible(win, n)]
     assert outside == []
+
+
+def palette_double_click(win, kind: str) -> None:
+    """Double-click ``kind``'s entry in the Layers palette, with the mouse, as a user does."""
+    tree = win.palette.tree
+    [item] = [tree.topLevelItem(g).child(k) for g in range(tree.topLevelItemCount())
+              for k in range(tree.topLevelItem(g).childCount())
+              if tree.topLevelItem(g).child(k).data(0, Qt.ItemDataRole.UserRole) == kind
+              and not tree.topLevelItem(g).child(k).isHidden()]
+    tree.scrollToItem(item)
+    at = tree.visualItemRect(item).center()
+    QTest.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=at)
+    QTest.mouseDClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=at)
+
+
+def test_palette_double_clicks_build_a_wired_chain_not_a_stack(window) -> None:
+    """File > New, double-click Input, Linear, Linear: a chain wired left to right, none on another; then with
+    the Input selected, Output double-clicked goes beside it, wired from it (and Enter in the search the same)."""
+    win = window("linear_regression")
+    win.new_action.trigger()
+    graph = win.document.project.graph
+    assert len(graph) == 0
+    ids = []
+    for kind in ("Input", "Linear", "Linear"):
+        palette_double_click(win, kind)
+        [new] = win.scene.selected_node_ids()
+        ids.append(new)
+        assert overlapping(win) == [] and visible(win, new), kind
+    shot(win, "placement_palette_chain")
+    assert [graph.node(i).kind for i in ids] == ["Input", "Linear", "Linear"]
+    assert graph.in_edges(ids[1])["in"].src == ids[0] and graph.in_edges(ids[2])["in"].src == ids[1]
+    xs, ys = zip(*(graph.node(i).position for i in ids), strict=True)
+    assert xs[0] < xs[1] < xs[2] and ys[0] == ys[1] == ys[2]
+    win.scene.select_nodes([ids[0]])
+    palette_double_click(win, "Output")
+    [output] = win.scene.selected_node_ids()
+    assert graph.node(output).kind == "Output" and graph.in_edges(output)["in"].src == ids[0]
+    assert overlapping(win) == [] and visible(win, output)
+    assert graph.node(output).position[0] > graph.node(ids[0]).position[0]  # beside it, to its right
+    win.scene.select_nodes([ids[2]])
+    win.palette.search.setFocus()
+    QTest.keyClicks(win.palette.search, "dropout")
+    QTest.keyClick(win.palette.search, Qt.Key.Key_Return)
+    [dropout] = win.scene.selected_node_ids()
+    assert graph.node(dropout).kind == "Dropout" and graph.in_edges(dropout)["in"].src == ids[2]
+    assert overlapping(win) == [] and visible(win, dropout)
+    assert win.document.undo_stack.count() == 5  # one step each
