@@ -94,14 +94,19 @@ def insert_on_edge(graph: Graph, edge: Edge, kind: str, params: Mapping[str, Any
     return Compound(text or f"Insert {kind} '{node.name}' between '{src.name}' and '{dst.name}'", edits), node
 
 
+def wire_before(graph: Graph, node_id: str) -> Edge | None:
+    """The wire a layer inserted before ``node_id`` goes into: its first input's, else any of its wires in."""
+    wires = graph.in_edges(node_id)
+    return wires.get(first_input(graph.node(node_id))) or next(iter(wires.values()), None)
+
+
 def insert_before(graph: Graph, node_id: str, kind: str, params: Mapping[str, Any] | None = None
                   ) -> tuple[Compound, Node]:
     """A new ``kind`` layer feeding ``node_id``'s first input: on its wire when it has one, else
     placed to its left and wired into it."""
     node = graph.node(node_id)
     port = first_input(node)
-    wires = graph.in_edges(node_id)
-    edge = wires.get(port) or next(iter(wires.values()), None)
+    edge = wire_before(graph, node_id)
     if edge is not None:
         return insert_on_edge(graph, edge, kind, params, f"Insert {kind} before '{node.name}'")
     new = _new(graph, kind, params, (node.position[0] - COLUMN, node.position[1]))
@@ -181,4 +186,5 @@ __all__ = [
     "insert_on_edge",
     "make_room",
     "set_as_output",
+    "wire_before",
 ]

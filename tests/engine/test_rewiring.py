@@ -8,7 +8,8 @@ import json
 import pytest
 
 from netbuilder import Edge, Graph, Project
-from netbuilder.analysis.shape_inference import infer_shapes
+from netbuilder.analysis.shape_inference import ShapeInference, infer_shapes
+from netbuilder.analysis.wiring import kinds_after, kinds_before
 from netbuilder.errors import EditRefused
 from netbuilder.model.layout import is_free, node_height
 from netbuilder.model.rewiring import (
@@ -123,3 +124,28 @@ def test_a_free_position_is_the_nearest_spot_clear_of_every_box() -> None:
     assert abs(x - 900) <= 600 and abs(y) <= 400
 
 
+
+
+def test_the_layers_listed_before_or_after_a_layer_fit_there_and_insert_without_a_problem() -> None:
+    g = chain()
+    inference = ShapeInference(g)
+    fc, relu, x = g.by_name("fc"), g.by_name("relu"), g.by_name("x")
+    before, takes = kinds_before(g, inference, fc.id)
+    assert str(takes) == "[N, 4]"
+    assert {"ReLU", "Linear", "Dropout"} <= before
+    assert not {"Input", "Output", "Add", "Conv2d", "Split"} & before  # no input, no output, two in, wrong shape
+    after, takes = kinds_after(g, inference, relu.id)  # relu feeds y and head: the new layer feeds both
+    assert str(takes) == "[N, 3]" and "Output" not in after and "Linear" in after
+    already = infer_shapes(g).problems  # head leads to no Output: a warning
+    for kind in sorted(before):
+        edit, _node = insert_before(g, fc.id, kind)
+        applied(g, edit)
+        assert infer_shapes(g).problems == already, kind
+        edit.revert(g)
+    # Nothing wired in: anything that puts something out may feed it (an Input, first of all).
+    g.disconnect(g.in_edges(fc.id)["in"])
+    inference = ShapeInference(g)
+    unwired, takes = kinds_before(g, inference, fc.id)
+    assert takes is None and "Input" in unwired and "Output" not in unwired
+    with pytest.raises(EditRefused, match="has no input"):
+        kinds_before(g, inference, x.id)
