@@ -278,11 +278,12 @@ class LayerActions(QObject):
         if node_id is None:
             return
         try:
-            edit, _output = set_as_output(self.scene.graph, node_id)
+            edit, output = set_as_output(self.scene.graph, node_id)
         except EditRefused as exc:
             self._say(str(exc))
             return
-        self.document.push(edit)
+        if self.document.push(edit):
+            reveal(self.scene, output)  # it moved beside the layer, maybe off screen
 
     def _show_code(self) -> None:
         node_id = self._need_node("show in the code")

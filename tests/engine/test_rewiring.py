@@ -102,12 +102,18 @@ def test_disconnect_all_and_nothing_to_disconnect() -> None:
 
 def test_set_as_output_moves_the_wire_or_adds_an_output() -> None:
     g = chain()
-    fc, y = g.by_name("fc"), g.by_name("y")
+    fc, relu, y = g.by_name("fc"), g.by_name("relu"), g.by_name("y")
     edit, output = set_as_output(g, fc.id)
-    applied(g, edit)
+    applied(g, edit)  # the move undone with the wire
     assert output == y.id and g.in_edges(y.id)["in"].src == fc.id
+    # The Output comes beside fc: right of it, off the row where relu sits (its wire ran under relu,
+    # as if out of relu's port), clear of every layer.
+    assert y.position == (fc.position[0] + 300, fc.position[1] + 130) and clear_of_others(g, y.id)
     with pytest.raises(EditRefused, match="is the output already"):
         set_as_output(g, fc.id)
+    edit, _output = set_as_output(g, relu.id)
+    applied(g, edit)
+    assert y.position == (relu.position[0] + 300, relu.position[1])  # its row is free: on it
     bare = Graph()
     x = bare.add_node(bare.make_node("Input", "x", {"shape": [4]}, (0, 0)))
     edit, output = set_as_output(bare, x.id)
