@@ -17,6 +17,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QGraphicsView, QInputDialog, QMenu, QWidget
 
 from netbuilder.analysis.quick_fixes import QuickFix
+from netbuilder.analysis.wiring import kinds_after, kinds_before
 from netbuilder.errors import EditRefused
 from netbuilder.layers import TensorType
 from netbuilder.model.edits import Rename, SetFrozen
@@ -230,8 +231,21 @@ class LayerActions(QObject):
             build = insert_before if side == "before" else insert_after
             self._push_new(lambda: build(self.scene.graph, node_id, kind))
 
-        self.picker.open(self._picker_at(node_id, side), then, f"Insert before '{node.name}': type to search"
-                         if side == "before" else f"Insert after '{node.name}': type to search")
+        self.picker.open(self._picker_at(node_id, side), then, f"Insert {side} '{node.name}': type to search",
+                         self._fitting(node_id, side))
+
+    def _fitting(self, node_id: str, side: str) -> tuple[frozenset[str], str, TensorType | None]:
+        """The kinds that fit before or after the layer (as Insert Layer on Wire lists), the line saying so,
+        and the shape they take."""
+        graph = self.scene.graph
+        node = graph.node(node_id)
+        allowed, carried = (kinds_before if side == "before" else kinds_after)(graph, self.document.inference,
+                                                                                 node_id)
+        if carried is not None:
+            return allowed, f"Layers that take {carried}, {side} '{node.name}'", carried
+        if side == "before" and not graph.in_edges(node_id):
+            return allowed, f"Layers to feed '{node.name}'", None
+        return allowed, f"Layers {side} '{node.name}'", None
 
     def _insert_on_wire(self) -> None:
         edge = self.target_edge()
@@ -264,11 +278,12 @@ class LayerActions(QObject):
         if node_id is None:
             return
         try:
-            edit, _output = set_as_output(self.scene.graph, node_id)
+            edit, output = set_as_output(self.scene.graph, node_id)
         except EditRefused as exc:
             self._say(str(exc))
             return
-        self.document.push(edit)
+        if self.document.push(edit):
+            reveal(self.scene, output)  # it moved beside the layer, maybe off screen
 
     def _show_code(self) -> None:
         node_id = self._need_node("show in the code")

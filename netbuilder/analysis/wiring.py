@@ -1,15 +1,17 @@
-"""Checks behind the canvas's wire gestures: a wire that replaces another, a layer dropped into a wire.
+"""Checks behind the canvas's wire gestures: a wire that replaces another, a layer dropped into a wire,
+and which layers fit before or after a layer (the lists of Insert Layer Before… / After…).
 
-Both answer before anything is applied, with the reason a user reads when the gesture is refused,
+They answer before anything is applied, with the reason a user reads when the gesture is refused,
 so the canvas can light ports up while a wire is dragged and refuse a drop without an undo step.
 """
 
 from __future__ import annotations
 
 from netbuilder.analysis.shape_inference import ShapeInference
-from netbuilder.layers import CATALOG, ShapeError
-from netbuilder.layers.accepts import fit
+from netbuilder.layers import CATALOG, ShapeError, TensorType
+from netbuilder.layers.accepts import fit, kinds_accepting, kinds_for_wires, kinds_with_output
 from netbuilder.model.graph import Edge, Graph
+from netbuilder.model.rewiring import first_output, wire_before
 
 
 def replaced_wire(graph: Graph, edge: Edge) -> Edge | None:
@@ -68,4 +70,45 @@ def insert_problem(graph: Graph, inference: ShapeInference, kind: str, edge: Edg
     return None
 
 
-__all__ = ["insert_problem", "replace_problem", "replaced_wire"]
+def _carried(inference: ShapeInference, node_id: str, port: str) -> TensorType | None:
+    outputs = inference.outputs(node_id)
+    return outputs.get(port) if outputs else None
+
+
+def _into_wires(graph: Graph, inference: ShapeInference, edges: list[Edge], tensor: TensorType | None
+                ) -> frozenset[str]:
+    """The kinds that go into every one of ``edges`` (all leaving one output, which carries ``tensor``)."""
+    candidates = kinds_for_wires() & (kinds_accepting(tensor) if tensor is not None else frozenset(CATALOG))
+    return frozenset(k for k in candidates if all(insert_problem(graph, inference, k, e) is None for e in edges))
+
+
+def kinds_before(graph: Graph, inference: ShapeInference, node_id: str) -> tuple[frozenset[str], TensorType | None]:
+    """The kinds a layer inserted before ``node_id`` may be, and the shape they take (None: not known, or no wire).
+
+    On the wire into it (:func:`~netbuilder.model.rewiring.wire_before`): the kinds that take what it carries
+    and give what ``node_id`` takes. With no wire in, any kind that puts something out (an Input first).
+    """
+    edge = wire_before(graph, node_id)
+    if edge is None:
+        return kinds_with_output(), None
+    tensor = _carried(inference, edge.src, edge.src_port)
+    return _into_wires(graph, inference, [edge], tensor), tensor
+
+
+def kinds_after(graph: Graph, inference: ShapeInference, node_id: str) -> tuple[frozenset[str], TensorType | None]:
+    """The kinds a layer inserted after ``node_id`` may be, and the shape they take (None: not known yet).
+
+    They take what its first output gives; where that output feeds layers, the new one takes over its wires,
+    so it must give each of them what it takes.
+    """
+    port = first_output(graph.node(node_id))
+    tensor = _carried(inference, node_id, port)
+    outs = [e for e in graph.out_edges(node_id) if e.src_port == port]
+    if outs:
+        return _into_wires(graph, inference, outs, tensor), tensor
+    if tensor is None:
+        return frozenset(k for k, s in CATALOG.items() if s.input_ports(s.defaults())), None
+    return kinds_accepting(tensor), tensor
+
+
+__all__ = ["insert_problem", "kinds_after", "kinds_before", "replace_problem", "replaced_wire"]

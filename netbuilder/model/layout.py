@@ -100,14 +100,15 @@ def _spiral() -> list[tuple[float, float]]:
 _SPIRAL = _spiral()  # 3,600 moves
 
 
-def _clear_move(graph: Graph, boxes: list[tuple[float, float, float]]) -> tuple[float, float] | None:
+def _clear_move(graph: Graph, boxes: list[tuple[float, float, float]], ignore: frozenset[str] = frozenset()
+                ) -> tuple[float, float] | None:
     """The move of the _SPIRAL nearest to none that puts none of ``boxes`` on a node (checked only against the
-    nodes near enough to matter), or None when each does."""
+    nodes near enough to matter, ``ignore``'s ids not counted), or None when each does."""
     reach = 2 * COLUMN
     left, top = min(b[0] for b in boxes), min(b[1] for b in boxes)
     right, bottom = max(b[0] for b in boxes) + NODE_WIDTH, max(b[1] + b[2] for b in boxes)
     near = [_box(n) for n in graph if left - reach - 2 * NODE_WIDTH < n.position[0] < right + reach + NODE_WIDTH
-            and top - reach - 4 * ROW < n.position[1] < bottom + reach + 4 * ROW]
+            and top - reach - 4 * ROW < n.position[1] < bottom + reach + 4 * ROW and n.id not in ignore]
     for ox, oy in _SPIRAL:
         if not any(_collides((x + ox, y + oy, h), box) for x, y, h in boxes for box in near):
             return ox, oy
@@ -115,20 +116,22 @@ def _clear_move(graph: Graph, boxes: list[tuple[float, float, float]]) -> tuple[
 
 
 def nearest_free(graph: Graph, x: float, y: float, height: float = NODE_HEIGHT,
-                 preferred: list[tuple[float, float]] | None = None) -> tuple[float, float]:
+                 preferred: list[tuple[float, float]] | None = None, ignore: frozenset[str] = frozenset()
+                 ) -> tuple[float, float]:
     """A grid point for a new node box of ``height``: the first of ``preferred`` that is free, else the free one
-    nearest (x, y) (a walk outwards two GRID steps at a time, then further down)."""
+    nearest (x, y) (a walk outwards two GRID steps at a time, then further down). ``ignore``: ids not counted
+    (the node being placed, when it is in the graph already)."""
     for px, py in preferred or []:
         px, py = snap_grid(px, py)
-        if is_free(graph, px, py, height):
+        if is_free(graph, px, py, height, ignore):
             return px, py
     x, y = snap_grid(x, y)
-    move = _clear_move(graph, [(x, y, height)])
+    move = _clear_move(graph, [(x, y, height)], ignore)
     if move is not None:
         return x + move[0], y + move[1]
     reach = 2 * COLUMN
     for step in range(1, 1000):  # crowded all round: below, a row at a time
-        if is_free(graph, x, y + reach + step * ROW, height):
+        if is_free(graph, x, y + reach + step * ROW, height, ignore):
             return x, y + reach + step * ROW
     return x, y + reach + 1000 * ROW
 

@@ -19,6 +19,7 @@ from netbuilder.model.layout import (
     COLUMN,
     NODE_HEIGHT,
     NODE_WIDTH,
+    ROW,
     is_free,
     nearest_free,
     node_height,
@@ -94,14 +95,19 @@ def insert_on_edge(graph: Graph, edge: Edge, kind: str, params: Mapping[str, Any
     return Compound(text or f"Insert {kind} '{node.name}' between '{src.name}' and '{dst.name}'", edits), node
 
 
+def wire_before(graph: Graph, node_id: str) -> Edge | None:
+    """The wire a layer inserted before ``node_id`` goes into: its first input's, else any of its wires in."""
+    wires = graph.in_edges(node_id)
+    return wires.get(first_input(graph.node(node_id))) or next(iter(wires.values()), None)
+
+
 def insert_before(graph: Graph, node_id: str, kind: str, params: Mapping[str, Any] | None = None
                   ) -> tuple[Compound, Node]:
     """A new ``kind`` layer feeding ``node_id``'s first input: on its wire when it has one, else
     placed to its left and wired into it."""
     node = graph.node(node_id)
     port = first_input(node)
-    wires = graph.in_edges(node_id)
-    edge = wires.get(port) or next(iter(wires.values()), None)
+    edge = wire_before(graph, node_id)
     if edge is not None:
         return insert_on_edge(graph, edge, kind, params, f"Insert {kind} before '{node.name}'")
     new = _new(graph, kind, params, (node.position[0] - COLUMN, node.position[1]))
@@ -150,14 +156,30 @@ def disconnect_all(graph: Graph, node_ids: list[str]) -> Compound | None:
     return Compound(f"Disconnect {names}", [Disconnect(e) for e in edges])
 
 
+def beside(graph: Graph, source: Node, node: Node) -> tuple[float, float]:
+    """Where ``node`` (new, or in the graph already) goes to sit beside ``source``, fed by it: one column to
+    its right, on its row where that is free, else a row or two below or above (its wire then crosses no
+    layer: the next one in the chain sits on the row itself), else the free spot nearest."""
+    x, y = source.position[0] + COLUMN, source.position[1]
+    spots = [(x, y + k * ROW) for k in (0, 1, -1, 2, -2)]
+    ignore = frozenset({node.id})
+    height = node_height(node)
+    if node.position in spots and is_free(graph, *node.position, height, ignore):
+        return node.position  # beside it already
+    return nearest_free(graph, x, y, height, spots, ignore)
+
+
 def set_as_output(graph: Graph, node_id: str) -> tuple[Compound, str]:
     """Make ``node_id``'s first output what the model returns: the first Output's wire is moved to it,
-    or, in a graph without an Output, one is added to its right. The edit and the Output's id."""
+    or, in a graph without an Output, one is added. Either way the Output goes :func:`beside` it, in the
+    same edit (its wire would else run under the layers between, as if out of another). The edit and
+    the Output's id."""
     node = graph.node(node_id)
     port = first_output(node)
     output = next(iter(graph.of_kind("Output")), None)
     if output is None:
-        new = _new(graph, "Output", None, (node.position[0] + COLUMN, node.position[1]))
+        new = graph.make_node("Output")
+        new.position = beside(graph, node, new)
         return Compound(f"Add an Output after '{node.name}'",
                         [AddNode(new), Connect(node_id, port, new.id, "in")]), new.id
     edits: list[Edit] = []
@@ -166,11 +188,14 @@ def set_as_output(graph: Graph, node_id: str) -> tuple[Compound, str]:
             raise EditRefused(f"'{node.name}' is the output already")
         edits.append(Disconnect(old))
     edits.append(Connect(node_id, port, output.id, "in"))
+    if (spot := beside(graph, node, output)) != output.position:
+        edits.append(Move({output.id: spot}))
     return Compound(f"Make '{node.name}' the output", edits), output.id
 
 
 __all__ = [
     "NODE_WIDTH",
+    "beside",
     "disconnect_all",
     "dissolve",
     "first_input",
@@ -181,4 +206,5 @@ __all__ = [
     "insert_on_edge",
     "make_room",
     "set_as_output",
+    "wire_before",
 ]

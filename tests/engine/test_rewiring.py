@@ -8,7 +8,8 @@ import json
 import pytest
 
 from netbuilder import Edge, Graph, Project
-from netbuilder.analysis.shape_inference import infer_shapes
+from netbuilder.analysis.shape_inference import ShapeInference, infer_shapes
+from netbuilder.analysis.wiring import kinds_after, kinds_before
 from netbuilder.errors import EditRefused
 from netbuilder.model.layout import is_free, node_height
 from netbuilder.model.rewiring import (
@@ -101,12 +102,18 @@ def test_disconnect_all_and_nothing_to_disconnect() -> None:
 
 def test_set_as_output_moves_the_wire_or_adds_an_output() -> None:
     g = chain()
-    fc, y = g.by_name("fc"), g.by_name("y")
+    fc, relu, y = g.by_name("fc"), g.by_name("relu"), g.by_name("y")
     edit, output = set_as_output(g, fc.id)
-    applied(g, edit)
+    applied(g, edit)  # the move undone with the wire
     assert output == y.id and g.in_edges(y.id)["in"].src == fc.id
+    # The Output comes beside fc: right of it, off the row where relu sits (its wire ran under relu,
+    # as if out of relu's port), clear of every layer.
+    assert y.position == (fc.position[0] + 300, fc.position[1] + 130) and clear_of_others(g, y.id)
     with pytest.raises(EditRefused, match="is the output already"):
         set_as_output(g, fc.id)
+    edit, _output = set_as_output(g, relu.id)
+    applied(g, edit)
+    assert y.position == (relu.position[0] + 300, relu.position[1])  # its row is free: on it
     bare = Graph()
     x = bare.add_node(bare.make_node("Input", "x", {"shape": [4]}, (0, 0)))
     edit, output = set_as_output(bare, x.id)
@@ -123,3 +130,28 @@ def test_a_free_position_is_the_nearest_spot_clear_of_every_box() -> None:
     assert abs(x - 900) <= 600 and abs(y) <= 400
 
 
+
+
+def test_the_layers_listed_before_or_after_a_layer_fit_there_and_insert_without_a_problem() -> None:
+    g = chain()
+    inference = ShapeInference(g)
+    fc, relu, x = g.by_name("fc"), g.by_name("relu"), g.by_name("x")
+    before, takes = kinds_before(g, inference, fc.id)
+    assert str(takes) == "[N, 4]"
+    assert {"ReLU", "Linear", "Dropout"} <= before
+    assert not {"Input", "Output", "Add", "Conv2d", "Split"} & before  # no input, no output, two in, wrong shape
+    after, takes = kinds_after(g, inference, relu.id)  # relu feeds y and head: the new layer feeds both
+    assert str(takes) == "[N, 3]" and "Output" not in after and "Linear" in after
+    already = infer_shapes(g).problems  # head leads to no Output: a warning
+    for kind in sorted(before):
+        edit, _node = insert_before(g, fc.id, kind)
+        applied(g, edit)
+        assert infer_shapes(g).problems == already, kind
+        edit.revert(g)
+    # Nothing wired in: anything that puts something out may feed it (an Input, first of all).
+    g.disconnect(g.in_edges(fc.id)["in"])
+    inference = ShapeInference(g)
+    unwired, takes = kinds_before(g, inference, fc.id)
+    assert takes is None and "Input" in unwired and "Output" not in unwired
+    with pytest.raises(EditRefused, match="has no input"):
+        kinds_before(g, inference, x.id)

@@ -197,6 +197,40 @@ def test_insert_a_layer_before_or_after_goes_in_wired(window, side: str) -> None
     assert not any(box.intersects(i.sceneBoundingRect()) for n, i in win.scene.node_items.items() if n != dropout.id)
 
 
+@pytest.mark.parametrize(("side", "name", "takes"), [("Before", "conv2", "[N, 32, 13, 13]"),
+                                                      ("After", "fc1", "[N, 64]"),
+                                                      ("Before", "fc1", "[N, 576]")])
+def test_insert_before_or_after_lists_only_the_layers_that_fit_and_enter_inserts_the_first(
+        window, side, name, takes) -> None:
+    """Insert Before / After lists, as Insert on Wire does, only the layers that take the shape flowing in and
+    give what comes next takes (it listed every layer with Input first, and Enter said "Cannot insert")."""
+    win = window()
+    graph = win.document.project.graph
+    target = node(win, name)
+    entry(win.context_menus.node_menu(target.id), f"Insert Layer {side}…").trigger()
+    popup = win.layer_actions.picker.popup
+    assert popup.isVisible()
+    listed = popup.kinds()
+    assert popup.context.isVisible() and popup.context.text() == f"Layers that take {takes}, {side.lower()} '{name}'"
+    assert not {"Input", "Output", "Add", "Concat", "Split"} & set(listed)
+    assert "ReLU" in listed and "Dropout" in listed
+    if (side, name) == ("Before", "conv2"):  # a Flatten or a Linear gives the convolution [N, F]: no
+        assert not {"Flatten", "Linear"} & set(listed) and "Conv2d" in listed
+    else:  # a convolution cannot take [N, 576] or [N, 64]
+        assert "Linear" in listed and "Conv2d" not in listed
+    assert popup.list.currentItem().data(Qt.ItemDataRole.UserRole) == listed[0]  # the first fitting one
+    edges = len(graph.edges)
+    QTest.keyClick(popup.search, Qt.Key.Key_Return)
+    [new] = win.scene.selected_node_ids()
+    assert graph.node(new).kind == listed[0]
+    inner, outer = (new, target.id) if side == "Before" else (target.id, new)
+    assert graph.in_edges(outer)["in"].src == inner  # in the chain, wired both ways
+    assert len(graph.edges) == edges + 1
+    assert win.document.problems() == [] and win.document.undo_stack.count() == 1
+    box = win.scene.node_items[new].sceneBoundingRect()
+    assert not any(box.intersects(i.sceneBoundingRect()) for n, i in win.scene.node_items.items() if n != new)
+
+
 def test_set_as_output_moves_the_output_wire_to_the_layer(window) -> None:
     win = window()
     graph = win.document.project.graph

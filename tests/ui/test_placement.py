@@ -7,7 +7,7 @@ import os
 from itertools import combinations
 
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QCursor
 from PySide6.QtTest import QTest
 
@@ -214,3 +214,95 @@ def test_arrange_under_a_tall_bottom_dock_leaves_the_whole_graph_on_screen(open_
     assert "arranged already" in win.statusBar().currentMessage() and win.document.undo_stack.count() == 1
     outside = [win.document.project.graph.node(n).name for n in win.scene.node_items if not visible(win, n)]
     assert outside == []
+
+
+def imported_sequential(tmp_path) -> Project:
+    """A small CNN written in torch, exported to ONNX and imported, as File > Import ONNX does: conv, relu,
+    pool, flatten, linear, relu, dropout, linear, laid out in two bands."""
+    import torch
+    from torch import nn
+
+    from netbuilder.onnx.importer import import_onnx
+
+    module = nn.Sequential(nn.Conv2d(1, 8, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(8 * 13 * 13, 32),
+                           nn.ReLU(), nn.Dropout(), nn.Linear(32, 10)).eval()
+    path = tmp_path / "seq.onnx"
+    torch.onnx.export(module, (torch.randn(1, 1, 28, 28),), str(path), dynamo=False, input_names=["x"],
+                      output_names=["y"])
+    project, _weights = import_onnx(path)
+    return project
+
+
+def test_set_as_output_puts_the_output_beside_its_new_source_its_wire_crossing_no_layer(
+        open_window, tmp_path) -> None:  # noqa: F811
+    """The wire to the Output ran straight under the next layers of the row, as if out of the next Linear."""
+    win = open_window(imported_sequential(tmp_path))
+    win.view.resetTransform()
+    graph = win.document.project.graph
+    relus = [n for n in graph if n.kind == "ReLU"]
+    source = max(relus, key=lambda n: n.position[1])  # the ReLU after the first Linear, mid-row
+    [output] = [n for n in graph if n.kind == "Output"]
+    assert any(n.position[1] == source.position[1] and n.position[0] > source.position[0] + 300 for n in graph)
+    [first] = [n for n in graph if n.kind == "Input"]
+    win.view.centerOn(win.scene.node_items[first.id].sceneBoundingRect().center() - QPointF(0, 600))
+    before = {n.id: n.position for n in graph}
+    entry(win.context_menus.node_menu(source.id), "Set as Output").trigger()
+    shot(win, "placement_set_as_output")
+    wire = graph.in_edges(output.id)["in"]
+    assert wire.src == source.id
+    assert output.position[0] == source.position[0] + 300  # one column right of it
+    assert overlapping(win) == [] and visible(win, output.id)
+    path = win.scene.wire_items[wire].path()
+    others = [item.body_rect() for n, item in win.scene.node_items.items() if n not in (source.id, output.id)]
+    crossed = [r for r in others for k in range(101) if r.contains(path.pointAtPercent(k / 100))]
+    assert crossed == []
+    assert win.document.undo_stack.count() == 1
+    win.undo_action.trigger()
+    assert {n.id: n.position for n in graph} == before
+
+
+def palette_double_click(win, kind: str) -> None:
+    """Double-click ``kind``'s entry in the Layers palette, with the mouse, as a user does."""
+    tree = win.palette.tree
+    [item] = [tree.topLevelItem(g).child(k) for g in range(tree.topLevelItemCount())
+              for k in range(tree.topLevelItem(g).childCount())
+              if tree.topLevelItem(g).child(k).data(0, Qt.ItemDataRole.UserRole) == kind
+              and not tree.topLevelItem(g).child(k).isHidden()]
+    tree.scrollToItem(item)
+    at = tree.visualItemRect(item).center()
+    QTest.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=at)
+    QTest.mouseDClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=at)
+
+
+def test_palette_double_clicks_build_a_wired_chain_not_a_stack(window) -> None:
+    """File > New, double-click Input, Linear, Linear: a chain wired left to right, none on another; then with
+    the Input selected, Output double-clicked goes beside it, wired from it (and Enter in the search the same)."""
+    win = window("linear_regression")
+    win.new_action.trigger()
+    graph = win.document.project.graph
+    assert len(graph) == 0
+    ids = []
+    for kind in ("Input", "Linear", "Linear"):
+        palette_double_click(win, kind)
+        [new] = win.scene.selected_node_ids()
+        ids.append(new)
+        assert overlapping(win) == [] and visible(win, new), kind
+    shot(win, "placement_palette_chain")
+    assert [graph.node(i).kind for i in ids] == ["Input", "Linear", "Linear"]
+    assert graph.in_edges(ids[1])["in"].src == ids[0] and graph.in_edges(ids[2])["in"].src == ids[1]
+    xs, ys = zip(*(graph.node(i).position for i in ids), strict=True)
+    assert xs[0] < xs[1] < xs[2] and ys[0] == ys[1] == ys[2]
+    win.scene.select_nodes([ids[0]])
+    palette_double_click(win, "Output")
+    [output] = win.scene.selected_node_ids()
+    assert graph.node(output).kind == "Output" and graph.in_edges(output)["in"].src == ids[0]
+    assert overlapping(win) == [] and visible(win, output)
+    assert graph.node(output).position[0] > graph.node(ids[0]).position[0]  # beside it, to its right
+    win.scene.select_nodes([ids[2]])
+    win.palette.search.setFocus()
+    QTest.keyClicks(win.palette.search, "dropout")
+    QTest.keyClick(win.palette.search, Qt.Key.Key_Return)
+    [dropout] = win.scene.selected_node_ids()
+    assert graph.node(dropout).kind == "Dropout" and graph.in_edges(dropout)["in"].src == ids[2]
+    assert overlapping(win) == [] and visible(win, dropout)
+    assert win.document.undo_stack.count() == 5  # one step each

@@ -222,6 +222,17 @@ def insert_layer(scene: CanvasScene, kind: str, at: QPointF | None) -> str | Non
     return node.id
 
 
+def insert_in_view(view: QGraphicsView, kind: str, at: QPointF | None = None) -> str | None:
+    """:func:`insert_layer` into ``view``'s scene: at ``at``, else after the one selected layer, else in the
+    middle of the view (Tab away from the canvas, a double-click or Enter in the palette)."""
+    scene = view.scene()
+    if not isinstance(scene, CanvasScene):
+        return None
+    if at is None and len(scene.selected_node_ids()) != 1:
+        at = view.mapToScene(view.viewport().rect().center())
+    return insert_layer(scene, kind, at)
+
+
 def kinds_fitting(scene: CanvasScene, node_id: str, port: str, where: str
                   ) -> tuple[frozenset[str], str, TensorType | None]:
     """The kinds that take what ``node_id``'s ``port`` puts out, the popup's line saying so, and that shape."""
@@ -362,9 +373,7 @@ class QuickAdd(QObject):
                 at = at if at is not None else scene.wire_items[self._into].path().pointAtPercent(0.5)
                 wire_gestures.insert_into_wire(scene, kind, self._into, at)
             else:
-                if at is None and len(scene.selected_node_ids()) != 1:
-                    at = self.view.mapToScene(self.view.viewport().rect().center())
-                insert_layer(scene, kind, at)
+                insert_in_view(self.view, kind, at)
         self._end = self._into = None
         self._after = frozenset()
         self.view.setFocus()

@@ -184,7 +184,8 @@ class LayerTree(QTreeWidget):
 
 
 class PaletteDock(QDockWidget):
-    """``add_requested(kind)`` fires on double-click (the window adds it at the view's centre)."""
+    """``add_requested(kind)`` fires on double-click and on Enter in the search box (the window adds it as
+    Tab's quick-add does: after the selected layer, else in the middle of the view)."""
 
     add_requested = Signal(str)
 
