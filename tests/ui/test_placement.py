@@ -306,3 +306,22 @@ def test_palette_double_clicks_build_a_wired_chain_not_a_stack(window) -> None:
     assert graph.node(dropout).kind == "Dropout" and graph.in_edges(dropout)["in"].src == ids[2]
     assert overlapping(win) == [] and visible(win, dropout)
     assert win.document.undo_stack.count() == 5  # one step each
+
+
+def test_an_empty_canvas_says_how_to_start_and_the_hint_goes_with_the_first_layer(window, qtbot) -> None:
+    # A new user's File ▸ New was a blank grid: nothing said to drag from the palette or press Tab.
+    from netbuilder.model.edits import AddNode
+
+    win = window()
+    hint = win.view.empty_hint
+    assert not hint.isVisible()  # an example has layers
+    win.new_action.trigger()
+    qtbot.waitUntil(hint.isVisible)
+    assert "Tab" in hint.text() and "Layers" in hint.text()
+    area = win.view.viewport().rect()
+    assert area.contains(hint.geometry()) and abs(hint.geometry().center().x() - area.center().x()) <= 2
+    graph = win.document.project.graph
+    win.document.push(AddNode(graph.make_node("Input", position=(0, 0))))
+    qtbot.waitUntil(lambda: not hint.isVisible())
+    win.undo_action.trigger()
+    qtbot.waitUntil(hint.isVisible)

@@ -15,6 +15,7 @@ from PySide6.QtCore import QMimeData, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QPainter, QTransform
 from PySide6.QtWidgets import QGraphicsView, QToolButton, QWidget
 
+from ui.canvas.empty_hint import EmptyCanvasHint
 from ui.canvas.items import DETAIL_ZOOM, TEXT_PX, readable_scale
 from ui.canvas.minimap import Minimap
 from ui.canvas.scene import LAYER_MIME, CanvasScene
@@ -57,6 +58,7 @@ class CanvasView(QGraphicsView):
         self._pan_from = None
         self._space_held = False
         self.minimap = Minimap(self)  # before the first scroll
+        self.empty_hint = EmptyCanvasHint(self)
         self._follow(scene)
 
     # ---- the view moves only when the user moves it -----------------------------------------
@@ -92,6 +94,7 @@ class CanvasView(QGraphicsView):
         super().resizeEvent(event)
         self.cover()
         self.minimap.place()
+        self.empty_hint.sync()
 
     def paintEvent(self, event) -> None:
         scene = self.scene()
@@ -227,6 +230,8 @@ class CanvasView(QGraphicsView):
     def scrollContentsBy(self, dx: int, dy: int) -> None:
         super().scrollContentsBy(dx, dy)
         self.minimap.sync()
+        if self.empty_hint.isVisible():
+            self.empty_hint.place()  # the viewport's scroll moved it with the canvas
 
     def keyPressEvent(self, event) -> None:
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
