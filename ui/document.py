@@ -53,6 +53,9 @@ class Document(QObject):
         self.project = project or Project()
         self.inference = ShapeInference(self.project.graph)
         self.undo_stack = QUndoStack(self)
+        # The weights the app's model holds after training: the checkpoint of the last run that kept weights, and
+        # its words ("run 2's best weights"). Exports carry them; None: the project's own weights (beside it).
+        self.trained_weights: tuple[Path, str] | None = None
         # The last data-vs-graph check: (data set, loss, metrics, graph fingerprint) and its problems. A whole
         # MNIST takes ~100 ms to scan for NaN; an edit that changes none of these (a move, a rename of the
         # project) reuses the answer.

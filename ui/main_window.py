@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QMessageBox
+from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QMessageBox, QTabBar
 
 from netbuilder.errors import ProjectError
 from netbuilder.examples import example_path
@@ -32,9 +32,11 @@ from ui.files.autosave import Autosaver
 from ui.files.file_dialogs import open_file, save_file
 from ui.files.file_exchange import build_export_menu, export_dialog, import_onnx_dialog, import_onnx_file
 from ui.files.recent_menu import RecentFilesMenu
+from ui.fitting_scroll import fitting_height
 from ui.help.menu import install_help_menu
 from ui.layer_menu import LayerActions
 from ui.shortcuts import action_keys, canvas_action
+from ui.status_message import tell
 from ui.tab_over_canvas import TabOverCanvas
 from ui.theme import apply_theme, install_theme_menu
 from ui.toolbar import MainToolBar, export_button_action
@@ -104,7 +106,6 @@ class MainWindow(QMainWindow):
         self.summary_dock = SummaryDock(self.document, self)
         self.summary_dock.node_clicked.connect(self.focus_node)
         self.summary_dock.message.connect(self.statusBar().showMessage)
-        self.summary_dock.visibilityChanged.connect(self._summary_shown)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.summary_dock)
         self.tabifyDockWidget(self.runs_dock, self.summary_dock)
         self.runs_dock.raise_()  # the tab in front stays the one it was
@@ -126,7 +127,8 @@ class MainWindow(QMainWindow):
         if not self._laid_out:  # once the window has its real size
             self._laid_out = True
             if not self._restored:  # a layout restored from the last session keeps its dock sizes
-                self.resizeDocks([self.problems], [130], Qt.Orientation.Vertical)
+                # Tall enough for the tab in front (Runs) to show whole; every bottom dock scrolls below that.
+                self._resize_bottom(self.runs_dock, max(130, fitting_height(self.runs_dock)))
                 self.resizeDocks([self.palette, self.inspector], [250, 300], Qt.Orientation.Horizontal)
             QTimer.singleShot(0, self.view.frame_readable)
             QTimer.singleShot(0, self, self._note_bottom_height)
@@ -342,7 +344,11 @@ class MainWindow(QMainWindow):
 
     def export_dialog(self, kind: str) -> None:
         if (message := export_dialog(self.document, self, kind)) is not None:
-            self.statusBar().showMessage(message, 8000)
+            self.tell(message)
+
+    def tell(self, message: str, ms: int = 8000) -> None:
+        """``message`` in the status bar, or in a message box where the status bar would cut it off."""
+        self.last_told = tell(self.statusBar(), self, message, ms)
 
     def open_example(self, name: str) -> None:
         if self._may_discard():
@@ -423,11 +429,6 @@ class MainWindow(QMainWindow):
         self.badges.refresh()  # the data's fixes are known now
         self.run_actions.update()
 
-    def _summary_shown(self, shown: bool) -> None:
-        """A table needs room: raised by the user, the Summary tab grows like the charts' do."""
-        if shown and self._laid_out:
-            self._tall_enough(self.summary_dock)
-
     def _show_why_blocked(self, _reason: str) -> None:
         """Train cannot start: bring forward the dock where the fix is (the Data dock when no data is chosen)."""
         dock = self.data_dock if not self.document.project.data.get("dataset") else self.problems
@@ -442,6 +443,11 @@ class MainWindow(QMainWindow):
         if type(last).__name__ == "Failed":  # a diverged model's "best" is no result to show
             return
         stopped = getattr(last, "reason", "") in ("stopped", "interrupted")  # mid-epoch: its last weights
+        tag = "last" if stopped else "best"
+        kept = run_dir / f"{tag}.safetensors"
+        # Stopped or finished, the model the app holds is the trained one now: exports carry its weights.
+        self.document.trained_weights = (kept if kept.is_file() else next(run_dir.glob("*.safetensors")),
+                                         f"run {self.runs.run_id}'s {tag} weights")
         # After the run's end has been handled everywhere (and never once the window is gone): loading takes a moment.
         QTimer.singleShot(0, self, lambda: self._show_results(run_dir, "last" if stopped else "best"))
 
@@ -452,18 +458,25 @@ class MainWindow(QMainWindow):
             self._tall_enough(self.results_dock)
 
     def _tall_enough(self, dock) -> None:
-        """A chart or a matrix needs room: the bottom docks grow to ~45 % of the window (never shrink), once per
-        window and only while they are as tall as the window made them: a size the user gave them stands (each
-        run and each Summary undid a drag; then the first Summary still did)."""
+        """A first chart or matrix needs room to be read: the bottom docks grow once per window, to what the dock's
+        body needs without scrolling (at least a third of the window, at most 45 %), and only while they are as
+        tall as the window made them: a height the user gave them stands. A table (the Summary) scrolls instead.
+        Whatever the height, the user can drag it back down: every bottom dock scrolls below its body's size."""
         if dock.isFloating() or self._bottom_grown:
             return
         self._bottom_grown = True
         now = self._bottom_area_height()
         if self._bottom_height is not None and now is not None and abs(now - self._bottom_height) > 20:
             return  # the user has dragged the splitter since the window laid the docks out
-        wanted = int(self.height() * 0.45)
+        wanted = min(int(self.height() * 0.45), max(self.height() // 3, fitting_height(dock)))
         if dock.height() < wanted:
-            self.resizeDocks([dock], [wanted], Qt.Orientation.Vertical)
+            self._resize_bottom(dock, wanted)
+
+    def _resize_bottom(self, dock, height: int) -> None:
+        """Make the bottom docks ``height`` tall (the dock itself: resizeDocks sizes the area, tab bar included)."""
+        bars = [bar for bar in self.findChildren(QTabBar) if bar.parent() is self and bar.isVisible()
+                and any(bar.tabText(i) == dock.windowTitle() for i in range(bar.count()))]
+        self.resizeDocks([dock], [height + (bars[0].height() if bars else 0)], Qt.Orientation.Vertical)
 
     def _bottom_area_height(self) -> int | None:
         """How tall the bottom docks are: the one in front's height (a tab behind keeps a stale geometry)."""

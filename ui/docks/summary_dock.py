@@ -34,6 +34,7 @@ from netbuilder.files.atomic import write_atomic
 from netbuilder.model.fingerprint import graph_fingerprint
 from ui.document import Document
 from ui.files.file_dialogs import save_file
+from ui.fitting_scroll import FittingScroll
 from ui.startup import torch_loaded
 
 NUMERIC = frozenset(range(3, len(COLUMNS)))
@@ -128,7 +129,7 @@ class SummaryDock(QDockWidget):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.totals)
         layout.addLayout(buttons)
-        self.setWidget(body)
+        self.setWidget(FittingScroll(body))  # a low dock scrolls its table and totals, never stops the splitter
         self._shown = False  # a dock behind another tab still says isVisible(); this signal says what shows
         self.visibilityChanged.connect(self._visibility_changed)
         # Floated out from behind another tab, it shows without a visibilityChanged.

@@ -71,12 +71,20 @@ def import_onnx_dialog(parent: QWidget, project_path: Path | None = None) -> tup
 
 # ---- export -----------------------------------------------------------------------------------
 def _module(document: Document) -> tuple[Any, str]:
-    """The compiled model with the project's own weights (beside its file) where they still fit,
-    and a note saying which weights it holds (the same choice as ``netbuilder export``)."""
+    """The compiled model with the weights the app's model holds (a run's, after training in the app), else the
+    project's own weights (beside its file) where they still fit (the choice ``netbuilder export`` makes), and
+    a note saying which weights it holds."""
     from netbuilder.build.compile import build_module
     from netbuilder.files.weights import load_project_weights
 
     module = build_module(document.project.graph)
+    trained = document.trained_weights
+    if trained is not None and trained[0].is_file():  # trained in the app: the model it holds now
+        from netbuilder.files.weights import load_fitting
+
+        left = load_fitting(module, trained[0])
+        shown = ", ".join(left[:3]) + (f" and {len(left) - 3} more" if len(left) > 3 else "")
+        return module, trained[1] + (f" (fresh for {shown}: changed since the run)" if left else "")
     used = load_project_weights(module, document.project.path)
     return module, used.describe(name_only=True)
 
@@ -97,7 +105,8 @@ def _write_onnx(document: Document, path: Path) -> str:
     module, note = _module(document)
     with tempfile.TemporaryDirectory() as tmp:  # the weights go to the exporter as a file, as from the CLI
         weights = save_weights(module, Path(tmp) / "weights.safetensors")
-        return f"{export_onnx(document.project, path, weights).summary()}, with {note}"
+        report = export_onnx(document.project, path, weights)
+    return f"Exported {path.name} ({report.size_bytes / 1024:.0f} KiB) with {note}; ONNX Runtime matches torch"
 
 
 def _write_code(document: Document, path: Path) -> str:

@@ -34,8 +34,8 @@ from PySide6.QtWidgets import (
 
 from netbuilder.errors import NetbuilderError
 from ui.files.file_dialogs import save_file
+from ui.fitting_scroll import FittingScroll
 from ui.training.results_views import ClassView, FitView, engine_results
-from ui.training.widgets import FittingScroll
 
 if TYPE_CHECKING:
     from netbuilder.training.run_results import RunResults

@@ -15,9 +15,9 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QProgressBar, QVBoxLayout, QW
 
 from netbuilder.training.events import Epoch, Failed, Finished, Started, Steps
 from ui import theme
+from ui.fitting_scroll import FittingScroll
 from ui.training.chart import TrainingChart
 from ui.training.controller import PAUSED, STARTING, STOPPING, RunController, run_status
-from ui.training.widgets import FittingScroll
 
 PROGRESS_MS = 250  # the progress bar's update interval
 NOT_TRAINED = "Not trained yet: press Train (F5) to train this project."

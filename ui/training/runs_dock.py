@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 from netbuilder.errors import NetbuilderError
 from netbuilder.training.history import RunHistory, RunRecord, settings_diff
 from ui.files.file_dialogs import save_file
+from ui.fitting_scroll import FittingScroll
 from ui.training.run_words import best_text, checkpoint_words, run_label
 
 COLUMNS = ("Run", "Started", "Status", "Duration", "Best", "Changed from the run before")
@@ -108,7 +109,7 @@ class RunsDock(QDockWidget):
         layout.addWidget(self.where)
         layout.addWidget(self.tree, 1)
         layout.addLayout(buttons)
-        self.setWidget(body)
+        self.setWidget(FittingScroll(body))  # a low dock scrolls, never stops the splitter
         self.records: list[RunRecord] = []
         self.comparison = ""
         self.run_actions = self._make_run_actions()
@@ -359,6 +360,7 @@ class RunsDock(QDockWidget):
         except NetbuilderError as exc:
             QMessageBox.warning(self, "Cannot load these weights", str(exc))
             return False
+        self._document().trained_weights = None  # the project's own weights hold them now
         self.message.emit(f"The project's weights are now {checkpoint_words(record, used)} ({dest.name}); "
                           "exports carry them", 8000)
         return True
