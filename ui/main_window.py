@@ -6,12 +6,13 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QMessageBox, QTabBar
+from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox
 
 from netbuilder.errors import ProjectError
 from netbuilder.examples import example_path
 from netbuilder.files.project import Project, load_project
 from ui import settings
+from ui.bottom_docks import BottomDocks
 from ui.canvas.context_menus import CanvasContextMenus
 from ui.canvas.items import NodeItem
 from ui.canvas.nudge import NudgeActions
@@ -19,7 +20,7 @@ from ui.canvas.problem_badge import ProblemBadges
 from ui.canvas.quick_add import insert_in_view
 from ui.canvas.scene import CanvasScene
 from ui.canvas.view import CanvasView, ZoomLabel
-from ui.dock_actions import dock_view_action, in_front
+from ui.dock_actions import dock_view_action
 from ui.docks.data_dock import DataDock
 from ui.docks.inspector import InspectorDock
 from ui.docks.palette import PaletteDock
@@ -118,8 +119,7 @@ class MainWindow(QMainWindow):
         screen = self.screen()
         self.resize(settings.first_start_size(screen.availableGeometry().size() if screen else None))
         self._laid_out = False
-        self._bottom_grown = False  # the bottom docks have made room for a chart once (see _tall_enough)
-        self._bottom_height: int | None = None  # how tall the window laid them out (a different height: the user's)
+        self.bottom = BottomDocks(self)  # how tall the bottom docks are, and their one growth for a first chart
         self._restored = settings.restore_window(self)  # size, place and docks as last closed
 
     def showEvent(self, event) -> None:
@@ -128,10 +128,10 @@ class MainWindow(QMainWindow):
             self._laid_out = True
             if not self._restored:  # a layout restored from the last session keeps its dock sizes
                 # Tall enough for the tab in front (Runs) to show whole; every bottom dock scrolls below that.
-                self._resize_bottom(self.runs_dock, max(130, fitting_height(self.runs_dock)))
+                self.bottom.resize(self.runs_dock, max(130, fitting_height(self.runs_dock)))
                 self.resizeDocks([self.palette, self.inspector], [250, 300], Qt.Orientation.Horizontal)
             QTimer.singleShot(0, self.view.frame_readable)
-            QTimer.singleShot(0, self, self._note_bottom_height)
+            QTimer.singleShot(0, self, self.bottom.note_height)
             self.view.setFocus()  # Tab (quick add) and the arrow keys go to the canvas from the start
 
     # ---- wiring a document ---------------------------------------------------------------
@@ -397,7 +397,7 @@ class MainWindow(QMainWindow):
         if state == "starting":  # the curves come to the front when a run starts
             self.run_dock.show()
             self.run_dock.raise_()
-            self._tall_enough(self.run_dock)
+            self.bottom.tall_enough(self.run_dock)
 
     def export_run(self, kind: str, run_id: int | None = None) -> bool:
         """Export one run's best weights (as ONNX, or as a weights file): the user picks the run."""
@@ -449,43 +449,14 @@ class MainWindow(QMainWindow):
         self.document.trained_weights = (kept if kept.is_file() else next(run_dir.glob("*.safetensors")),
                                          f"run {self.runs.run_id}'s {tag} weights")
         # After the run's end has been handled everywhere (and never once the window is gone): loading takes a moment.
-        QTimer.singleShot(0, self, lambda: self._show_results(run_dir, "last" if stopped else "best"))
+        # A stopped run's results wait in their tab: its weights may be half-trained, and the curves stay in front.
+        QTimer.singleShot(0, self, lambda: self._show_results(run_dir, tag, forward=not stopped))
 
-    def _show_results(self, run_dir: Path, which: str) -> None:
-        if self.results_dock.show_run(run_dir, which):
+    def _show_results(self, run_dir: Path, which: str, forward: bool = True) -> None:
+        if self.results_dock.show_run(run_dir, which) and forward:
             self.results_dock.show()
             self.results_dock.raise_()
-            self._tall_enough(self.results_dock)
-
-    def _tall_enough(self, dock) -> None:
-        """A first chart or matrix needs room to be read: the bottom docks grow once per window, to what the dock's
-        body needs without scrolling (at least a third of the window, at most 45 %), and only while they are as
-        tall as the window made them: a height the user gave them stands. A table (the Summary) scrolls instead.
-        Whatever the height, the user can drag it back down: every bottom dock scrolls below its body's size."""
-        if dock.isFloating() or self._bottom_grown:
-            return
-        self._bottom_grown = True
-        now = self._bottom_area_height()
-        if self._bottom_height is not None and now is not None and abs(now - self._bottom_height) > 20:
-            return  # the user has dragged the splitter since the window laid the docks out
-        wanted = min(int(self.height() * 0.45), max(self.height() // 3, fitting_height(dock)))
-        if dock.height() < wanted:
-            self._resize_bottom(dock, wanted)
-
-    def _resize_bottom(self, dock, height: int) -> None:
-        """Make the bottom docks ``height`` tall (the dock itself: resizeDocks sizes the area, tab bar included)."""
-        bars = [bar for bar in self.findChildren(QTabBar) if bar.parent() is self and bar.isVisible()
-                and any(bar.tabText(i) == dock.windowTitle() for i in range(bar.count()))]
-        self.resizeDocks([dock], [height + (bars[0].height() if bars else 0)], Qt.Orientation.Vertical)
-
-    def _bottom_area_height(self) -> int | None:
-        """How tall the bottom docks are: the one in front's height (a tab behind keeps a stale geometry)."""
-        docked = [d for d in self.findChildren(QDockWidget) if d.parent() is self and not d.isFloating()
-                  and self.dockWidgetArea(d) == Qt.DockWidgetArea.BottomDockWidgetArea and in_front(d)]
-        return max((d.height() for d in docked), default=None)
-
-    def _note_bottom_height(self) -> None:
-        self._bottom_height = self._bottom_area_height()
+            self.bottom.tall_enough(self.results_dock)
 
     def _may_stop_run(self) -> bool:
         """Closing during a run asks first; yes stops it after the current batch and waits for it to save."""

@@ -13,7 +13,7 @@ def settle(qtbot) -> None:
 
 def bottom_height(win) -> int:
     """The bottom docks' height, as the user sees it: the one in front (a tab behind keeps a stale one)."""
-    return win._bottom_area_height()
+    return win.bottom.area_height()
 
 
 def bottom_docks(win) -> list:

@@ -90,6 +90,10 @@ def test_a_stopped_run_shows_its_last_weights(window, qtbot) -> None:
     assert ended(qtbot, win, 10).reason == "stopped"
     qtbot.waitUntil(lambda: win.results_dock.results is not None, timeout=30_000)
     assert win.results_dock.results.checkpoint.name == "last.safetensors"
+    # Seen on Xvfb: Stop brought a chance-level Results tab forward over the curves; it waits behind its tab now.
+    from ui.dock_actions import in_front
+
+    assert in_front(win.run_dock) and not in_front(win.results_dock)
 
 
 def test_a_csv_picked_in_the_data_dock_trains_and_shows_its_fit(window, qtbot, tmp_path, monkeypatch) -> None:
