@@ -9,9 +9,13 @@ nothing to find: the collector is paused for the build and runs as usual after i
 
 from __future__ import annotations
 
+import functools
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @contextmanager
@@ -24,3 +28,12 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def without_gc(fn: F) -> F:
+    """``fn`` runs with the collector held off (see :func:`gc_paused`): for what builds a large graph's views."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with gc_paused():
+            return fn(*args, **kwargs)
+    return wrapper  # type: ignore[return-value]

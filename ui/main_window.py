@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox
 from netbuilder.errors import ProjectError
 from netbuilder.examples import example_path
 from netbuilder.files.project import Project, load_project
+from netbuilder.gc_pause import without_gc
 from ui import settings
 from ui.bottom_docks import BottomDocks
 from ui.canvas.context_menus import CanvasContextMenus
@@ -52,6 +53,7 @@ FILE_FILTER = "netbuilder projects (*.nbproj)"
 
 
 class MainWindow(QMainWindow):
+    @without_gc  # a large graph's items, docks and their first fill: many objects, none garbage yet
     def __init__(self, document: Document | None = None) -> None:
         super().__init__()
         apply_theme(settings.theme())
@@ -148,6 +150,7 @@ class MainWindow(QMainWindow):
         doc.changed.connect(lambda: self.problems.run_problems and self.problems.set_run_problems([]))
         self._update_title()
 
+    @without_gc
     def set_document(self, document: Document) -> None:
         self.scene.close()
         self.scene.deleteLater()

@@ -46,7 +46,10 @@ class WireItem(QGraphicsPathItem):
         """Follow the ends (a node moved or changed ports) and the shape the wire carries."""
         src, dst = self.canvas.node_items[self.edge.src], self.canvas.node_items[self.edge.dst]
         src_pos, dst_pos = src.port_pos(self.edge.src_port, False), dst.port_pos(self.edge.dst_port, True)
-        path = wire_path(src_pos, dst_pos, src.body_rect(), dst.body_rect())
+        if dst_pos.x() >= src_pos.x() + BEND / 2:  # forward: an S-curve, whatever the bodies (most wires)
+            path = wire_path(src_pos, dst_pos)
+        else:  # back: a loop round both bodies
+            path = wire_path(src_pos, dst_pos, src.body_rect(), dst.body_rect())
         self._src_info = None
         self.refresh_label()
         if path == self.path():  # a parameter edit leaves most wires where they were

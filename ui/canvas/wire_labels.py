@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QPainterPath, QPainterPathStroker
 
+from netbuilder.gc_pause import gc_paused
+
 if TYPE_CHECKING:
     from ui.canvas.scene import CanvasScene
     from ui.canvas.wire_items import WireItem
@@ -137,7 +139,8 @@ class WireLabels:
             return
         freed: list[QRectF] = []
         if self._nodes_changed or self._moved:
-            freed += self._refresh_nodes()
+            with gc_paused():  # the first build: a rect and grid entries for each of 10,000 nodes, none garbage
+                freed += self._refresh_nodes()
         if region is None or len(self._dirty) <= ALL_AT_ONCE:
             retry = set(self._dirty)
         else:  # only those on screen; the rest stay marked until they come into view
