@@ -164,22 +164,36 @@ def test_a_dropped_layer_lands_under_the_cursor_and_the_view_stays(open_window, 
 
 
 @pytest.mark.parametrize("name", [None, "mnist_cnn"], ids=["empty canvas", "digits CNN"])
-def test_a_palette_double_click_adds_at_the_centre_of_what_is_visible_without_moving_the_view(open_window, qtbot,
-                                                                                            name) -> None:
+def test_a_palette_double_click_adds_at_the_centre_of_what_is_visible_and_the_next_beside_it_wired(open_window, qtbot,
+                                                                                                 name) -> None:
+    # The first layer lands where the user is looking, at the zoom they chose; the next goes beside it, wired from
+    # it (it is selected), as Tab's quick-add places it, never on it; the view follows just enough to show it.
     win = open_window(example(name) if name else Project())
     win.view.resetTransform()
     if name:  # looking at the last layer, far from the middle of the graph
         win.view.centerOn(win.scene.node_items[win.document.project.graph.by_name("logits").id])
+    win.scene.clearSelection()
     centre = win.view.mapToScene(win.view.viewport().rect().center())
-    view = view_state(win)
+    zoom = win.view.transform()
     tree = win.palette.tree
+    graph = win.document.project.graph
+    added = []
     for _ in range(2):
+        before = {n.id for n in graph}
         tree.itemDoubleClicked.emit(tree.findItems("Dropout", Qt.MatchFlag.MatchRecursive)[0], 0)
         qtbot.wait(20)
-        assert view_state(win) == view
-    node = next(n for n in win.document.project.graph if n.kind == "Dropout")
-    header = win.scene.node_items[node.id].sceneBoundingRect()
-    assert abs(header.center().x() - centre.x()) <= 10 and abs(header.top() + HEADER / 2 - centre.y()) <= 10
+        [new] = [n.id for n in graph if n.id not in before]
+        added.append(new)
+        assert win.view.transform() == zoom  # no zoom
+        visible = win.view.mapToScene(win.view.viewport().rect()).boundingRect()
+        assert visible.contains(win.scene.node_items[new].body_rect())  # on screen, whole
+    header = win.scene.node_items[added[0]].sceneBoundingRect()
+    off = (abs(header.center().x() - centre.x()), abs(header.top() + HEADER / 2 - centre.y()))
+    # At the centre on an empty canvas; where a layer is there (the digits CNN's logits), at the nearest free spot.
+    assert off[0] <= 10 and off[1] <= 10 if not name else off[0] + off[1] <= 250, off
+    bodies = {n: item.body_rect() for n, item in win.scene.node_items.items()}
+    assert not any(bodies[a].intersects(bodies[b]) for a in added for b in bodies if b != a)
+    assert graph.in_edges(added[1])["in"].src == added[0]
 
 
 def wire(win, src: str, dst: str) -> None:
