@@ -17,14 +17,12 @@ from PySide6.QtGui import QAction, QGuiApplication, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDockWidget,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QMenu,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -32,6 +30,7 @@ from netbuilder.analysis.summary import COLUMNS, Summary, summarize
 from netbuilder.errors import NetbuilderError
 from netbuilder.files.atomic import write_atomic
 from netbuilder.model.fingerprint import graph_fingerprint
+from ui.docks.summary_body import SummaryBody
 from ui.document import Document
 from ui.files.file_dialogs import save_file
 from ui.fitting_scroll import FittingScroll
@@ -81,9 +80,6 @@ class SummaryDock(QDockWidget):
         self._settle.setSingleShot(True)
         self._settle.setInterval(SETTLE_MS)
         self._settle.timeout.connect(self._refresh_now)
-        body = QWidget()
-        layout = QVBoxLayout(body)
-        layout.setContentsMargins(6, 4, 6, 4)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         for column, name in enumerate(COLUMNS):
@@ -118,18 +114,15 @@ class SummaryDock(QDockWidget):
         self.save_csv_action = QAction("Save Summary as CSV…", self)
         self.save_csv_action.setStatusTip("Save the summary table as a CSV file")
         self.save_csv_action.triggered.connect(self.save_csv_dialog)
-        buttons = QHBoxLayout()
+        self.buttons = []
         for text, action in (("Copy Markdown", self.copy_markdown_action), ("Copy CSV", self.copy_csv_action),
                              ("Save as CSV…", self.save_csv_action)):
             button = QPushButton(text)
             button.setToolTip(action.statusTip())
             button.clicked.connect(action.trigger)
-            buttons.addWidget(button)
-        buttons.addStretch(1)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self.totals)
-        layout.addLayout(buttons)
-        self.setWidget(FittingScroll(body))  # a low dock scrolls its table and totals, never stops the splitter
+            self.buttons.append(button)
+        self.body = SummaryBody(self.table, self.totals, self.buttons)
+        self.setWidget(FittingScroll(self.body))  # a dock lower than its least height scrolls, never stops the splitter
         self._shown = False  # a dock behind another tab still says isVisible(); this signal says what shows
         self.visibilityChanged.connect(self._visibility_changed)
         # Floated out from behind another tab, it shows without a visibilityChanged.
@@ -213,6 +206,7 @@ class SummaryDock(QDockWidget):
             for column in range(len(COLUMNS)):
                 self.table.setColumnWidth(column, self.table.columnWidth(column) + COLUMN_PADDING)
         self.totals.setText("\n".join(summary.totals()))
+        self.body.arrange()  # the columns' and the totals' widths decide whether they fit side by side
         self.select_nodes(self._selected)
 
     # ---- selection, both ways -------------------------------------------------------------
