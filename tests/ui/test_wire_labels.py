@@ -82,6 +82,9 @@ def test_on_a_200_node_graph_no_label_covers_a_node_or_a_label(window) -> None:
     wires = list(win.scene.wire_items.values())
     shown = [w for w in wires if w.label.isVisible()]
     assert len(shown) >= 0.6 * len(wires), (len(shown), len(wires))  # room is found, not given up on
+    # Where a spot no other wire crosses is found, the label takes it (before: 24 of 212 struck through on the
+    # 200-node graph, 14 of 188 on ShuffleNet; now 4 and 6, where wires cross everywhere along a short wire).
+    assert len(struck_by_other_wires(win)) <= 0.04 * len(shown), struck_by_other_wires(win)
 
 
 def test_a_label_with_no_room_hides_and_shows_on_hover(window) -> None:
@@ -161,3 +164,47 @@ def test_on_an_imported_200_node_model_no_label_covers_a_node_or_a_label(window)
     wires = list(win.scene.wire_items.values())
     shown = [w for w in wires if w.label.isVisible()]
     assert len(shown) >= 0.6 * len(wires), (len(shown), len(wires))
+    # Where a spot no other wire crosses is found, the label takes it (before: 24 of 212 struck through on the
+    # 200-node graph, 14 of 188 on ShuffleNet; now 4 and 6, where wires cross everywhere along a short wire).
+    assert len(struck_by_other_wires(win)) <= 0.04 * len(shown), struck_by_other_wires(win)
+
+
+def struck_by_other_wires(win) -> list[str]:
+    """Labels shown that a wire other than their own runs through."""
+    labels = shown_labels(win)
+    return [f"{w.edge} struck through by {o.edge}" for w, r in labels.items() for o in win.scene.wire_items.values()
+            if o is not w and _line(o.path()).intersects(r.adjusted(0.5, 0.5, -0.5, -0.5))]
+
+
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+def test_on_every_example_no_other_wire_strikes_through_a_label(window, name: str) -> None:
+    assert struck_by_other_wires(show(window(name))) == []
+
+
+def test_a_new_wire_through_a_label_moves_the_label(window) -> None:
+    # Seen on Xvfb: after Set as Output the new wire to the Output ran straight through the "[N, 10]" label
+    # of the wire beside it; the label stayed where it was, unreadable.
+    from netbuilder.model.edits import AddNode, Connect
+
+    win = show(window("mnist_cnn"))
+    graph = win.document.project.graph
+    wire = next(w for w in win.scene.wire_items.values() if w.edge.src == graph.by_name("conv2").id)
+    label = wire.label.sceneBoundingRect()
+    assert wire.label.isVisible()
+    source = graph.make_node("Input", name="across", position=(label.left() - 400, label.top() - 600))
+    sink = graph.make_node("ReLU", name="after", position=(label.right() + 200, label.top() - 600))
+    win.document.push(AddNode(source))
+    win.document.push(AddNode(sink))
+    out = win.scene.node_items[source.id].port_pos("out", False)
+    into = win.scene.node_items[sink.id].port_pos("in", True)
+    # Both ports level with the label's middle: the wire between them is a straight line through it.
+    win.document.push(Move({source.id: (source.position[0], source.position[1] + label.center().y() - out.y()),
+                            sink.id: (sink.position[0], sink.position[1] + label.center().y() - into.y())}))
+    win.view.viewport().repaint()
+    win.document.push(Connect(source.id, "out", sink.id, "in"))
+    win.view.viewport().repaint()
+    across = next(w for w in win.scene.wire_items.values() if w.edge.src == source.id)
+    assert _line(across.path()).intersects(label), "the test's wire does not cross where the label was"
+    assert wire.label.isVisible(), "the label hid rather than move"
+    assert not _line(across.path()).intersects(wire.label.sceneBoundingRect()), "the new wire strikes it through"
+    assert overlaps(win) == []

@@ -2,8 +2,10 @@
 
 A label may sit above or below its wire at one of a few points along it (the middle first); it takes
 the first spot that covers no node (nor its ports), no other label shown, and not its own wire (the
-steep middle of an S-curve would strike through it). A label that finds no
-such spot is hidden; hovering its wire shows it (over the nodes) and its tooltip names the shape.
+steep middle of an S-curve would strike through it), and that no other wire crosses where there is such
+a spot (a crossing wire is better than no label). A label that finds no spot is hidden; hovering its
+wire shows it (over the nodes) and its tooltip names the shape. A wire that comes or moves moves the
+labels it now strikes through.
 
 Placement is lazy and incremental: wires whose path or text changed, and nodes that moved, came or
 went, are only marked; :meth:`WireLabels.flush` (the view calls it before each paint, with the part of
@@ -158,6 +160,23 @@ class WireLabels:
         for wire in sorted(retry, key=_order):
             if live.get(wire.edge) is wire:
                 self._place(wire)
+        # A label placed before a wire came or moved may now be struck through by it: those move (once, not
+        # on to the labels they push: each is placed clear of every wire there is now, where there is room).
+        struck = {other for wire in retry if live.get(wire.edge) is wire for other in self._struck_by(wire)}
+        for other in sorted(struck - retry, key=_order):
+            self._labels.remove(other, self._placed.pop(other))
+            self._place(other)
+
+    def _struck_by(self, wire: WireItem) -> Iterator[WireItem]:
+        """The labels shown that ``wire``'s line crosses."""
+        line: QPainterPath | None = None
+        for other in set(self._labels.hits(wire.boundingRect())):
+            if other is wire:
+                continue
+            if line is None:
+                line = wire.shape()
+            if line.intersects(self._placed[other]):
+                yield other
 
     def _refresh_nodes(self) -> list[QRectF]:
         """Bring the node grid up to date; labels now under a node must move. Returns the rects nodes left."""
@@ -215,6 +234,26 @@ class WireLabels:
         self._labels.add(wire, spot)
 
     def _free_spot(self, wire: WireItem) -> QRectF | None:
+        """The first spot clear of nodes, labels, the wire's own line and every other wire; failing that, the
+        first clear of all but other wires (a crossing wire hides less than a hidden label)."""
+        crossed: QRectF | None = None
+        for spot in self._spots(wire):
+            if not self._crossed(spot, wire):
+                return spot
+            if crossed is None:
+                crossed = spot
+        return crossed
+
+    def _crossed(self, spot: QRectF, wire: WireItem) -> bool:
+        """Whether a wire other than ``wire`` runs through ``spot``."""
+        live = self.scene.wire_items
+        for item in self.scene.items(spot, Qt.ItemSelectionMode.IntersectsItemShape):
+            if item is not wire and live.get(getattr(item, "edge", None)) is item:
+                return True
+        return False
+
+    def _spots(self, wire: WireItem) -> Iterator[QRectF]:
+        """The spots along ``wire`` clear of nodes, other labels and the wire's own line, best first."""
         size = wire.label.boundingRect().size()
         w, h = size.width(), size.height()
         path = wire.path()
@@ -233,8 +272,7 @@ class WireLabels:
                     stroker.setWidth(LINE_WIDTH)
                     own = stroker.createStroke(path)
                 if not own.intersects(spot):
-                    return spot
-        return None
+                    yield spot
 
     def preferred_spot(self, wire: WireItem) -> QRectF:
         """Where ``wire``'s label goes when shown on hover: above the middle of the wire."""
