@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
-from netbuilder.layers import activations, attention, conv, core, elementwise, merge, norm, pad, recurrent, scale, split
+from netbuilder.layers import (
+    activations,
+    attention,
+    conv,
+    core,
+    elementwise,
+    merge,
+    norm,
+    pad,
+    recurrent,
+    scale,
+    split,
+    upsample,
+)
 from netbuilder.layers.spec import LayerSpec, ParamSpec, PortSpec, ShapeError, TensorType
 
 CATALOG: dict[str, LayerSpec] = {
     spec.kind: spec
-    for module in (core, pad, conv, norm, scale, recurrent, attention, activations, merge, elementwise, split)
+    for module in (core, pad, conv, upsample, norm, scale, recurrent, attention, activations, merge, elementwise,
+                   split)
     for spec in module.SPECS
 }
 

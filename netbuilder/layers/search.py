@@ -74,6 +74,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "Subtract": ("sub", "minus", "difference"),
     "Divide": ("div", "ratio", "quotient"),
     "PixelShuffle": ("depthtospace", "subpixel"),
+    "Upsample": ("upsampling2d", "upsampling1d", "upsampling3d", "interpolate", "resize", "upscale", "zoom",
+                 "upsamplingbilinear2d", "upsamplingnearest2d"),
 }
 
 # Prefixes that say which library a name comes from: "nn.Conv2d", "tf.keras.layers.Dense".

@@ -8,7 +8,8 @@ and walks its nodes in order; each node's mapper turns its inputs into catalog n
 :mod:`~netbuilder.onnx.ops_linear_norm`, activations and softmaxes in :mod:`~netbuilder.onnx.ops_activation`,
 reshapes, transposes, splits and slices in :mod:`~netbuilder.onnx.ops_shape`, arithmetic and merges in
 :mod:`~netbuilder.onnx.ops_elementwise`, Embedding and the RNNs in :mod:`~netbuilder.onnx.ops_sequence`,
-and what modern architectures add in :mod:`~netbuilder.onnx.ops_modern`. None of them imports the
+Resize in :mod:`~netbuilder.onnx.ops_resize`, and what modern architectures add in
+:mod:`~netbuilder.onnx.ops_modern`. None of them imports the
 importer nor anything that imports it.
 """
 
@@ -19,6 +20,7 @@ from netbuilder.onnx import (
     ops_elementwise,
     ops_linear_norm,
     ops_modern,
+    ops_resize,
     ops_sequence,
     ops_shape,
     ops_spatial,
@@ -27,7 +29,7 @@ from netbuilder.onnx.layer_maker import Mapper
 
 MAPPERS: dict[str, Mapper] = {
     **ops_spatial.MAPPERS, **ops_linear_norm.MAPPERS, **ops_activation.MAPPERS, **ops_shape.MAPPERS,
-    **ops_elementwise.MAPPERS, **ops_sequence.MAPPERS,
+    **ops_elementwise.MAPPERS, **ops_sequence.MAPPERS, **ops_resize.MAPPERS,
     "Identity": lambda b, n: [b.value(n.input[0])],
     **ops_modern.MAPPERS,
 }

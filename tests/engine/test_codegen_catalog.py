@@ -33,7 +33,7 @@ VOLUME = [3, 6, 6, 6]
 BASE |= {  # issue 12's kinds for torch's exported modules
     "Conv3d": (VOLUME, {"out_channels": 4, "kernel_size": 3}), "MaxPool3d": (VOLUME, {}), "AvgPool3d": (VOLUME, {}),
     "AdaptiveAvgPool3d": (VOLUME, {}), "BatchNorm3d": (VOLUME, {}), "GLU": ([4, 6], {}),
-    "PixelShuffle": ([8, 3, 3], {}),
+    "PixelShuffle": ([8, 3, 3], {}), "Upsample": (IMAGE, {}),
 }
 ELEMENTWISE = ([4, 5], {})
 
