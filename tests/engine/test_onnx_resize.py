@@ -4,7 +4,7 @@ compute is refused naming the node, the attribute and the fix."""
 
 from __future__ import annotations
 
-import sys
+import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +20,18 @@ from netbuilder.layers.spec import TensorType
 from netbuilder.onnx.importer import OnnxImportError, import_onnx
 from tests.engine.onnx_architectures import EXPORTERS, export
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-from onnx_corpus import check  # noqa: E402  (the corpus's own round trip: import, export, ONNX Runtime, 2 batches)
+
+def _corpus():
+    """benchmarks/onnx_corpus.py, whose ``check`` is the corpus's own round trip: import, export, ONNX Runtime
+    against the original, at the original's batch and at another."""
+    spec = importlib.util.spec_from_file_location("onnx_corpus", Path(__file__).resolve().parents[2] / "benchmarks"
+                                                  / "onnx_corpus.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+check = _corpus().check
 
 
 def infer(shape, **params):
