@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import onnx
 
-from netbuilder.onnx import ops_modern
+from netbuilder.onnx import ops_modern, ops_shape
 from netbuilder.onnx.layer_maker import LayerMaker, Mapper, node_attrs
 from netbuilder.onnx.values import Fill, OpProblem, RnnOut, TimeMajor, Value
 
@@ -35,8 +35,11 @@ def _gather(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
             state = ops_modern.final_state(b, v, index)  # h_n[-1]
             if state is not None:
                 return [state]
-    raise OpProblem("Gather on a computed tensor has no netbuilder layer (only an Embedding lookup, "
-                    "or the last step of an RNN's output)")
+        rank = len(b.shape(n.input[0]))
+        if axis % rank != 0 and b.const(n, 1, "index").ndim <= 1:  # x[:, k]: one step of a computed tensor
+            return ops_shape.select(b, n, axis % rank, index, keep=b.const(n, 1, "index").ndim == 1)
+    raise OpProblem("Gather on a computed tensor has no netbuilder layer (only an Embedding lookup, one step "
+                    "along a dim after the batch, or the last step of an RNN's output)")
 
 
 _GATES = {"LSTM": [0, 2, 3, 1], "GRU": [1, 0, 2], "RNN": [0]}  # torch's gate order, as ONNX indices

@@ -293,6 +293,34 @@ def test_text_classifier_endings(options: dict, kinds: dict, exporter: str, tmp_
     assert _round_trip(path, sample, tmp_path) >= Counter(kinds)
 
 
+class StepPick(torch.nn.Module):
+    """One step of a computed sequence: a bidirectional GRU's ``y[:, -1]`` (both directions' values at the
+    last position, not the RNN's 'last' output) or a Linear's ``x[:, 0]`` (a transformer's class token)."""
+
+    def __init__(self, which: str) -> None:
+        super().__init__()
+        self.which = which
+        self.embed = torch.nn.Embedding(50, 8)
+        self.gru = torch.nn.GRU(8, 6, batch_first=True, bidirectional=True)
+        self.linear = torch.nn.Linear(8, 6)
+        self.head = torch.nn.Linear(12 if which == "bigru" else 6, 3)
+
+    def forward(self, ids):
+        x = self.embed(ids)
+        if self.which == "bigru":
+            return self.head(self.gru(x)[0][:, -1])
+        return self.head(torch.relu(self.linear(x))[:, 0])
+
+
+@pytest.mark.parametrize("exporter", EXPORTERS)
+@pytest.mark.parametrize("which", ["bigru", "first"])
+def test_one_step_of_a_computed_sequence_is_a_split_and_a_reshape(which: str, exporter: str, tmp_path: Path) -> None:
+    # Before: "Gather on a computed tensor has no netbuilder layer" for both.
+    module, sample = seeded(lambda: StepPick(which)), torch.randint(0, 50, (2, 7))
+    kinds = _round_trip(export(module, sample, tmp_path / "pick.onnx", exporter), sample, tmp_path)
+    assert kinds >= Counter({"Split": 1, "Reshape": 1}), kinds
+
+
 def test_final_state_of_a_bidirectional_rnn_is_refused_with_the_fix(tmp_path: Path) -> None:
     module, sample = seeded(lambda: TextRNN(bidirectional=True)), torch.randint(0, 50, (2, 7))
     with pytest.raises(OnnxImportError) as info:
