@@ -117,43 +117,55 @@ def put_in_the_corner(win, name: str) -> None:
     repaint(win)
 
 
-def test_the_minimap_never_lies_over_a_layer_and_comes_back_where_the_corner_is_free(window, qtbot) -> None:
-    """A short canvas (a tall dock below it) with a layer in its corner: the minimap hid that layer, which the
-    user could neither see nor click. It steps aside, and comes back once the corner is free."""
+def test_over_a_layer_the_minimap_is_see_through_and_whole_under_the_pointer(window, qtbot) -> None:
+    """A short canvas (a tall dock below it) with a layer in its corner. The map hid there, so on a dense graph
+    (ShuffleNet) it was almost never shown, and gone after the first click; it now stays, drawn faint so the
+    layer shows beneath, and whole while the pointer is on it."""
     win = window("mnist_cnn")
     tall_bottom_dock(win, qtbot)
     view, minimap = win.view, win.view.minimap
     assert view.viewport().height() < 450  # the short canvas
     view.reset_zoom()
     put_in_the_corner(win, "fc2")
-    assert not visible(win).contains(minimap.graph_rect())  # the graph reaches past the view: a map would help
-    assert layers_under_the_minimap(win) == []
-    assert not minimap.isVisible()
-    # Scrolled so the corner is free (the graph's last band at the top of the canvas), it shows again.
-    graph = minimap.graph_rect()
-    view.centerOn(QPointF(graph.center().x(), graph.bottom() + (view.viewport().height() / 2 - 60)))
+    assert not visible(win).contains(minimap.graph_rect())  # the graph reaches past the view: a map helps
+    assert "fc2" in layers_under_the_minimap(win)
+    assert minimap.isVisible() and minimap.faint()
+    faint = view.grab(minimap.geometry()).toImage()
+    QApplication.sendEvent(minimap, QEvent(QEvent.Type.Enter))  # the pointer on the map: drawn whole
+    minimap.setAttribute(Qt.WidgetAttribute.WA_UnderMouse, True)
+    assert not minimap.faint()
     repaint(win)
-    assert minimap.isVisible()
-    assert layers_under_the_minimap(win) == []
-    put_in_the_corner(win, "conv3")  # a drag of the view brings a layer under it: it steps aside again
-    assert not minimap.isVisible()
-    win.runs_dock.hide()  # a tall canvas again, the layer no longer in its corner
-    qtbot.wait(50)
-    view.centerOn(QPointF(graph.center().x(), graph.bottom() + (view.viewport().height() / 2 - 60)))
+    whole = view.grab(minimap.geometry()).toImage()
+    # Whole, the map's own background covers the layer; faint, the layer's colours come through.
+    assert sum(faint.pixelColor(x, y) != whole.pixelColor(x, y) for x in range(0, faint.width(), 4)
+               for y in range(0, faint.height(), 4)) > 0.3 * (faint.width() // 4) * (faint.height() // 4)
+    minimap.setAttribute(Qt.WidgetAttribute.WA_UnderMouse, False)
+    # A click on it still jumps, and it stays for the next one.
+    graph = win.document.project.graph
+    image = win.scene.node_items[graph.by_name("image").id]
+    QTest.mouseClick(minimap, LEFT, NONE, minimap._mapping().map(image.sceneBoundingRect().center()).toPoint())
     repaint(win)
-    assert minimap.isVisible() and layers_under_the_minimap(win) == []
+    assert visible(win).contains(image.sceneBoundingRect().center()) and minimap.isVisible()
+    # Scrolled so the corner is free (the graph's last band at the top of the canvas), it is whole.
+    full = minimap.graph_rect()
+    view.centerOn(QPointF(full.center().x(), full.bottom() + (view.viewport().height() / 2 - 60)))
+    repaint(win)
+    assert minimap.isVisible() and not minimap.faint() and layers_under_the_minimap(win) == []
 
 
-def test_a_layer_moved_under_the_minimap_sends_it_away(window, qtbot) -> None:
+def test_a_layer_moved_under_the_minimap_makes_it_see_through(window, qtbot) -> None:
     win = long_cnn(window)
     minimap = win.view.minimap
-    assert minimap.isVisible()
+    assert minimap.isVisible() and not minimap.faint()
     view = win.view
     corner = view.mapToScene(minimap.geometry().translated(-view.viewport().pos()).center())
     graph = win.document.project.graph
     win.document.push(Move({graph.by_name("conv1").id: (corner.x() - 90, corner.y() - 30)}))  # a drag, let go
     repaint(win)
-    assert not minimap.isVisible()
+    assert minimap.isVisible() and minimap.faint()
+    win.document.undo_stack.undo()
+    repaint(win)
+    assert not minimap.faint()
 
 
 def test_a_canvas_too_small_for_the_minimap_has_none(window, qtbot) -> None:

@@ -1,9 +1,10 @@
 """The minimap: an overview of the whole graph in the canvas's corner, with the part on screen outlined.
 
-It shows while the graph reaches past the view, and hides when all of it is on screen. It never lies over
-a layer: where one is under its corner (a short canvas, a tall dock below it) it hides, and it comes back when
-the view moves or grows off the layer; a view too small for it hides it too. A click or a drag on it centres
-the view there. It draws the boxes the canvas's own overview keeps
+It shows while the graph reaches past the view, and hides when all of it is on screen; a view too small
+for it hides it too. It never hides a layer: where one is under its corner (a dense graph, a short canvas)
+it is drawn see-through, the layer visible beneath, and whole again while the pointer is on it (it hid
+there before, so on a dense graph it was almost never there, and gone after the first click). A click
+or a drag on it centres the view there. It draws the boxes the canvas's own overview keeps
 (:meth:`ui.canvas.overview.OverviewItem.boxes`), one call per colour, so a 1,000-node graph costs little.
 """
 
@@ -27,6 +28,7 @@ MIN_HEIGHT_EM = 4  # a long, flat graph gets a flatter map, down to this
 CORNER = 12  # pixels from the view's bottom-right corner
 PAD = 6  # pixels inside its frame
 MOST_OF_VIEW = 0.4  # a view where it would take more of the width or the height than this shows no minimap
+SEE_THROUGH = 0.3  # its opacity over a layer, while the pointer is not on it
 
 
 class Minimap(QWidget):
@@ -40,6 +42,7 @@ class Minimap(QWidget):
         self._cached: tuple[tuple, QPixmap] | None = None
         self._shown: tuple | None = None  # what the last repaint showed: the view's rect and the graph's
         self._checked: tuple[tuple, bool] | None = None  # (what the view showed, whether a layer was under the map)
+        self.see_through = False  # a layer is under it: drawn faint, unless the pointer is on it
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setToolTip("The whole graph: click or drag to move the view there")
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, False)
@@ -85,7 +88,7 @@ class Minimap(QWidget):
         return self.view.mapToScene(self.view.viewport().rect()).boundingRect()
 
     def sync(self) -> None:
-        """Show while the graph reaches past the view, where there is room and no layer under it; repaint when
+        """Show while the graph reaches past the view, where there is room, faint over a layer; repaint when
         what it shows moved.
 
         Called from every paint of the canvas: the map lies over it with see-through corners, so its own
@@ -97,7 +100,11 @@ class Minimap(QWidget):
         wanted = not graph.isEmpty() and not visible.contains(graph)
         if wanted:
             self.place()
-            wanted = self.has_room() and not self.covers_a_layer()
+            wanted = self.has_room()
+        faint = wanted and self.covers_a_layer()
+        if faint != self.see_through:
+            self.see_through = faint
+            self._shown = None
         if wanted != self.isVisible():
             self.setVisible(wanted)
             self._shown = None
@@ -191,6 +198,8 @@ class Minimap(QWidget):
         if scene is None:
             return
         painter = QPainter(self)
+        if self.faint():
+            painter.setOpacity(SEE_THROUGH)
         painter.drawPixmap(0, 0, self._picture(scene))
         mapping = self._mapping()
         self._to_map = mapping
@@ -201,6 +210,18 @@ class Minimap(QWidget):
         painter.setPen(outline)
         painter.drawRect(self.visible_rect().intersected(self._world()))
         painter.end()
+
+    def faint(self) -> bool:
+        """Whether it is drawn see-through now: over a layer, the pointer elsewhere."""
+        return self.see_through and not self.underMouse()
+
+    def enterEvent(self, event) -> None:
+        super().enterEvent(event)
+        self.update()  # whole while the pointer is on it
+
+    def leaveEvent(self, event) -> None:
+        super().leaveEvent(event)
+        self.update()
 
     def scene_point(self, pos: QPointF) -> QPointF:
         """The scene point under ``pos`` (minimap coordinates)."""
