@@ -307,9 +307,14 @@ class LayerActions(QObject):
         """Apply ``fix`` (one undo step) and select the layer it added or changed."""
         if not apply_fix(self.document, fix):
             return False
+        self.show_fixed(fix)
+        return True
+
+    def show_fixed(self, fix: QuickFix) -> None:
+        """Select the layer ``fix`` added or changed, and scroll to it (an added Output may land off screen)."""
         if fix.node is not None and fix.node in self.scene.node_items:
             self.scene.select_nodes([fix.node])
-        return True
+            reveal(self.scene, fix.node)
 
     def fix_actions(self, fixes: list[QuickFix], menu: QMenu) -> None:
         """Add ``fixes`` to ``menu`` as the Quick Fixes submenu shows them."""

@@ -77,7 +77,7 @@ class MainWindow(QMainWindow):
         self.inspector.raise_()
         self.palette.add_requested.connect(self.add_at_centre)
         self.problems.node_clicked.connect(self.focus_node)
-        self.problems.fixed.connect(lambda: self.view.setFocus(Qt.FocusReason.OtherFocusReason))
+        self.problems.fixed.connect(self._problem_fixed)
         self.edit_actions = EditActions(self.view, self.document, self)
         self._tab_over_canvas = TabOverCanvas(self.view, lambda: self.edit_actions.quick_add.open(), self)
         self.layer_actions = LayerActions(self.view, self)
@@ -285,6 +285,11 @@ class MainWindow(QMainWindow):
 
     def add_at_centre(self, kind: str) -> None:  # placed and wired as Tab's quick-add does, one undo step
         insert_in_view(self.view, kind)
+
+    def _problem_fixed(self, fix) -> None:
+        """A fix applied from the Problems dock: its layer selected and on screen, the canvas focused."""
+        self.layer_actions.show_fixed(fix)
+        self.view.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def focus_node(self, node_id: str) -> None:
         item = self.scene.node_items.get(node_id)

@@ -40,9 +40,15 @@ def _data_facts(document: Document) -> DataFacts | None:
     return data_facts(dataset, project.graph)
 
 
+def _wants_data(problem: Problem) -> bool:
+    """Whether ``problem``'s fixes read the data set: the data checks', and the missing Output's (it goes after
+    the layer whose shape fits the targets)."""
+    return problem.code.startswith("data-") or problem.code == "no-output"
+
+
 def problem_fixes(document: Document, problem: Problem) -> list[QuickFix]:
     """The fixes ``problem`` offers in ``document`` now."""
-    data = _data_facts(document) if problem.code.startswith("data-") else None
+    data = _data_facts(document) if _wants_data(problem) else None
     return quick_fixes(problem, document.project, document.inference, data)
 
 
@@ -62,7 +68,7 @@ def _fixes_of(document: Document, found: list[Problem]) -> list[tuple[Problem, l
             data.append(_data_facts(document))
         return data[0]
 
-    return [(p, quick_fixes(p, document.project, document.inference, facts() if p.code.startswith("data-") else None))
+    return [(p, quick_fixes(p, document.project, document.inference, facts() if _wants_data(p) else None))
             for p in found]
 
 

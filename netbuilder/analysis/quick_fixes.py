@@ -182,15 +182,31 @@ def _unconnected(problem: Problem, project: Project, inference: ShapeInference,
 
 
 def _no_output(problem: Problem, project: Project, inference: ShapeInference,
-               _data: DataFacts | None) -> list[QuickFix]:
-    """An Output after the last layer whose result goes nowhere."""
+               data: DataFacts | None) -> list[QuickFix]:
+    """An Output after the layer whose result goes nowhere that ends the model: of the loose ends, one whose
+    shape fits the data's targets (as many values as classes), then the one furthest from the inputs (the end
+    of the main chain, not a side branch added last), then the last added."""
     graph = project.graph
-    ends = [graph.node(n) for n in graph.topological_order()
+    order = graph.topological_order()
+    depth: dict[str, int] = {}
+    for n in order:  # the longest wire path from an Input
+        ins = [depth.get(e.src, 0) for e in graph.in_edges(n).values()]
+        depth[n] = max(ins) + 1 if ins else 0
+    ends = [graph.node(n) for n in order
             if graph.node(n).output_ports() and not graph.out_edges(n) and graph.node(n).kind != "Input"
             and inference.outputs(n) is not None]
     if not ends:
         return []
-    last = ends[-1]
+
+    def fits(node: Node) -> bool:
+        if data is None:
+            return False
+        shape = next(iter(inference.outputs(node.id).values())).shape
+        if data.num_classes is not None:
+            return shape[-1:] == (data.num_classes,)
+        return data.target_shape is not None and tuple(shape) == tuple(data.target_shape)
+
+    last = max(enumerate(ends), key=lambda k_node: (fits(k_node[1]), depth[k_node[1].id], k_node[0]))[1]
     edit, output_id = set_as_output(graph, last.id)
     label = f"Add an Output after {last.kind} '{last.name}'"
     edit.text = label

@@ -345,3 +345,23 @@ def test_a_problem_about_a_node_that_is_gone_offers_nothing() -> None:
     problem = the_problem(project, "lint-double-activation")
     fixes(project, problem)[0].edit.apply(project.graph)
     assert quick_fixes(problem, project, ShapeInference(project.graph)) == []
+
+
+def test_a_missing_output_goes_after_the_end_whose_shape_fits_the_classes_not_a_side_branch() -> None:
+    # Seen on Xvfb: a ReLU added on the side of the digits CNN, then the Output deleted: the fix offered the
+    # Output after the side ReLU ([N, 64]), and applying it made a new error (10 classes).
+    project = chain(("Flatten", "flat", {}), ("Linear", "fc1", {"out_features": 64}), ("ReLU", "relu", {}),
+                    ("Linear", "fc2", {"out_features": 10}), input_shape=[1, 8, 8], output=False)
+    g = project.graph
+    side = g.add_node(g.make_node("ReLU", "side", {}, (1200, 300)))
+    g.connect(Edge(g.by_name("relu").id, "out", side.id, "in"))
+    project.training["loss"] = "cross_entropy"
+    data = digits()
+    [fix] = fixes(project, the_problem(project, "no-output"), data)
+    assert fix.label == "Add an Output after Linear 'fc2'"
+    check_fix(project, fix, "no-output", data)
+    # Without the data, the end furthest from the input: a branch off the chain's middle is nearer.
+    g.disconnect(next(e for e in g.in_edges(side.id).values()))
+    g.connect(Edge(g.by_name("fc1").id, "out", side.id, "in"))
+    [fix] = fixes(project, the_problem(project, "no-output"))
+    assert fix.label == "Add an Output after Linear 'fc2'"

@@ -327,3 +327,25 @@ def test_a_problem_without_a_fix_has_no_button_and_no_badge(window) -> None:
     assert win.problems.fix_buttons() == [] and win.badges.badges == {}
     menu = win.context_menus.node_menu(conv.id)
     assert not [a for a in menu.actions() if a.text().startswith("Apply Fix")]
+
+
+def test_a_fix_from_the_dock_selects_its_layer_and_scrolls_to_it(window, qtbot) -> None:
+    # Seen on Xvfb: the Output the fix added lay off screen; nothing showed where it went.
+    win = window("mnist_cnn")
+    graph = win.document.project.graph
+    win.document.push(RemoveNode(graph.by_name("logits").id))
+    image = win.scene.node_items[graph.by_name("image").id]
+    win.view.reset_zoom()
+    win.view.centerOn(image)  # the graph's start on screen, its end (fc2) far off
+    win.view.viewport().repaint()
+    fc2 = win.scene.node_items[graph.by_name("fc2").id]
+    assert not win.view.mapToScene(win.view.viewport().rect()).boundingRect().contains(fc2.sceneBoundingRect())
+    [button] = win.problems.fix_buttons()
+    assert button.text() == "Apply Fix: Add an Output after Linear 'fc2'"
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "no-output" not in codes(win))
+    [output] = [n for n in win.document.project.graph if n.kind == "Output"]
+    item = win.scene.node_items[output.id]
+    assert item.isSelected()
+    on_screen = win.view.mapToScene(win.view.viewport().rect()).boundingRect()
+    assert on_screen.contains(item.sceneBoundingRect()), "the added Output is off screen"

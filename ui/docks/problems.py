@@ -39,7 +39,7 @@ class ProblemsDock(QDockWidget):
     """
 
     node_clicked = Signal(str)
-    fixed = Signal()  # a quick fix went through (the window gives the canvas the focus: see apply)
+    fixed = Signal(object)  # a QuickFix went through (the window shows its layer, gives the canvas the focus)
 
     def __init__(self, document: Document) -> None:
         super().__init__("Problems")
@@ -115,8 +115,8 @@ class ProblemsDock(QDockWidget):
         Inspector's Name field, its text selected: Ctrl+Z undid the field, typing renamed the layer); ``fixed``
         lets the window give it to the canvas, where the fix shows, instead."""
         def run() -> None:
-            apply_fix(self.document, fix)
-            self.fixed.emit()
+            if apply_fix(self.document, fix):
+                self.fixed.emit(fix)
         QTimer.singleShot(0, self, run)
 
     def set_run_problems(self, problems: list[Problem]) -> None:
