@@ -23,6 +23,7 @@ from netbuilder.analysis.shape_inference import Problem, ShapeInference
 from netbuilder.files.project import Project
 from netbuilder.files.project_edits import ProjectEdit, SetTraining
 from netbuilder.layers import ShapeError, TensorType
+from netbuilder.layers.merge import aligned_shape
 from netbuilder.model.edits import Compound, Connect, Edit, SetParams
 from netbuilder.model.graph import Edge, Graph, Node
 from netbuilder.model.rewiring import NODE_WIDTH, dissolve, insert_on_edge, set_as_output
@@ -106,18 +107,22 @@ def _shape_fixes(problem: Problem, project: Project, inference: ShapeInference,
 
 
 def _merge_reshape(graph: Graph, node: Node, inputs: dict[str, TensorType]) -> list[QuickFix]:
-    """A Reshape adding leading 1s before each lower-rank input, so the ranks match and the merge
-    broadcasts per sample (what merge.py's message tells the user to do)."""
+    """A Reshape adding 1s before each lower-rank input (leading, else trailing: merge.aligned_shape), so the
+    ranks match and the merge broadcasts per sample (what merge.py's message tells the user to do)."""
     if not inputs or len({t.rank for t in inputs.values()}) < 2:
         return []
-    widest = max(t.rank for t in inputs.values())
+    top = max(inputs.values(), key=lambda t: t.rank)
+    widest = top.rank
     edits: list[Edit] = []
     fixed = dict(inputs)
     said, new_id, names = [], None, set()
     for port, t in sorted(inputs.items()):
         if t.rank == widest:
             continue
-        shape = [1] * (widest - t.rank) + list(t.shape)
+        aligned = aligned_shape(t.shape, widest, top.shape)
+        if aligned is None:
+            return []
+        shape = aligned[0]
         fixed[port] = TensorType(tuple(shape), t.dtype)
         # Built before any is applied: each Reshape takes a name the others have not.
         name = next(f"reshape{k}" for k in range(1, len(graph) + 9)

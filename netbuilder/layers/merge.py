@@ -48,19 +48,41 @@ def broadcast_shapes(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(out)
 
 
+def aligned_shape(shape: tuple[int, ...], rank: int, other: tuple[int, ...]) -> tuple[list[int], str] | None:
+    """``shape`` given 1s up to ``rank`` dims so that it broadcasts with ``other``: leading 1s (torch's own
+    alignment, from the right), else trailing ones (the features meet the channels, as ``x[:, :, None, None]``
+    does for a per-channel gate); with which side, or None where neither broadcasts."""
+    for padded, side in (([1] * (rank - len(shape) - 1) + list(shape), "leading"),
+                         (list(shape) + [1] * (rank - len(shape) - 1), "trailing")):
+        try:
+            broadcast_shapes(tuple(padded), other)
+        except ValueError:
+            continue
+        return padded, side
+    return None
+
+
 def _rank_problem(items: list[tuple[str, TensorType]]) -> ShapeError | None:
     """Inputs of different ranks, refused: torch lines full shapes up from the right, batch
     included, so [N, 4] against [N, 3, 4] meets the 3 with its batch size N. That silently
     computes something else at batch 3 and raises at batch 2, so no rank difference is safe for
-    every N; a Reshape that adds leading 1s makes the ranks equal and the broadcast per sample."""
+    every N; a Reshape that adds 1s (leading, else trailing: :func:`aligned_shape`) makes the ranks
+    equal and the broadcast per sample."""
     widest_port, widest = max(items, key=lambda kv: kv[1].rank)
     for port, t in items:
         if t.rank != widest.rank:
-            padded = [1] * (widest.rank - t.rank) + list(t.shape)
-            return ShapeError(
-                port, f"rank {widest.rank} like {widest_port} {widest}",
-                f"insert Reshape to [{', '.join(map(str, padded))}] before '{port}' (torch lines shapes up "
-                f"from the right, batch included, so this batch N would meet a size of {widest_port})")
+            aligned = aligned_shape(t.shape, widest.rank, widest.shape)
+            if aligned is None:
+                return ShapeError(
+                    port, f"rank {widest.rank} like {widest_port} {widest}",
+                    f"{t} and {widest} do not broadcast even with 1s added on either side: make '{port}' the "
+                    f"shape of {widest_port} (a Linear or a convolution to that size, then Reshape), or merge "
+                    "elsewhere")
+            padded, side = aligned
+            why = (f"torch lines shapes up from the right, batch included, so this batch N would meet a size of "
+                   f"{widest_port}") if side == "leading" else "each value then meets one channel of " + widest_port
+            return ShapeError(port, f"rank {widest.rank} like {widest_port} {widest}",
+                              f"insert Reshape to [{', '.join(map(str, padded))}] before '{port}' ({why})")
     return None
 
 

@@ -332,4 +332,33 @@ MAPPERS = {
     "ReduceMean": reduce_mean, "LayerNormalization": layer_norm,
 }
 
-__all__ = ["MAPPERS", "PATTERNS", "ValueIndex", "attrs", "const_input", "final_state", "stacked_states", "value_index"]
+def select(b: LayerMaker, n: onnx.NodeProto, axis: int, index: int, keep: bool) -> list[Value]:
+    """Step ``index`` of input 0 along ``axis`` (not the batch): a Split into it and what lies either side, only
+    it wired, then a Reshape without that axis unless ``keep`` (``x[:, -1]`` of a computed tensor)."""
+    shape = b.shape(n.input[0])
+    size = shape[axis]
+    if size is None:
+        raise OpProblem(f"it picks one step of dim {axis}, whose size is not known when importing")
+    if not -size <= index < size:
+        raise OpProblem(f"index {index} is outside dim {axis} of size {size}")
+    start = index % size
+    x = b.port(n, 0)
+    if size > 1:
+        own = ("slice", n.input[0], axis, start, start + 1)  # shared with a Slice of the same step
+        if own not in b.memo:
+            ranges = [(0, start)] * (start > 0) + [(start, start + 1)] + [(start + 1, size)] * (start + 1 < size)
+            node = b.add("Split", n, {"sizes": [e - s for s, e in ranges], "dim": axis}, [x]).node
+            b.memo[own] = node, {r: f"out{k}" for k, r in enumerate(ranges, 1)}  # as ops_shape's Slice keeps it
+        node, ports = b.memo[own]
+        x = Port(node, ports[start, start + 1])
+    if keep:
+        return [x]
+    rest = [d for k, d in enumerate(shape) if k not in (0, axis)]
+    if not rest or any(d is None for d in rest):
+        raise OpProblem("picking one step leaves only the batch dimension or sizes not known when importing; "
+                        "netbuilder layers keep at least one more dim of known size")
+    return [b.add("Reshape", n, {"shape": [int(d) for d in rest]}, [x])]
+
+
+__all__ = ["MAPPERS", "PATTERNS", "ValueIndex", "attrs", "const_input", "final_state", "select", "stacked_states",
+           "value_index"]

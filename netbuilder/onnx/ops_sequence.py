@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import onnx
 
-from netbuilder.onnx import ops_modern, ops_shape
+from netbuilder.onnx import ops_modern
 from netbuilder.onnx.layer_maker import LayerMaker, Mapper, node_attrs
 from netbuilder.onnx.values import Fill, OpProblem, RnnOut, TimeMajor, Value
 
@@ -37,7 +37,7 @@ def _gather(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
                 return [state]
         rank = len(b.shape(n.input[0]))
         if axis % rank != 0 and b.const(n, 1, "index").ndim <= 1:  # x[:, k]: one step of a computed tensor
-            return ops_shape.select(b, n, axis % rank, index, keep=b.const(n, 1, "index").ndim == 1)
+            return ops_modern.select(b, n, axis % rank, index, keep=b.const(n, 1, "index").ndim == 1)
     raise OpProblem("Gather on a computed tensor has no netbuilder layer (only an Embedding lookup, one step "
                     "along a dim after the batch, or the last step of an RNN's output)")
 

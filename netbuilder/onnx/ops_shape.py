@@ -156,29 +156,6 @@ def _slice(b: LayerMaker, n: onnx.NodeProto) -> list[Value]:
     return [Port(node, ports[start, end])]
 
 
-def select(b: LayerMaker, n: onnx.NodeProto, axis: int, index: int, keep: bool) -> list[Value]:
-    """Step ``index`` of input 0 along ``axis`` (not the batch): a Split into it and what lies either side, only
-    it wired, then a Reshape without that axis unless ``keep`` (``x[:, -1]`` of a computed tensor)."""
-    shape = b.shape(n.input[0])
-    size = shape[axis]
-    if size is None:
-        raise OpProblem(f"it picks one step of dim {axis}, whose size is not known when importing")
-    if not -size <= index < size:
-        raise OpProblem(f"index {index} is outside dim {axis} of size {size}")
-    start = index % size
-    x = b.port(n, 0)
-    if size > 1:
-        own = ("slice", n.input[0], axis, start, start + 1)  # shared with a Slice of the same step
-        if own not in b.memo:
-            ranges = [(0, start)] * (start > 0) + [(start, start + 1)] + [(start + 1, size)] * (start + 1 < size)
-            b.memo[own] = _split_for(b, n, axis, ranges)
-        node, ports = b.memo[own]
-        x = Port(node, ports[start, start + 1])
-    if keep:
-        return [x]
-    return _reshape_to(b, n, x, [d for k, d in enumerate(shape) if k not in (0, axis)])
-
-
 def _split_for(b: LayerMaker, n: onnx.NodeProto, axis: int,
                ranges: list[tuple[int, int]]) -> tuple[str, dict[tuple[int, int], str]]:
     node = b.add("Split", n, {"sizes": [e - s for s, e in ranges], "dim": axis}, [b.port(n, 0)]).node

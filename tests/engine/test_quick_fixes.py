@@ -147,6 +147,28 @@ def test_reshape_matches_the_ranks_of_a_merge(kind: str) -> None:
     assert str(infer_shapes(graph).outputs(graph.by_name("merge").id)["out"]) == "[N, 3, 4]"
 
 
+def test_features_meet_an_images_channels_with_trailing_1s() -> None:
+    # Seen on Xvfb: Add of [N, 64] and [N, 64, 3, 3] said "insert Reshape to [1, 1, 64]" (which does not broadcast
+    # with [64, 3, 3]) and offered no fix; [64, 1, 1] does, a value per channel (a squeeze-excitation gate).
+    project = merge_of([64], [64, 3, 3], "Multiply")
+    problem = the_problem(project, "shape")
+    assert "insert Reshape to [64, 1, 1] before 'in1'" in problem.message
+    [fix] = fixes(project, problem)
+    assert fix.label == "Insert Reshape to [64, 1, 1] before 'in1' of Multiply 'merge'"
+    check_fix(project, fix, "shape")
+    apply(project, fix)
+    graph = project.graph
+    assert str(infer_shapes(graph).outputs(graph.by_name("merge").id)["out"]) == "[N, 64, 3, 3]"
+
+
+def test_shapes_that_no_added_1s_line_up_say_so_and_offer_no_fix() -> None:
+    project = merge_of([5], [64, 3, 3])
+    problem = the_problem(project, "shape")
+    assert "[N, 5] and [N, 64, 3, 3] do not broadcast even with 1s added on either side" in problem.message
+    assert "insert Reshape" not in problem.message
+    assert fixes(project, problem) == []
+
+
 def test_a_concat_of_ranks_that_reshaping_cannot_line_up_offers_no_fix() -> None:
     project = merge_of([3, 4], [5], "Concat", {"dim": 1})
     assert fixes(project, the_problem(project, "shape")) == []
