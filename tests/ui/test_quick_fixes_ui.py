@@ -349,3 +349,30 @@ def test_a_fix_from_the_dock_selects_its_layer_and_scrolls_to_it(window, qtbot) 
     assert item.isSelected()
     on_screen = win.view.mapToScene(win.view.viewport().rect()).boundingRect()
     assert on_screen.contains(item.sceneBoundingRect()), "the added Output is off screen"
+
+
+def test_the_problems_dock_lists_errors_before_warnings_and_no_error_twice(window, qtbot) -> None:
+    import torch  # noqa: F401  (the data checks run once torch is in)
+
+    from netbuilder.model.edits import AddNode
+    from netbuilder.model.rewiring import insert_on_edge
+
+    win = window("mnist_cnn")
+    win.engine_ready()
+    graph = win.document.project.graph
+    relu4 = graph.by_name("relu4")
+    side = graph.make_node("ReLU", "side", position=(relu4.position[0], relu4.position[1] + 400))
+    win.document.push(AddNode(side))
+    win.document.push(Connect(relu4.id, "out", side.id, "in"))  # reaches no Output: a warning
+    # A Softmax before the cross-entropy loss: lint's error, which came after the graph's warnings.
+    logits = graph.by_name("logits")
+    edit, _softmax = insert_on_edge(graph, graph.in_edges(logits.id)["in"], "Softmax")
+    win.document.push(edit)
+    severities = [p.severity for p, _fixes in win.problems.rows]
+    assert "warning" in severities and "error" in severities, severities
+    assert severities == sorted(severities, key=lambda s: s != "error"), severities
+    # The graph's "has no Output" (with its fix) is not said again by the data check, without one.
+    win.document.push(RemoveNode(graph.by_name("logits").id))
+    qtbot.waitUntil(lambda: "no-output" in codes(win))
+    messages = [p.message for p, _fixes in win.problems.rows]
+    assert not any("training needs exactly one Input and one Output" in m for m in messages), messages

@@ -67,7 +67,10 @@ class ProblemsDock(QDockWidget):
     def refresh(self) -> None:
         self.list.clear()
         problems = [*self.run_problems, *self.document.problems()]
-        self.rows = [(p, []) for p in self.run_problems] + all_fixes(self.document, problems[len(self.run_problems):])
+        found = all_fixes(self.document, problems[len(self.run_problems):])
+        # Errors before warnings (a warning listed first hid the error under it); else in the engine's order.
+        found = sorted(found, key=lambda row: row[0].severity != "error")
+        self.rows = [(p, []) for p in self.run_problems] + found
         for index, (p, fixes) in enumerate(self.rows):
             icon = QStyle.StandardPixmap.SP_MessageBoxCritical if p.severity == "error" \
                 else QStyle.StandardPixmap.SP_MessageBoxWarning
