@@ -278,6 +278,21 @@ def test_arrow_keys_nudge_the_selection_one_grid_step_and_shift_ten_each_one_und
     assert set(win.scene.selected_node_ids()) == set(ids)
 
 
+def test_the_view_follows_a_layer_nudged_off_screen(window) -> None:
+    # Seen on Xvfb: Shift+Down on a layer near the canvas's bottom edge moved it out of sight.
+    win = window("mnist_cnn")
+    [node_id] = select(win, "fc2")
+    item = win.scene.node_items[node_id]
+    win.view.reset_zoom()
+    win.view.centerOn(item)
+    win.view.setFocus()
+    [(x, y)] = positions(win, [node_id])
+    for _ in range(8):
+        QTest.keyClick(win.view, Qt.Key.Key_Down, SHIFT)  # 800 units down: far past the bottom edge
+        assert visible(win).contains(item.sceneBoundingRect()), "the nudged layer left the screen"
+    assert positions(win, [node_id]) == [(x, y + 80 * GRID)]
+
+
 def test_arrows_do_not_nudge_outside_the_canvas_or_without_a_selection(window) -> None:
     win = window("mnist_cnn")
     ids = select(win, "conv1")

@@ -3,7 +3,7 @@
 The actions' keys work only while the canvas has the keyboard focus (a widget shortcut on the view),
 so arrows keep moving through lists and text fields elsewhere; with no layer selected the actions
 are disabled and the arrows scroll the view as before. (The undo stack's commands have no merge id,
-so each press is its own step.)
+so each press is its own step.) The view follows a selection nudged off screen.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ class NudgeActions(QObject):
                 step = GRID * (FAR if far else 1)
                 action = CanvasAction(f"Nudge {name}{' ×10' if far else ''}", self)
                 action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)  # the canvas's keys only
-                action.triggered.connect(lambda _checked=False, x=dx * step, y=dy * step: nudge(self.scene, x, y))
+                action.triggered.connect(lambda _checked=False, x=dx * step, y=dy * step: self.nudge(x, y))
                 view.addAction(action)
                 self.actions.append(action)
         view.scene_replaced.connect(self._follow)
@@ -58,6 +58,18 @@ class NudgeActions(QObject):
     @property
     def scene(self) -> CanvasScene:
         return self.view.scene()
+
+    def nudge(self, dx: float, dy: float) -> None:
+        """Nudge the selection, the view following it when it leaves the screen (Shift+Down near the edge)."""
+        if not nudge(self.scene, dx, dy):
+            return
+        items = [self.scene.node_items[n] for n in self.scene.selected_node_ids() if n in self.scene.node_items]
+        if items:
+            bounds = items[0].sceneBoundingRect()
+            for item in items[1:]:
+                bounds |= item.sceneBoundingRect()
+            self.view.cover(bounds)  # room to scroll to it
+            self.view.ensureVisible(bounds, 20, 20)
 
     def _follow(self, scene: CanvasScene) -> None:
         scene.selectionChanged.connect(self._selection_changed)
