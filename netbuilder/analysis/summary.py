@@ -200,9 +200,10 @@ def node_row(graph: Graph, inference: ShapeInference, node_id: str, live: set[st
 
 
 def summarize(graph: Graph, inference: ShapeInference | None = None, module: Any = None) -> Summary:
-    """Summarise every node, in graph order; the totals count the compiled ones. ``module``: see
-    :func:`node_row`."""
+    """Summarise every node, in graph order, those that reach no Output last (a stray layer with nothing wired
+    in sorted right after the Input); the totals count the compiled ones. ``module``: see :func:`node_row`."""
     inference = inference or infer_shapes(graph)
     live = graph.live_nodes()
-    rows = [node_row(graph, inference, node_id, live, module) for node_id in graph.topological_order()]
+    order = sorted(graph.topological_order(), key=lambda node_id: node_id not in live)  # stable: graph order kept
+    rows = [node_row(graph, inference, node_id, live, module) for node_id in order]
     return Summary(rows, inference.problems)

@@ -250,3 +250,15 @@ def test_summary_command_shows_activations_and_sizes_and_prints_markdown_and_csv
 def test_local_response_norm_counts_its_windowed_sum_of_squares() -> None:
     s = summarize(chain([4, 3, 3], ("LocalResponseNorm", {"size": 5})))
     assert row(s, "l0").macs == 5 * (4 * 3 * 3)
+
+
+def test_layers_that_reach_no_output_come_last_the_rest_in_graph_order() -> None:
+    # Seen on Xvfb: a stray Linear with nothing wired in was listed second, between the Input and conv1.
+    project = load_project(example_path("mnist_cnn"))
+    graph = project.graph
+    order = [graph.node(n).name for n in graph.topological_order()]
+    graph.add_node(graph.make_node("Linear", "stray", {"out_features": 3}), 0)  # first in the file
+    rows = summarize(graph).rows
+    names = [r.name for r in rows]
+    assert names[:-1] == order and names[-1] == "stray"
+    assert [r.compiled for r in rows] == [True] * len(order) + [False]
