@@ -88,14 +88,22 @@ def in_app(app, project: Path, stop_after_epoch: int | None = None, probe_on: bo
     if probe_on:
         probe.start(PROBE_MS)
 
+    def stop() -> None:
+        if state["stop_at"] is None and not state["done"]:
+            state["stop_at"] = time.perf_counter()
+            win.run_actions.stop.trigger()
+
     def on_event(event) -> None:
         if isinstance(event, Steps):
             state["probing"] = True
             events.append({"event": "steps", "epoch": event.epoch, "samples_per_s": event.samples_per_s})
+            if stop_after_epoch is not None and event.epoch == stop_after_epoch:
+                stop()  # the first batches of the epoch after it have been reported: Stop mid-epoch
         if isinstance(event, Epoch) and stop_after_epoch is not None and event.epoch + 1 == stop_after_epoch:
-            # Stop in the middle of the next epoch: a few batches in.
-            QTimer.singleShot(300, lambda: (state.__setitem__("stop_at", time.perf_counter()),
-                                            win.run_actions.stop.trigger()))
+            # Stop in the middle of the next epoch, a few batches in: at its first progress report, or after
+            # 300 ms where reports are sparse. (A timer alone missed the epoch on a fast machine: the run had
+            # ended before it fired, and no stop was measured.)
+            QTimer.singleShot(300, stop)
         if isinstance(event, Finished):
             state["probing"] = False
 
