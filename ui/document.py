@@ -106,12 +106,7 @@ class Document(QObject):
         found = [*self.inference.problems, *lint]
         # The data is checked once torch is in (never before the first paint: see ui/startup.py).
         if self.project.data.get("dataset") and torch_loaded() and not any(p.code == "data-settings" for p in lint):
-            data = self._data_problems()
-            if any(p.code in ("no-input", "no-output") for p in self.inference.problems):
-                # "training needs exactly one Input and one Output" says again what the graph's own error says
-                # (and has no fix where that one has).
-                data = [p for p in data if p.code != "data-arity"]
-            found += data
+            found += self._data_problems()
         return found
 
     def _data_problems(self) -> list[Problem]:

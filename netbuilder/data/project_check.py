@@ -56,4 +56,8 @@ def project_data_problems(project: Project, inference: ShapeInference,
         except Exception as exc:  # a check meeting a graph it was not written for: said, never a crash
             found.append(Problem("warning", "data-check", f"the data could not be checked against the "
                                                           f"graph ({type(exc).__name__}: {exc})"))
+    if any(p.code in ("no-input", "no-output") for p in inference.problems):
+        # "training needs exactly one Input and one Output" would say again what the graph's own error says (and
+        # that one has the fix), in the app's Problems list and in `netbuilder check` alike.
+        found = [p for p in found if p.code != "data-arity"]
     return found

@@ -16,6 +16,7 @@ from netbuilder.model.edits import Move
 from netbuilder.model.layout import GRID
 from ui.canvas.scene import CanvasScene
 from ui.canvas.view import CanvasView
+from ui.canvas.wire_gestures import reveal_rect
 from ui.shortcuts import CanvasAction
 
 FAR = 10  # Shift+arrow moves this many grid steps
@@ -68,8 +69,7 @@ class NudgeActions(QObject):
             bounds = items[0].sceneBoundingRect()
             for item in items[1:]:
                 bounds |= item.sceneBoundingRect()
-            self.view.cover(bounds)  # room to scroll to it
-            self.view.ensureVisible(bounds, 20, 20)
+            reveal_rect(self.scene, bounds, 20)
 
     def _follow(self, scene: CanvasScene) -> None:
         scene.selectionChanged.connect(self._selection_changed)

@@ -188,13 +188,17 @@ def insert_into_wire(scene: CanvasScene, kind: str, edge: Edge, at: QPointF) -> 
 def reveal(scene: CanvasScene, node_id: str) -> None:
     """Scroll the canvas so that node ``node_id`` is on screen (a layer placed off it is seen)."""
     item = scene.node_items.get(node_id)
+    if item is not None:
+        reveal_rect(scene, item.sceneBoundingRect())
+
+
+def reveal_rect(scene: CanvasScene, rect: QRectF, margin: int = 40) -> None:
+    """Scroll the canvas so that ``rect`` (scene coordinates) is on screen, ``margin`` pixels inside its edge."""
     for view in scene.views():
-        if item is not None:
-            rect = item.sceneBoundingRect()
-            cover = getattr(view, "cover", None)
-            if cover is not None:
-                cover(rect)  # room to scroll to it
-            view.ensureVisible(rect, 40, 40)
+        cover = getattr(view, "cover", None)
+        if cover is not None:
+            cover(rect)  # room to scroll to it
+        view.ensureVisible(rect, margin, margin)
 
 
 def dissolve_problem(scene: CanvasScene, node_id: str) -> str | None:
